@@ -1,0 +1,270 @@
+//! Which files to read: directories are walked with the `ignore` crate (ripgrep's walker), files
+//! named on the command line are always read, `-` is standard input.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use ignore::WalkBuilder;
+
+use crate::diagnostic::{Diagnostic, Location};
+
+/// The name a user gives standard input on the command line, and how it is reported.
+pub const STDIN_ARG: &str = "-";
+pub const STDIN_DISPLAY: &str = "<stdin>";
+
+const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputKind {
+    Manifest,
+    /// A file under a Helm chart's `templates/` directory: not YAML until rendered.
+    HelmTemplate,
+}
+
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// The path as the user gave it, or joined to the walked directory, without a leading `./`.
+    pub display: String,
+    pub source: Source,
+    pub kind: InputKind,
+}
+
+#[derive(Debug, Default)]
+pub struct Options {
+    pub exclude: Vec<String>,
+    pub no_ignore: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct Discovery {
+    pub inputs: Vec<Input>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Find the inputs named by `paths`, sorted by display path and without duplicates.
+pub fn discover(paths: &[String], options: &Options) -> Discovery {
+    let mut discovery = Discovery::default();
+    let exclude = match build_globset(&options.exclude) {
+        Ok(set) => set,
+        Err(diagnostic) => {
+            discovery.diagnostics.push(diagnostic);
+            GlobSet::empty()
+        }
+    };
+    let mut charts = ChartCache::default();
+    for path in paths {
+        if path == STDIN_ARG {
+            discovery.inputs.push(Input {
+                display: STDIN_DISPLAY.to_owned(),
+                source: Source::Stdin,
+                kind: InputKind::Manifest,
+            });
+            continue;
+        }
+        let display = clean_display(Path::new(path));
+        match std::fs::metadata(path) {
+            Err(error) => discovery.diagnostics.push(Diagnostic::error(
+                "path-not-found",
+                Location::Path(display),
+                format!("cannot read `{path}`: {error}"),
+            )),
+            Ok(meta) if meta.is_dir() => {
+                walk(
+                    Path::new(path),
+                    options,
+                    &exclude,
+                    &mut charts,
+                    &mut discovery,
+                );
+            }
+            Ok(_) => {
+                if !is_excluded(&exclude, Path::new(&display)) {
+                    let kind = charts.classify(Path::new(path));
+                    discovery.inputs.push(Input {
+                        display,
+                        source: Source::File(PathBuf::from(path)),
+                        kind,
+                    });
+                }
+            }
+        }
+    }
+    discovery.inputs.sort_by(|a, b| a.display.cmp(&b.display));
+    let mut seen = HashSet::new();
+    discovery
+        .inputs
+        .retain(|input| seen.insert(input.display.clone()));
+    discovery
+}
+
+fn walk(
+    root: &Path,
+    options: &Options,
+    exclude: &GlobSet,
+    charts: &mut ChartCache,
+    discovery: &mut Discovery,
+) {
+    let honour_ignores = !options.no_ignore;
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .hidden(true)
+        .git_ignore(honour_ignores)
+        .git_global(honour_ignores)
+        .git_exclude(honour_ignores)
+        .ignore(honour_ignores)
+        .parents(honour_ignores)
+        .require_git(false)
+        .follow_links(false)
+        .sort_by_file_name(|a, b| a.cmp(b));
+    if honour_ignores {
+        builder.add_custom_ignore_filename(".kubepatrolignore");
+    }
+    let exclude = exclude.clone();
+    builder.filter_entry(move |entry| !is_excluded(&exclude, &clean_path(entry.path())));
+    for entry in builder.build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(error) => {
+                discovery.diagnostics.push(walk_error(root, &error));
+                continue;
+            }
+        };
+        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+        if !is_file || !has_manifest_extension(entry.path()) {
+            continue;
+        }
+        discovery.inputs.push(Input {
+            display: clean_display(entry.path()),
+            source: Source::File(entry.path().to_path_buf()),
+            kind: charts.classify(entry.path()),
+        });
+    }
+}
+
+fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
+    let path = walk_error_path(error).unwrap_or(root);
+    Diagnostic::error(
+        "unreadable-path",
+        Location::Path(clean_display(path)),
+        format!("cannot read: {error}"),
+    )
+}
+
+fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
+    match error {
+        ignore::Error::WithPath { path, .. } => Some(path),
+        ignore::Error::WithLineNumber { err, .. } | ignore::Error::WithDepth { err, .. } => {
+            walk_error_path(err)
+        }
+        ignore::Error::Loop { child, .. } => Some(child),
+        _ => None,
+    }
+}
+
+fn has_manifest_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|ext| ext.to_str())
+        .is_some_and(|ext| {
+            MANIFEST_EXTENSIONS
+                .iter()
+                .any(|known| ext.eq_ignore_ascii_case(known))
+        })
+}
+
+fn build_globset(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        let glob = Glob::new(pattern).map_err(|error| {
+            Diagnostic::error(
+                "invalid-glob",
+                Location::Path(pattern.clone()),
+                format!("invalid --exclude glob `{pattern}`: {error}"),
+            )
+        })?;
+        builder.add(glob);
+    }
+    builder.build().map_err(|error| {
+        Diagnostic::error(
+            "invalid-glob",
+            Location::Path(patterns.join(",")),
+            format!("invalid --exclude globs: {error}"),
+        )
+    })
+}
+
+/// A glob excludes a path when it matches the whole (display) path or its last component, so
+/// both `vendor/**` and `*.generated.yaml` do what users expect.
+fn is_excluded(exclude: &GlobSet, path: &Path) -> bool {
+    !exclude.is_empty()
+        && (exclude.is_match(path) || path.file_name().is_some_and(|name| exclude.is_match(name)))
+}
+
+fn clean_path(path: &Path) -> PathBuf {
+    path.strip_prefix(".").unwrap_or(path).to_path_buf()
+}
+
+fn clean_display(path: &Path) -> String {
+    let cleaned = clean_path(path);
+    let text = cleaned.to_string_lossy();
+    if text.is_empty() {
+        ".".to_owned()
+    } else {
+        text.into_owned()
+    }
+}
+
+/// Remembers which directories hold a `Chart.yaml`, so that files under a chart's `templates/`
+/// are recognised without probing the same directory twice.
+#[derive(Default)]
+struct ChartCache {
+    is_chart: HashMap<PathBuf, bool>,
+}
+
+impl ChartCache {
+    fn classify(&mut self, path: &Path) -> InputKind {
+        let mut dir = path.parent();
+        while let Some(current) = dir {
+            if current.file_name().is_some_and(|name| name == "templates")
+                && let Some(chart) = current.parent()
+            {
+                let is_chart = *self
+                    .is_chart
+                    .entry(chart.to_path_buf())
+                    .or_insert_with(|| chart.join("Chart.yaml").is_file());
+                if is_chart {
+                    return InputKind::HelmTemplate;
+                }
+            }
+            dir = current.parent();
+        }
+        InputKind::Manifest
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_paths_lose_the_leading_dot() {
+        assert_eq!(clean_display(Path::new("./a/b.yaml")), "a/b.yaml");
+        assert_eq!(clean_display(Path::new("a/b.yaml")), "a/b.yaml");
+        assert_eq!(clean_display(Path::new(".")), ".");
+    }
+
+    #[test]
+    fn globs_match_paths_and_file_names() {
+        let set = build_globset(&["vendor/**".into(), "*.gen.yaml".into()]).expect("valid");
+        assert!(is_excluded(&set, Path::new("vendor/x/y.yaml")));
+        assert!(is_excluded(&set, Path::new("deep/dir/a.gen.yaml")));
+        assert!(!is_excluded(&set, Path::new("app/deploy.yaml")));
+        assert!(build_globset(&["a[".into()]).is_err());
+    }
+}

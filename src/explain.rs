@@ -1,0 +1,109 @@
+//! `kubepatrol checks` and `kubepatrol explain`: the rule documentation for a terminal.
+
+use std::fmt::Write;
+
+use crate::rules::{self, RuleEntry};
+
+/// A table of every check.
+pub fn checks_table() -> String {
+    let entries = rules::all();
+    let width = entries.iter().map(|e| e.meta.id.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:width$}  {:13}  {:8}  {:9}  DESCRIPTION",
+        "ID", "CATEGORY", "SEVERITY", "LEVEL"
+    );
+    for entry in entries {
+        let meta = &entry.meta;
+        let _ = writeln!(
+            out,
+            "{:width$}  {:13}  {:8}  {:9}  {}",
+            meta.id,
+            meta.category.as_str(),
+            meta.severity.as_str(),
+            meta.level.as_str(),
+            meta.title
+        );
+    }
+    out
+}
+
+/// The rule's document rendered as plain text: front matter as a header, headings without
+/// Markdown markers, code blocks indented.
+pub fn explain(entry: &RuleEntry) -> String {
+    let meta = &entry.meta;
+    let mut out = String::new();
+    let _ = writeln!(out, "{} — {}", meta.id, meta.title);
+    let _ = write!(
+        out,
+        "category: {}   severity: {}   level: {}",
+        meta.category.as_str(),
+        meta.severity.as_str(),
+        meta.level.as_str()
+    );
+    if let Some(alias) = meta.polaris {
+        let _ = write!(out, "   polaris: {alias}");
+    }
+    out.push_str("\n\n");
+    for (heading, text) in [
+        ("Message", meta.message),
+        ("Risk", meta.risk),
+        ("Remediation", meta.remediation),
+    ] {
+        let _ = writeln!(out, "{}", heading.to_uppercase());
+        let mut in_code = false;
+        for line in text.lines() {
+            if line.trim_start().starts_with("```") {
+                in_code = !in_code;
+                continue;
+            }
+            let indent = if in_code { "      " } else { "  " };
+            let _ = writeln!(out, "{indent}{line}");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The registered id closest to `typed`, for "did you mean" hints.
+pub fn suggest(typed: &str) -> Option<&'static str> {
+    let typed = typed.to_ascii_lowercase();
+    rules::all()
+        .iter()
+        .map(|entry| {
+            (
+                edit_distance(&typed, &entry.meta.id.to_ascii_lowercase()),
+                entry.meta.id,
+            )
+        })
+        .filter(|(distance, id)| *distance <= id.len() / 3 + 1)
+        .min()
+        .map(|(_, id)| id)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_nearest_id() {
+        assert_eq!(suggest("hostnetwrkset"), Some("hostNetworkSet"));
+        assert_eq!(suggest("completely-different"), None);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
+}

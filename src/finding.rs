@@ -1,0 +1,74 @@
+//! What a check found: the check, the object and container, and labelled spans.
+
+use std::sync::Arc;
+
+use crate::object::ObjectId;
+use crate::rules::{RuleEntry, Severity};
+use crate::source::Span;
+use crate::workload::ContainerKind;
+
+/// A span with the text shown beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContainerRef {
+    pub name: Option<String>,
+    pub kind: ContainerKind,
+}
+
+#[derive(Clone, Debug)]
+pub struct Finding {
+    pub rule: &'static RuleEntry,
+    /// The rule's default severity unless configuration re-graded it.
+    pub severity: Severity,
+    pub message: String,
+    /// Help specific to this finding; the rule's remediation otherwise.
+    pub help: Option<String>,
+    pub object: Arc<ObjectId>,
+    pub helm_template: Option<String>,
+    pub container: Option<ContainerRef>,
+    /// Never empty: the first label is the primary one.
+    pub labels: Vec<Label>,
+}
+
+impl Finding {
+    pub fn primary(&self) -> Span {
+        self.labels.first().map(|label| label.span).unwrap_or(Span {
+            file: crate::source::FileId(0),
+            start: 0,
+            end: 0,
+        })
+    }
+}
+
+impl Finding {
+    /// What the finding is about, for one-line formats: `container "web" of Deployment shop/web`.
+    pub fn subject(&self) -> String {
+        let object = &self.object;
+        let name = match (&object.namespace, &object.name) {
+            (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+            (None, Some(name)) => name.clone(),
+            (_, None) => "(unnamed)".to_owned(),
+        };
+        let Some(container) = &self.container else {
+            return format!("{} {name}", object.kind);
+        };
+        let kind = match container.kind {
+            ContainerKind::Regular => "",
+            other => other.as_str(),
+        };
+        let container_name = container
+            .name
+            .as_deref()
+            .map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{n}\""));
+        format!(
+            "{kind}{}container {container_name} of {} {name}",
+            if kind.is_empty() { "" } else { " " },
+            object.kind
+        )
+    }
+}

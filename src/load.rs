@@ -1,0 +1,276 @@
+//! Read and parse every input in parallel into span-carrying documents.
+
+use std::fs::File;
+use std::io::Read;
+
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::discover::{Input, InputKind, Source};
+use crate::source::{FileId, SourceFile, SourceMap, Span};
+use crate::yaml::{self, Document, Limits};
+
+#[derive(Clone, Copy, Debug)]
+pub struct LoadLimits {
+    pub max_file_bytes: u64,
+    pub yaml: Limits,
+}
+
+impl Default for LoadLimits {
+    fn default() -> Self {
+        LoadLimits {
+            max_file_bytes: 32 * 1024 * 1024,
+            yaml: Limits::default(),
+        }
+    }
+}
+
+/// The documents of one file.
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub file: FileId,
+    pub documents: Vec<Document>,
+}
+
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub sources: SourceMap,
+    pub files: Vec<LoadedFile>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Read and parse `inputs`; file ids follow the order of `inputs`. The reading of each file is
+/// injected so that tests and the standard-input case share one code path.
+pub fn load(inputs: &[Input], limits: LoadLimits) -> Loaded {
+    let results: Vec<(SourceFile, LoadedFile, Vec<Diagnostic>)> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(index, input)| {
+            let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
+            let bytes = read_input(&input.source, limits.max_file_bytes);
+            load_one(file, input, bytes, limits)
+        })
+        .collect();
+    let mut loaded = Loaded::default();
+    for (source, file, mut diagnostics) in results {
+        loaded.sources.add(source);
+        loaded.files.push(file);
+        loaded.diagnostics.append(&mut diagnostics);
+    }
+    loaded
+}
+
+/// Why a file could not be read, before any parsing.
+#[derive(Debug)]
+pub enum ReadError {
+    TooLarge(u64),
+    NotAFile,
+    Io(std::io::Error),
+}
+
+fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
+    match source {
+        Source::Stdin => read_limited(std::io::stdin().lock(), max_bytes),
+        Source::File(path) => {
+            // A FIFO or device would block or never end; only regular files are read.
+            let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
+            if !meta.is_file() {
+                return Err(ReadError::NotAFile);
+            }
+            if meta.len() > max_bytes {
+                return Err(ReadError::TooLarge(meta.len()));
+            }
+            read_limited(File::open(path).map_err(ReadError::Io)?, max_bytes)
+        }
+    }
+}
+
+fn read_limited(reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(max_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(ReadError::Io)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Decode and parse one file's bytes. Pure: no I/O.
+pub fn load_one(
+    file: FileId,
+    input: &Input,
+    bytes: Result<Vec<u8>, ReadError>,
+    limits: LoadLimits,
+) -> (SourceFile, LoadedFile, Vec<Diagnostic>) {
+    let whole_file = Location::File(file);
+    let empty = |diagnostic: Diagnostic, text: String| {
+        (
+            SourceFile::new(input.display.clone(), text),
+            LoadedFile {
+                file,
+                documents: Vec::new(),
+            },
+            vec![diagnostic],
+        )
+    };
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(error) => return empty(read_error(error, whole_file, limits), String::new()),
+    };
+    if input.kind == InputKind::HelmTemplate {
+        return empty(template_note(whole_file), String::new());
+    }
+    let text = match decode(file, bytes) {
+        Ok(text) => text,
+        Err((diagnostic, lossy)) => return empty(diagnostic, lossy),
+    };
+    let parsed = yaml::parse(file, &text, limits.yaml);
+    let looks_like_template = text.contains("{{")
+        && (!parsed.errors.is_empty() || parsed.documents.iter().any(|doc| doc.has_collection_key));
+    let source = SourceFile::new(input.display.clone(), text);
+    if looks_like_template {
+        return (
+            source,
+            LoadedFile {
+                file,
+                documents: Vec::new(),
+            },
+            vec![template_note(whole_file)],
+        );
+    }
+    let diagnostics = parsed
+        .errors
+        .into_iter()
+        .map(|error| Diagnostic::error(error.code, Location::Span(error.span), error.message))
+        .collect();
+    (
+        source,
+        LoadedFile {
+            file,
+            documents: parsed.documents,
+        },
+        diagnostics,
+    )
+}
+
+fn template_note(location: Location) -> Diagnostic {
+    Diagnostic::note(
+        "helm-template",
+        location,
+        "unrendered template (`{{ }}`) skipped; lint the rendered output instead, e.g. `helm template … | kubepatrol lint -`",
+    )
+}
+
+fn read_error(error: ReadError, location: Location, limits: LoadLimits) -> Diagnostic {
+    match error {
+        ReadError::TooLarge(size) => Diagnostic::error(
+            "file-too-large",
+            location,
+            format!(
+                "file is larger than the limit of {} bytes ({size} bytes or more)",
+                limits.max_file_bytes
+            ),
+        ),
+        ReadError::NotAFile => Diagnostic::error(
+            "not-a-regular-file",
+            location,
+            "not a regular file (a FIFO, socket or device is not read)",
+        ),
+        ReadError::Io(error) => Diagnostic::error(
+            "unreadable-file",
+            location,
+            format!("cannot read file: {error}"),
+        ),
+    }
+}
+
+/// UTF-8 (with or without a byte-order mark) is the only encoding Kubernetes tooling reads
+/// reliably; anything else is reported with the position of the first bad byte.
+fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (Diagnostic, String)> {
+    let whole_file = Location::File(file);
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err((
+            Diagnostic::error(
+                "unsupported-encoding",
+                whole_file,
+                "file is UTF-16 encoded; save it as UTF-8",
+            ),
+            String::new(),
+        ));
+    }
+    if let Some(nul) = bytes.iter().position(|&byte| byte == 0) {
+        let lossy = String::from_utf8_lossy(&bytes).into_owned();
+        let at = Location::Span(Span::new(file, nul, nul));
+        return Err((
+            Diagnostic::error(
+                "binary-file",
+                at,
+                "file contains a NUL byte: binary, not YAML",
+            ),
+            lossy,
+        ));
+    }
+    String::from_utf8(bytes).map_err(|error| {
+        let offset = error.utf8_error().valid_up_to();
+        let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
+        let at = Location::Span(Span::new(file, offset, offset));
+        (
+            Diagnostic::error("invalid-utf8", at, "file is not valid UTF-8"),
+            lossy,
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(kind: InputKind) -> Input {
+        Input {
+            display: "x.yaml".into(),
+            source: Source::Stdin,
+            kind,
+        }
+    }
+
+    fn codes(bytes: &[u8]) -> Vec<&'static str> {
+        let (_, _, diagnostics) = load_one(
+            FileId(0),
+            &input(InputKind::Manifest),
+            Ok(bytes.to_vec()),
+            LoadLimits::default(),
+        );
+        diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn bad_encodings_are_reported() {
+        assert_eq!(codes(b"\xFF\xFEa\0"), ["unsupported-encoding"]);
+        assert_eq!(codes(b"a: \0"), ["binary-file"]);
+        assert_eq!(codes(b"a: \xC3\x28"), ["invalid-utf8"]);
+        assert!(codes("\u{FEFF}a: b".as_bytes()).is_empty());
+    }
+
+    #[test]
+    fn templates_are_noted_not_errors() {
+        assert_eq!(
+            codes(b"{{- if .Values.x }}\nkind: Pod\n{{- end }}\n"),
+            ["helm-template"]
+        );
+        assert_eq!(
+            codes(b"metadata:\n  name: {{ .Release.Name }}\n"),
+            ["helm-template"]
+        );
+        // Go templates inside strings (alert descriptions) are ordinary text.
+        assert!(codes(b"description: \"{{ $labels.pod }} is down\"\n").is_empty());
+    }
+
+    #[test]
+    fn size_limit_applies_to_streams() {
+        let result = read_limited(&b"12345"[..], 4);
+        assert!(matches!(result, Err(ReadError::TooLarge(5))));
+        assert!(read_limited(&b"1234"[..], 4).is_ok());
+    }
+}

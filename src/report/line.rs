@@ -1,0 +1,71 @@
+//! `PATH:LINE:COL: SEVERITY: MESSAGE [CODE]`, one line per finding or input problem, in file
+//! and position order: the shape editors' problem matchers and `grep` expect.
+
+use std::io::{self, Write};
+
+use super::Outcome;
+use crate::diagnostic::Location;
+use crate::source::FileId;
+
+/// One output line with the place it sorts at.
+struct Line {
+    file: Option<FileId>,
+    offset: u32,
+    text: String,
+}
+
+pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+    let mut lines: Vec<Line> =
+        Vec::with_capacity(outcome.findings.len() + outcome.diagnostics.len());
+    for diagnostic in &outcome.diagnostics {
+        let (path, range) = outcome.diagnostic_place(diagnostic);
+        let place = match (range, &diagnostic.location) {
+            (Some((start, _)), _) => format!("{path}:{}:{}", start.line, start.column),
+            (None, Location::File(_)) => format!("{path}:1:1"),
+            (None, _) => path,
+        };
+        let (file, offset) = match &diagnostic.location {
+            Location::Path(_) => (None, 0),
+            Location::File(file) => (Some(*file), 0),
+            Location::Span(span) => (Some(span.file), span.start),
+        };
+        lines.push(Line {
+            file,
+            offset,
+            text: format!(
+                "{place}: {}: {} [{}]",
+                diagnostic.level.as_str(),
+                single_line(&diagnostic.message),
+                diagnostic.code
+            ),
+        });
+    }
+    for finding in &outcome.findings {
+        let span = finding.primary();
+        let (start, _) = outcome.sources.position(span);
+        lines.push(Line {
+            file: Some(span.file),
+            offset: span.start,
+            text: format!(
+                "{}:{}:{}: {}: {} ({}) [{}]",
+                outcome.sources.display(span.file),
+                start.line,
+                start.column,
+                finding.severity,
+                single_line(&finding.message),
+                finding.subject(),
+                finding.rule.meta.id
+            ),
+        });
+    }
+    // Stable: within one place, diagnostics come before findings, each list already ordered.
+    lines.sort_by_key(|line| (line.file, line.offset));
+    for line in lines {
+        writeln!(out, "{}", line.text)?;
+    }
+    Ok(())
+}
+
+fn single_line(text: &str) -> String {
+    text.replace(['\n', '\r'], " ")
+}

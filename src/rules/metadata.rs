@@ -1,0 +1,209 @@
+//! The format of `rules/<id>.md`: front matter, a title, and four sections.
+//!
+//! ```text
+//! ---
+//! id: hostNetworkSet
+//! category: networking
+//! severity: danger
+//! level: pod
+//! polaris: hostNetworkSet      (optional)
+//! ---
+//! # Short description
+//! ## Message       one line, the failure message
+//! ## Success       one line, shown for passed results
+//! ## Risk          what an attacker or a failure can do
+//! ## Remediation   what to change, with a YAML example
+//! ```
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Category {
+    Security,
+    Networking,
+    Resources,
+    HealthChecks,
+    Images,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Warning,
+    Danger,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Pod,
+    Container,
+    Binding,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Security => "security",
+            Category::Networking => "networking",
+            Category::Resources => "resources",
+            Category::HealthChecks => "health-checks",
+            Category::Images => "images",
+        }
+    }
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Danger => "danger",
+        }
+    }
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Pod => "pod",
+            Level::Container => "container",
+            Level::Binding => "binding",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Everything a user reads about a check.
+#[derive(Debug, Clone)]
+pub struct RuleMeta {
+    pub id: &'static str,
+    pub category: Category,
+    pub severity: Severity,
+    pub level: Level,
+    /// The Polaris id of the equivalent check, accepted wherever a user names a check.
+    pub polaris: Option<&'static str>,
+    pub title: &'static str,
+    pub message: &'static str,
+    pub success: &'static str,
+    pub risk: &'static str,
+    pub remediation: &'static str,
+    /// The whole document, for `explain`.
+    pub document: &'static str,
+}
+
+impl RuleMeta {
+    pub fn parse(document: &'static str) -> Result<RuleMeta, String> {
+        let rest = document
+            .strip_prefix("---\n")
+            .ok_or("missing front matter (`---` on the first line)")?;
+        let (front, body) = rest
+            .split_once("\n---\n")
+            .ok_or("unterminated front matter")?;
+        let field = |key: &str| -> Option<&'static str> {
+            front.lines().find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                (name.trim() == key).then(|| value.trim())
+            })
+        };
+        let required = |key: &str| field(key).ok_or(format!("front matter has no `{key}`"));
+        let title = body
+            .lines()
+            .find_map(|line| line.strip_prefix("# "))
+            .ok_or("missing `# ` title")?
+            .trim();
+        let section =
+            |name: &str| section(body, name).ok_or(format!("missing `## {name}` section"));
+        let one_line = |name: &str| -> Result<&'static str, String> {
+            let text = section(name)?;
+            if text.lines().count() == 1 {
+                Ok(text)
+            } else {
+                Err(format!("`## {name}` must be exactly one line"))
+            }
+        };
+        Ok(RuleMeta {
+            id: required("id")?,
+            category: parse_category(required("category")?)?,
+            severity: parse_severity(required("severity")?)?,
+            level: parse_level(required("level")?)?,
+            polaris: field("polaris"),
+            title,
+            message: one_line("Message")?,
+            success: one_line("Success")?,
+            risk: section("Risk")?,
+            remediation: section("Remediation")?,
+            document,
+        })
+    }
+}
+
+/// The trimmed text under `## name` up to the next `## ` heading.
+fn section(body: &'static str, name: &str) -> Option<&'static str> {
+    let heading = format!("## {name}\n");
+    let start = body.find(&heading)? + heading.len();
+    let rest = &body[start..];
+    let end = rest.find("\n## ").map_or(rest.len(), |index| index + 1);
+    let text = rest[..end].trim();
+    (!text.is_empty()).then_some(text)
+}
+
+pub fn parse_severity(text: &str) -> Result<Severity, String> {
+    match text {
+        "danger" => Ok(Severity::Danger),
+        "warning" => Ok(Severity::Warning),
+        other => Err(format!("unknown severity `{other}`")),
+    }
+}
+
+fn parse_category(text: &str) -> Result<Category, String> {
+    match text {
+        "security" => Ok(Category::Security),
+        "networking" => Ok(Category::Networking),
+        "resources" => Ok(Category::Resources),
+        "health-checks" => Ok(Category::HealthChecks),
+        "images" => Ok(Category::Images),
+        other => Err(format!("unknown category `{other}`")),
+    }
+}
+
+fn parse_level(text: &str) -> Result<Level, String> {
+    match text {
+        "pod" => Ok(Level::Pod),
+        "container" => Ok(Level::Container),
+        "binding" => Ok(Level::Binding),
+        other => Err(format!("unknown level `{other}`")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "---\nid: x\ncategory: images\nseverity: danger\nlevel: container\n---\n\n# Title\n\n## Message\nBad thing\n\n## Success\nGood thing\n\n## Risk\nRisky.\n\n## Remediation\nFix it:\n```yaml\na: 1\n```\n";
+
+    #[test]
+    fn parses_a_complete_document() {
+        let meta = RuleMeta::parse(GOOD).expect("valid");
+        assert_eq!(
+            (meta.id, meta.title, meta.message),
+            ("x", "Title", "Bad thing")
+        );
+        assert_eq!(meta.category, Category::Images);
+        assert!(meta.remediation.ends_with("```"));
+        assert_eq!(meta.polaris, None);
+    }
+
+    #[test]
+    fn rejects_incomplete_documents() {
+        let without_risk = GOOD.replace("## Risk\nRisky.\n\n", "");
+        let leaked: &'static str = Box::leak(without_risk.into_boxed_str());
+        assert!(RuleMeta::parse(leaked).is_err());
+        assert!(RuleMeta::parse("# no front matter").is_err());
+    }
+}

@@ -1,0 +1,926 @@
+//! The parser adapter: YAML text → span-carrying [`Node`] trees, one per document.
+//!
+//! The tree is built iteratively from `granit-parser` events (no recursion, so deep input cannot
+//! overflow the stack), scalars are typed by the YAML 1.1 rules that Kubernetes' decoder uses,
+//! aliases and `<<` merge keys are resolved, and every node keeps the span where it was written.
+//! Collections are reference-counted so that an alias is a cheap clone; a node budget bounds how
+//! much an alias may expand, so a billion-laughs document fails fast instead of exhausting memory.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
+
+use crate::source::{FileId, Span};
+
+/// A YAML value with the span where it was written.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub span: Span,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Arc<str>),
+    Seq(Arc<[Node]>),
+    Map(Arc<[Entry]>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Entry {
+    pub key: Node,
+    pub value: Node,
+}
+
+impl Node {
+    /// The value of `key` in a mapping; the last one wins if a key is repeated (the loader
+    /// reports repeated keys). Null values count as absent, as Kubernetes treats them.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key)
+            .map(|entry| &entry.value)
+            .filter(|node| !node.is_null())
+    }
+
+    /// The entry of `key`, including its key span, even when its value is null.
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        self.as_map()?
+            .iter()
+            .rev()
+            .find(|entry| entry.key.as_str() == Some(key))
+    }
+
+    pub fn as_map(&self) -> Option<&[Entry]> {
+        match &self.value {
+            Value::Map(entries) => Some(entries),
+            _ => None,
+        }
+    }
+
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(items) => Some(items),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(text) => Some(text),
+            _ => None,
+        }
+    }
+
+    pub fn as_bool(&self) -> Option<bool> {
+        match self.value {
+            Value::Bool(flag) => Some(flag),
+            _ => None,
+        }
+    }
+
+    pub fn as_int(&self) -> Option<i64> {
+        match self.value {
+            Value::Int(number) => Some(number),
+            _ => None,
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+
+    /// The value's type with its article, for error messages: "a string", "an integer".
+    pub fn describe_type(&self) -> &'static str {
+        match self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) => "an integer",
+            Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a sequence",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// Explicit bounds on what one file may cost.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Deepest nesting of collections, counting collections reached through aliases.
+    pub max_depth: usize,
+    /// Nodes that aliases may add to a document beyond those written out.
+    pub max_alias_nodes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_depth: 256,
+            max_alias_nodes: 1_000_000,
+        }
+    }
+}
+
+/// One non-empty YAML document.
+#[derive(Debug)]
+pub struct Document {
+    pub root: Node,
+    /// 0-based index of the document in its file, counting empty documents too.
+    pub index: usize,
+    /// The template named by a Helm `# Source:` comment before the document's content.
+    pub helm_source: Option<String>,
+    /// A mapping key that is itself a collection: never valid Kubernetes, typical of `{{ }}`.
+    pub has_collection_key: bool,
+}
+
+/// A problem in the YAML text itself.
+#[derive(Debug, Clone)]
+pub struct YamlError {
+    pub code: &'static str,
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub documents: Vec<Document>,
+    pub errors: Vec<YamlError>,
+}
+
+/// Parse every document of `text`. A syntax error abandons its document and parsing resumes at
+/// the next `---`; exceeding a limit stops the file.
+pub fn parse(file: FileId, text: &str, limits: Limits) -> Parsed {
+    let depth = limits.max_depth.min(u16::MAX as usize);
+    let options = granit_parser::options! {
+        flow_nesting_limit: depth,
+        block_nesting_limit: depth,
+    };
+    let mut parser = Parser::new_from_str_with_options(text, options);
+    let mut builder = Builder::new(file, text, limits);
+    let mut parsed = Parsed::default();
+    loop {
+        match parser.next_event() {
+            None => break,
+            Some(Ok((event, span))) => {
+                let start = span.start.byte_offset().unwrap_or(0);
+                let end = span.end.byte_offset().unwrap_or(start);
+                match builder.event(event, start, end) {
+                    Ok(Some(document)) => parsed.documents.push(document),
+                    Ok(None) => {}
+                    Err(error) => {
+                        parsed.errors.push(error);
+                        break;
+                    }
+                }
+                if builder.finished {
+                    break;
+                }
+            }
+            Some(Err(error)) => {
+                let fatal = is_limit_error(&error);
+                parsed.errors.push(builder.scan_error(&error));
+                builder.abandon_document();
+                if fatal || parsed.errors.len() >= MAX_SYNTAX_ERRORS_PER_FILE {
+                    break;
+                }
+                match parser.proceed_next_document() {
+                    Ok(true) => {}
+                    Ok(false) | Err(_) => break,
+                }
+            }
+        }
+    }
+    parsed.errors.append(&mut builder.duplicate_keys);
+    parsed
+}
+
+/// After this many syntax errors a file is clearly not YAML; more would only be noise.
+const MAX_SYNTAX_ERRORS_PER_FILE: usize = 20;
+
+fn is_limit_error(error: &ScanError) -> bool {
+    let text = error.info().to_ascii_lowercase();
+    text.contains("limit") || text.contains("nesting")
+}
+
+enum PendingKey {
+    Key(Node),
+    /// A plain `<<` key: its value is merged into the mapping.
+    Merge,
+}
+
+enum Collection {
+    Seq(Vec<Node>),
+    Map {
+        entries: Vec<Entry>,
+        pending: Option<PendingKey>,
+        merged: Vec<Node>,
+    },
+}
+
+struct Frame {
+    collection: Collection,
+    start: usize,
+    anchor: usize,
+    /// Value of `expanded` when the collection started, to measure what its anchor costs.
+    expanded_at_start: u64,
+    /// Height of the tallest child, so an alias knows how deep it reaches.
+    child_height: usize,
+}
+
+struct Anchored {
+    node: Node,
+    expanded: u64,
+    height: usize,
+}
+
+struct Builder<'a> {
+    file: FileId,
+    text: &'a str,
+    limits: Limits,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Anchored>,
+    document_index: usize,
+    root: Option<Node>,
+    helm_source: Option<String>,
+    has_collection_key: bool,
+    /// Nodes in the document counting alias expansion, and those added by aliases alone.
+    expanded: u64,
+    alias_nodes: u64,
+    duplicate_keys: Vec<YamlError>,
+    finished: bool,
+}
+
+impl<'a> Builder<'a> {
+    fn new(file: FileId, text: &'a str, limits: Limits) -> Self {
+        Builder {
+            file,
+            text,
+            limits,
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            document_index: 0,
+            root: None,
+            helm_source: None,
+            has_collection_key: false,
+            expanded: 0,
+            alias_nodes: 0,
+            duplicate_keys: Vec::new(),
+            finished: false,
+        }
+    }
+
+    fn span(&self, start: usize, end: usize) -> Span {
+        Span::new(self.file, start, end)
+    }
+
+    fn event(
+        &mut self,
+        event: Event<'_>,
+        start: usize,
+        end: usize,
+    ) -> Result<Option<Document>, YamlError> {
+        match event {
+            Event::StreamStart | Event::DocumentStart(..) | Event::Anchor(..) => {}
+            Event::StreamEnd => self.finished = true,
+            Event::DocumentEnd => return Ok(self.finish_document()),
+            Event::Comment(text, _) => self.comment(&text),
+            Event::Scalar(text, style, anchor, tag) => {
+                self.scalar(text, style, anchor, tag.as_deref(), start, end)?;
+            }
+            Event::Alias(id) => self.alias(id, start, end)?,
+            Event::UnresolvedAlias(name) => {
+                return Err(self.error(
+                    "unknown-anchor",
+                    start,
+                    end,
+                    format!("unknown alias *{name}"),
+                ));
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                self.open(Collection::Seq(Vec::new()), anchor, start)?
+            }
+            Event::MappingStart(_, anchor, _) => self.open(
+                Collection::Map {
+                    entries: Vec::new(),
+                    pending: None,
+                    merged: Vec::new(),
+                },
+                anchor,
+                start,
+            )?,
+            Event::SequenceEnd | Event::MappingEnd => self.close(end)?,
+            // Presentation-only events a later parser version may add carry no data.
+            _ => {}
+        }
+        Ok(None)
+    }
+
+    fn error(&self, code: &'static str, start: usize, end: usize, message: String) -> YamlError {
+        YamlError {
+            code,
+            span: self.span(start, end),
+            message,
+        }
+    }
+
+    fn scan_error(&self, error: &ScanError) -> YamlError {
+        let marker = error.marker();
+        let offset = marker.byte_offset().unwrap_or_else(|| {
+            crate::source::SourceFile::new(String::new(), self.text.to_owned())
+                .offset_of(marker.line(), marker.col())
+        });
+        let info = error.info();
+        let code = if is_limit_error(error) {
+            "nesting-too-deep"
+        } else {
+            "invalid-yaml"
+        };
+        let message = if code == "nesting-too-deep" {
+            format!(
+                "YAML nesting exceeds the limit of {} levels ({info})",
+                self.limits.max_depth
+            )
+        } else {
+            format!("invalid YAML: {info}")
+        };
+        self.error(code, offset, offset, message)
+    }
+
+    fn comment(&mut self, text: &str) {
+        if self.stack.is_empty()
+            && self.root.is_none()
+            && let Some(source) = text.trim().strip_prefix("Source:")
+        {
+            self.helm_source = Some(source.trim().to_owned());
+        }
+    }
+
+    fn scalar(
+        &mut self,
+        text: Cow<'_, str>,
+        style: ScalarStyle,
+        anchor: usize,
+        tag: Option<&Tag>,
+        start: usize,
+        end: usize,
+    ) -> Result<(), YamlError> {
+        if style == ScalarStyle::Plain
+            && tag.is_none()
+            && text == "<<"
+            && let Some(Frame {
+                collection:
+                    Collection::Map {
+                        pending: pending @ None,
+                        ..
+                    },
+                ..
+            }) = self.stack.last_mut()
+        {
+            *pending = Some(PendingKey::Merge);
+            return Ok(());
+        }
+        let value = type_scalar(&text, style, tag);
+        let node = Node {
+            span: self.span(start, end),
+            value,
+        };
+        self.expanded += 1;
+        if anchor != 0 {
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    node: node.clone(),
+                    expanded: 1,
+                    height: 0,
+                },
+            );
+        }
+        self.attach(node, 0, start, end)
+    }
+
+    fn alias(&mut self, id: usize, start: usize, end: usize) -> Result<(), YamlError> {
+        let Some(anchored) = self.anchors.get(&id) else {
+            return Err(self.error(
+                "unknown-anchor",
+                start,
+                end,
+                "alias to an unknown anchor".into(),
+            ));
+        };
+        let (node, cost, height) = (anchored.node.clone(), anchored.expanded, anchored.height);
+        self.alias_nodes = self.alias_nodes.saturating_add(cost);
+        self.expanded = self.expanded.saturating_add(cost);
+        if self.alias_nodes > self.limits.max_alias_nodes {
+            return Err(self.error(
+                "alias-expansion-limit",
+                start,
+                end,
+                format!(
+                    "aliases expand to more than {} nodes (a \"billion laughs\" document?)",
+                    self.limits.max_alias_nodes
+                ),
+            ));
+        }
+        if self.stack.len() + height > self.limits.max_depth {
+            return Err(self.too_deep(start, end));
+        }
+        self.attach(node, height, start, end)
+    }
+
+    fn too_deep(&self, start: usize, end: usize) -> YamlError {
+        self.error(
+            "nesting-too-deep",
+            start,
+            end,
+            format!(
+                "YAML nesting exceeds the limit of {} levels",
+                self.limits.max_depth
+            ),
+        )
+    }
+
+    fn open(
+        &mut self,
+        collection: Collection,
+        anchor: usize,
+        start: usize,
+    ) -> Result<(), YamlError> {
+        if self.stack.len() >= self.limits.max_depth {
+            return Err(self.too_deep(start, start));
+        }
+        if let Some(Frame {
+            collection: Collection::Map { pending: None, .. },
+            ..
+        }) = self.stack.last()
+        {
+            self.has_collection_key = true;
+        }
+        self.expanded += 1;
+        self.stack.push(Frame {
+            collection,
+            start,
+            anchor,
+            expanded_at_start: self.expanded,
+            child_height: 0,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self, end: usize) -> Result<(), YamlError> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let span = self.span(frame.start, end);
+        let value = match frame.collection {
+            Collection::Seq(items) => Value::Seq(items.into()),
+            Collection::Map {
+                entries, merged, ..
+            } => Value::Map(self.merge(entries, merged)?.into()),
+        };
+        let node = Node { span, value };
+        let height = frame.child_height + 1;
+        if frame.anchor != 0 {
+            self.anchors.insert(
+                frame.anchor,
+                Anchored {
+                    node: node.clone(),
+                    expanded: self.expanded - frame.expanded_at_start + 1,
+                    height,
+                },
+            );
+        }
+        self.attach(node, height, frame.start, end)
+    }
+
+    /// `<<` merges: keys written in the mapping win over merged ones, and among several merged
+    /// mappings the first that has a key wins (YAML 1.1 merge key semantics).
+    fn merge(
+        &mut self,
+        mut entries: Vec<Entry>,
+        merged: Vec<Node>,
+    ) -> Result<Vec<Entry>, YamlError> {
+        self.report_duplicate_keys(&entries);
+        if merged.is_empty() {
+            return Ok(entries);
+        }
+        let mut seen: HashSet<Arc<str>> = entries
+            .iter()
+            .filter_map(|entry| match &entry.key.value {
+                Value::Str(key) => Some(key.clone()),
+                _ => None,
+            })
+            .collect();
+        for source in merged.iter().flat_map(merge_sources) {
+            let Some(source_entries) = source.as_map() else {
+                return Err(self.error(
+                    "invalid-merge",
+                    source.span.start as usize,
+                    source.span.end as usize,
+                    "a `<<` merge key needs a mapping or a sequence of mappings".into(),
+                ));
+            };
+            for entry in source_entries {
+                let fresh = match &entry.key.value {
+                    Value::Str(key) => seen.insert(key.clone()),
+                    _ => true,
+                };
+                if fresh {
+                    entries.push(entry.clone());
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    fn report_duplicate_keys(&mut self, entries: &[Entry]) {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
+        for entry in entries {
+            if let Some(key) = entry.key.as_str()
+                && !seen.insert(key)
+            {
+                self.duplicate_keys.push(YamlError {
+                    code: "duplicate-key",
+                    span: entry.key.span,
+                    message: format!(
+                        "mapping key `{key}` is repeated (the API server rejects duplicate keys)"
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Put a finished node where it belongs: the document root, a sequence item, a mapping key
+    /// or a mapping value.
+    fn attach(
+        &mut self,
+        node: Node,
+        height: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<(), YamlError> {
+        let Some(frame) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        frame.child_height = frame.child_height.max(height);
+        match &mut frame.collection {
+            Collection::Seq(items) => items.push(node),
+            Collection::Map {
+                entries,
+                pending,
+                merged,
+            } => match pending.take() {
+                None => *pending = Some(PendingKey::Key(node)),
+                Some(PendingKey::Key(key)) => entries.push(Entry { key, value: node }),
+                Some(PendingKey::Merge) => {
+                    if node.as_map().is_none() && node.as_seq().is_none() {
+                        return Err(self.error(
+                            "invalid-merge",
+                            start,
+                            end,
+                            "a `<<` merge key needs a mapping or a sequence of mappings".into(),
+                        ));
+                    }
+                    merged.push(node);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn finish_document(&mut self) -> Option<Document> {
+        // An empty or comment-only document holds a single null scalar: nothing to check.
+        let root = self.root.take().filter(|root| !root.is_null());
+        let document = root.map(|root| Document {
+            root,
+            index: self.document_index,
+            helm_source: self.helm_source.take(),
+            has_collection_key: self.has_collection_key,
+        });
+        self.reset_document();
+        document
+    }
+
+    fn abandon_document(&mut self) {
+        self.root = None;
+        self.reset_document();
+    }
+
+    fn reset_document(&mut self) {
+        self.stack.clear();
+        self.anchors.clear();
+        self.helm_source = None;
+        self.has_collection_key = false;
+        self.expanded = 0;
+        self.alias_nodes = 0;
+        self.document_index += 1;
+    }
+}
+
+fn merge_sources(node: &Node) -> Vec<&Node> {
+    match node.as_seq() {
+        Some(items) => items.iter().collect(),
+        None => vec![node],
+    }
+}
+
+/// Type a scalar the way Kubernetes' YAML 1.1 decoder does: only plain scalars are resolved;
+/// quoted and block scalars are strings; explicit core tags win.
+fn type_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    match tag.and_then(Tag::core_suffix) {
+        Some("str") => return Value::Str(text.into()),
+        Some("null") => return Value::Null,
+        Some("bool") => {
+            if let Some(flag) = resolve_bool(text) {
+                return Value::Bool(flag);
+            }
+        }
+        Some("int") => {
+            if let Some(number) = resolve_int(text) {
+                return Value::Int(number);
+            }
+        }
+        Some("float") => {
+            if let Some(number) = resolve_float(text) {
+                return Value::Float(number);
+            }
+        }
+        _ => {}
+    }
+    if style != ScalarStyle::Plain || tag.is_some() {
+        return Value::Str(text.into());
+    }
+    resolve_plain(text)
+}
+
+pub fn resolve_plain(text: &str) -> Value {
+    if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
+        return Value::Null;
+    }
+    if let Some(flag) = resolve_bool(text) {
+        return Value::Bool(flag);
+    }
+    if let Some(number) = resolve_int(text) {
+        return Value::Int(number);
+    }
+    if let Some(number) = resolve_float(text) {
+        return Value::Float(number);
+    }
+    Value::Str(text.into())
+}
+
+fn resolve_bool(text: &str) -> Option<bool> {
+    match text {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
+            Some(true)
+        }
+        "n" | "N" | "no" | "No" | "NO" | "off" | "Off" | "OFF" | "false" | "False" | "FALSE" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
+/// Decimal, `0x` hex, `0o` or leading-zero octal and `0b` binary, with an optional sign and `_`
+/// separators, as go-yaml v2 resolves them.
+fn resolve_int(text: &str) -> Option<i64> {
+    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    let (negative, digits) = match cleaned.as_bytes().first()? {
+        b'-' => (true, &cleaned[1..]),
+        b'+' => (false, &cleaned[1..]),
+        _ => (false, cleaned.as_str()),
+    };
+    if digits.is_empty() {
+        return None;
+    }
+    let (radix, body) = if let Some(hex) = digits.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(octal) = digits.strip_prefix("0o") {
+        (8, octal)
+    } else if let Some(binary) = digits.strip_prefix("0b") {
+        (2, binary)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    if body.is_empty() || !body.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i128::from_str_radix(body, radix).ok()?;
+    let signed = if negative { -magnitude } else { magnitude };
+    i64::try_from(signed).ok()
+}
+
+fn resolve_float(text: &str) -> Option<f64> {
+    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    let unsigned = cleaned.trim_start_matches(['-', '+']);
+    match unsigned {
+        ".inf" | ".Inf" | ".INF" => {
+            return Some(if cleaned.starts_with('-') {
+                f64::NEG_INFINITY
+            } else {
+                f64::INFINITY
+            });
+        }
+        ".nan" | ".NaN" | ".NAN" if cleaned.len() == unsigned.len() => return Some(f64::NAN),
+        _ => {}
+    }
+    if !looks_like_float(unsigned) || cleaned.len() - unsigned.len() > 1 {
+        return None;
+    }
+    cleaned.parse().ok()
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
+fn looks_like_float(text: &str) -> bool {
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(index) => (&text[..index], Some(&text[index + 1..])),
+        None => (text, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (mantissa, None),
+    };
+    let digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    let mantissa_ok = match fraction {
+        Some(fraction) if whole.is_empty() => !fraction.is_empty() && digits(fraction),
+        Some(fraction) => digits(whole) && digits(fraction),
+        None => !whole.is_empty() && digits(whole),
+    };
+    let exponent_ok = exponent.is_none_or(|exp| {
+        let exp = exp.strip_prefix(['-', '+']).unwrap_or(exp);
+        !exp.is_empty() && digits(exp)
+    });
+    mantissa_ok && exponent_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_one(text: &str) -> Node {
+        let parsed = parse(FileId(0), text, Limits::default());
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        parsed
+            .documents
+            .into_iter()
+            .next()
+            .expect("one document")
+            .root
+    }
+
+    fn slice<'t>(text: &'t str, node: &Node) -> &'t str {
+        &text[node.span.start as usize..node.span.end as usize]
+    }
+
+    #[test]
+    fn yaml_1_1_scalars_are_typed_like_kubernetes() {
+        for truthy in [
+            "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE",
+        ] {
+            assert_eq!(
+                resolve_plain(truthy).as_bool_value(),
+                Some(true),
+                "{truthy}"
+            );
+        }
+        for falsy in [
+            "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE",
+        ] {
+            assert_eq!(resolve_plain(falsy).as_bool_value(), Some(false), "{falsy}");
+        }
+        assert!(matches!(resolve_plain("0x1F"), Value::Int(31)));
+        assert!(matches!(resolve_plain("0o17"), Value::Int(15)));
+        assert!(matches!(resolve_plain("017"), Value::Int(15)));
+        assert!(matches!(resolve_plain("-1_000"), Value::Int(-1000)));
+        assert!(matches!(resolve_plain("0"), Value::Int(0)));
+        assert!(matches!(resolve_plain("1.5"), Value::Float(_)));
+        assert!(matches!(resolve_plain("1e3"), Value::Float(_)));
+        assert!(matches!(resolve_plain("08"), Value::Float(_)));
+        assert!(matches!(resolve_plain("~"), Value::Null));
+        assert!(matches!(resolve_plain("1.2.3"), Value::Str(_)));
+        assert!(matches!(resolve_plain("nginx:1.25"), Value::Str(_)));
+        assert!(matches!(resolve_plain("e3"), Value::Str(_)));
+        assert!(matches!(resolve_plain("."), Value::Str(_)));
+        let root = parse_one("a: \"true\"\nb: 'yes'\nc: !!str on\nd: |\n  true\n");
+        for key in ["a", "b", "c", "d"] {
+            assert!(root.get(key).and_then(Node::as_str).is_some(), "{key}");
+        }
+    }
+
+    #[test]
+    fn spans_point_at_values_and_keys() {
+        let text = "spec:\n  hostNetwork: yes\n  name: \"web\"\n";
+        let root = parse_one(text);
+        let spec = root.get("spec").expect("spec");
+        assert_eq!(slice(text, spec.get("hostNetwork").expect("value")), "yes");
+        assert_eq!(slice(text, spec.get("name").expect("value")), "\"web\"");
+        assert_eq!(slice(text, &root.entry("spec").expect("entry").key), "spec");
+    }
+
+    #[test]
+    fn aliases_keep_the_span_where_the_value_was_written() {
+        let text = "base: &sc\n  privileged: true\nuse: *sc\n";
+        let root = parse_one(text);
+        let used = root
+            .get("use")
+            .and_then(|node| node.get("privileged"))
+            .expect("aliased");
+        assert_eq!(slice(text, used), "true");
+        assert_eq!(used.span.start, 24);
+    }
+
+    #[test]
+    fn merge_keys_let_written_keys_win() {
+        let text = "defaults: &d {a: 1, b: 2}\nm:\n  <<: *d\n  b: 3\n";
+        let root = parse_one(text);
+        let merged = root.get("m").expect("m");
+        assert_eq!(merged.get("a").and_then(Node::as_int), Some(1));
+        assert_eq!(merged.get("b").and_then(Node::as_int), Some(3));
+        let list = parse_one("x: &x {a: 1}\ny: &y {a: 2, c: 3}\nm:\n  <<: [*x, *y]\n");
+        let merged = list.get("m").expect("m");
+        assert_eq!(merged.get("a").and_then(Node::as_int), Some(1));
+        assert_eq!(merged.get("c").and_then(Node::as_int), Some(3));
+    }
+
+    #[test]
+    fn documents_are_split_and_empty_ones_skipped() {
+        let text = "--- # comment\na: 1\n---\n---\n# only a comment\n---\nb: 2\n";
+        let parsed = parse(FileId(0), text, Limits::default());
+        assert!(parsed.errors.is_empty());
+        let indexes: Vec<usize> = parsed.documents.iter().map(|doc| doc.index).collect();
+        assert_eq!(indexes, vec![0, 3]);
+    }
+
+    #[test]
+    fn helm_source_comments_name_the_template() {
+        let text = "---\n# Source: chart/templates/deploy.yaml\nkind: Deployment\n";
+        let parsed = parse(FileId(0), text, Limits::default());
+        assert_eq!(
+            parsed.documents[0].helm_source.as_deref(),
+            Some("chart/templates/deploy.yaml")
+        );
+    }
+
+    #[test]
+    fn billion_laughs_fails_fast() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..10 {
+            let refs = vec![format!("*a{}", level - 1); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{refs}]\n"));
+        }
+        let parsed = parse(FileId(0), &text, Limits::default());
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].code, "alias-expansion-limit");
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let text = "[".repeat(100_000);
+        let parsed = parse(FileId(0), &text, Limits::default());
+        assert_eq!(parsed.errors[0].code, "nesting-too-deep");
+        let mut block = String::new();
+        for depth in 0..300 {
+            block.push_str(&" ".repeat(depth));
+            block.push_str("k:\n");
+        }
+        let parsed = parse(FileId(0), &block, Limits::default());
+        assert_eq!(parsed.errors[0].code, "nesting-too-deep");
+    }
+
+    #[test]
+    fn syntax_errors_keep_the_other_documents() {
+        let text = "a: 1\n---\nb: [\n---\nc: 3\n";
+        let parsed = parse(FileId(0), text, Limits::default());
+        assert_eq!(parsed.errors.len(), 1);
+        assert_eq!(parsed.errors[0].code, "invalid-yaml");
+        assert_eq!(parsed.documents.len(), 2);
+    }
+
+    #[test]
+    fn duplicate_keys_are_reported_and_the_last_wins() {
+        let text = "a: 1\na: 2\n";
+        let parsed = parse(FileId(0), text, Limits::default());
+        assert_eq!(parsed.errors[0].code, "duplicate-key");
+        assert_eq!(parsed.errors[0].span.start, 5);
+        assert_eq!(
+            parsed.documents[0].root.get("a").and_then(Node::as_int),
+            Some(2)
+        );
+    }
+
+    impl Value {
+        fn as_bool_value(&self) -> Option<bool> {
+            match self {
+                Value::Bool(flag) => Some(*flag),
+                _ => None,
+            }
+        }
+    }
+}
