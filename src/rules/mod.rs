@@ -4,10 +4,25 @@
 //! about it (id, category, severity, level, messages, risk, remediation) comes from its
 //! Markdown file, embedded at build time, so documentation and behaviour cannot drift apart.
 
+mod anonymous_user_rbac_binding;
+mod capabilities_added;
+mod cpu_limits_missing;
+mod cpu_requests_missing;
+mod host_ipc_set;
 mod host_network_set;
+mod host_pid_set;
 mod host_port_set;
+mod liveness_probe_missing;
+mod memory_limits_missing;
+mod memory_requests_missing;
 mod metadata;
+mod not_read_only_root_file_system;
+mod privilege_escalation_allowed;
+mod readiness_probe_missing;
+mod run_as_privileged;
 mod run_as_root_allowed;
+mod shared;
+mod tag_not_specified;
 
 use std::sync::LazyLock;
 
@@ -16,6 +31,10 @@ use crate::source::Span;
 use crate::workload::{Binding, Container, Workload};
 
 pub use metadata::{Category, Level, RuleMeta, Severity};
+use shared::{
+    Resource, added_capabilities, host_namespace_shared, is_dangerous_capability,
+    normalize_capability, probe_missing, resource_missing,
+};
 
 /// What a rule concluded about one subject.
 #[derive(Debug)]
@@ -136,8 +155,22 @@ macro_rules! registry {
 /// Adding a check touches this list once.
 static REGISTRY: &[Registration] = registry! {
     "hostNetworkSet" => host_network_set::HostNetworkSet,
+    "hostIPCSet" => host_ipc_set::HostIpcSet,
+    "hostPIDSet" => host_pid_set::HostPidSet,
     "hostPortSet" => host_port_set::HostPortSet,
     "runAsRootAllowed" => run_as_root_allowed::RunAsRootAllowed,
+    "runAsPrivileged" => run_as_privileged::RunAsPrivileged,
+    "privilegeEscalationAllowed" => privilege_escalation_allowed::PrivilegeEscalationAllowed,
+    "capabilitiesAdded" => capabilities_added::CapabilitiesAdded,
+    "notReadOnlyRootFileSystem" => not_read_only_root_file_system::NotReadOnlyRootFileSystem,
+    "cpuRequestsMissing" => cpu_requests_missing::CpuRequestsMissing,
+    "cpuLimitsMissing" => cpu_limits_missing::CpuLimitsMissing,
+    "memoryRequestsMissing" => memory_requests_missing::MemoryRequestsMissing,
+    "memoryLimitsMissing" => memory_limits_missing::MemoryLimitsMissing,
+    "readinessProbeMissing" => readiness_probe_missing::ReadinessProbeMissing,
+    "livenessProbeMissing" => liveness_probe_missing::LivenessProbeMissing,
+    "tagNotSpecified" => tag_not_specified::TagNotSpecified,
+    "anonymousUserRBACBinding" => anonymous_user_rbac_binding::AnonymousUserRbacBinding,
 };
 
 static RULES: LazyLock<Vec<RuleEntry>> = LazyLock::new(|| {

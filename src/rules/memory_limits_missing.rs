@@ -1,0 +1,12 @@
+//! `resources.limits.memory` is not set.
+
+use super::{Resource, Rule, Verdict, resource_missing};
+use crate::workload::{Container, Workload};
+
+pub struct MemoryLimitsMissing;
+
+impl Rule for MemoryLimitsMissing {
+    fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
+        resource_missing(container, Resource::Limits, "memory")
+    }
+}

@@ -1,0 +1,12 @@
+//! No usable `readinessProbe` on a regular container or sidecar of a long-running pod.
+
+use super::{Rule, Verdict, probe_missing};
+use crate::workload::{Container, Workload};
+
+pub struct ReadinessProbeMissing;
+
+impl Rule for ReadinessProbeMissing {
+    fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
+        probe_missing(workload, container, "readinessProbe")
+    }
+}
