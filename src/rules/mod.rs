@@ -33,7 +33,7 @@ use crate::workload::{Binding, Container, Workload};
 pub use metadata::{Category, Level, RuleMeta, Severity};
 use shared::{
     Resource, added_capabilities, host_namespace_shared, is_dangerous_capability,
-    normalize_capability, probe_missing, resource_missing,
+    normalize_capability, probe_missing, resource_missing, security_flag_required,
 };
 
 /// What a rule concluded about one subject.

@@ -1,7 +1,9 @@
 //! `allowPrivilegeEscalation` is not false. Privileged containers and containers that add
 //! `SYS_ADMIN` can always escalate, whatever the field says (spec §2).
 
-use super::{Rule, Verdict, Violation, added_capabilities, normalize_capability};
+use super::{
+    Rule, Verdict, Violation, added_capabilities, normalize_capability, security_flag_required,
+};
 use crate::workload::{Container, Workload};
 
 pub struct PrivilegeEscalationAllowed;
@@ -26,16 +28,6 @@ impl Rule for PrivilegeEscalationAllowed {
                 ),
             );
         }
-        match container.security_context("allowPrivilegeEscalation") {
-            Some(value) if value.as_bool() == Some(false) => Verdict::Pass,
-            Some(value) => Verdict::Fail(Violation::at(
-                value.span,
-                "`allowPrivilegeEscalation` is true",
-            )),
-            None => Verdict::Fail(Violation::at(
-                container.name_span,
-                "`securityContext.allowPrivilegeEscalation` is not set to false",
-            )),
-        }
+        security_flag_required(container, "allowPrivilegeEscalation", false)
     }
 }

@@ -13,6 +13,22 @@ pub fn host_namespace_shared(workload: &Workload<'_>, field: &str) -> Verdict {
         .into()
 }
 
+/// A container `securityContext` flag that must be `wanted`: another value fails at the value,
+/// a missing field at the container's name.
+pub fn security_flag_required(container: &Container<'_>, field: &str, wanted: bool) -> Verdict {
+    match container.security_context(field) {
+        Some(value) if value.as_bool() == Some(wanted) => Verdict::Pass,
+        Some(value) => Verdict::Fail(Violation::at(
+            value.span,
+            format!("`{field}` is {}", !wanted),
+        )),
+        None => Verdict::Fail(Violation::at(
+            container.name_span,
+            format!("`securityContext.{field}` is not set to {wanted}"),
+        )),
+    }
+}
+
 /// The default dangerous set of capabilitiesAdded (spec §2).
 const DANGEROUS_CAPABILITIES: &[&str] = &[
     "ALL",
