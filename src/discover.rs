@@ -121,7 +121,8 @@ fn walk(
         .ignore(honour_ignores)
         .parents(honour_ignores)
         .require_git(false)
-        .follow_links(false)
+        // Symlinked manifests are linted too; loops and dangling links become diagnostics.
+        .follow_links(true)
         .sort_by_file_name(|a, b| a.cmp(b));
     if honour_ignores {
         builder.add_custom_ignore_filename(".kubepatrolignore");
@@ -153,8 +154,23 @@ fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
     Diagnostic::error(
         "unreadable-path",
         Location::Path(clean_display(path)),
-        format!("cannot read: {error}"),
+        format!("cannot read: {}", root_cause(error)),
     )
+}
+
+/// The innermost cause, without the path the diagnostic already names.
+fn root_cause(error: &ignore::Error) -> String {
+    match error {
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithLineNumber { err, .. }
+        | ignore::Error::WithDepth { err, .. } => root_cause(err),
+        ignore::Error::Loop { ancestor, .. } => format!(
+            "file system loop: links back to its ancestor `{}`",
+            clean_display(ancestor)
+        ),
+        ignore::Error::Io(io) => io.to_string(),
+        other => other.to_string(),
+    }
 }
 
 fn walk_error_path(error: &ignore::Error) -> Option<&Path> {

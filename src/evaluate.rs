@@ -19,7 +19,17 @@ pub struct Evaluation {
 pub fn evaluate(objects: &[Object], rules: &'static [RuleEntry]) -> Evaluation {
     let per_object: Vec<Evaluation> = objects
         .par_iter()
-        .map(|object| evaluate_object(object, rules))
+        .map(|object| {
+            crate::guard::isolate(|| evaluate_object(object, rules)).unwrap_or_else(|message| {
+                Evaluation {
+                    diagnostics: vec![crate::guard::internal_error(
+                        crate::diagnostic::Location::Span(object.root.span),
+                        &message,
+                    )],
+                    ..Evaluation::default()
+                }
+            })
+        })
         .collect();
     let mut evaluation = Evaluation::default();
     for mut part in per_object {

@@ -7,6 +7,7 @@ pub mod discover;
 pub mod evaluate;
 pub mod explain;
 pub mod finding;
+pub mod guard;
 pub mod load;
 pub mod object;
 pub mod render;

@@ -39,8 +39,8 @@ pub struct Loaded {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Read and parse `inputs`; file ids follow the order of `inputs`. The reading of each file is
-/// injected so that tests and the standard-input case share one code path.
+/// Read and parse `inputs`; file ids follow the order of `inputs`. A bug that panics on one file
+/// becomes an internal error for that file; the others are still loaded.
 pub fn load(inputs: &[Input], limits: LoadLimits) -> Loaded {
     let results: Vec<(SourceFile, LoadedFile, Vec<Diagnostic>)> = inputs
         .par_iter()
@@ -48,7 +48,18 @@ pub fn load(inputs: &[Input], limits: LoadLimits) -> Loaded {
         .map(|(index, input)| {
             let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
             let bytes = read_input(&input.source, limits.max_file_bytes);
-            load_one(file, input, bytes, limits)
+            crate::guard::isolate(|| load_one(file, input, bytes, limits)).unwrap_or_else(
+                |message| {
+                    (
+                        SourceFile::new(input.display.clone(), String::new()),
+                        LoadedFile {
+                            file,
+                            documents: Vec::new(),
+                        },
+                        vec![crate::guard::internal_error(Location::File(file), &message)],
+                    )
+                },
+            )
         })
         .collect();
     let mut loaded = Loaded::default();

@@ -1,4 +1,3 @@
-use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
@@ -14,6 +13,17 @@ const EXIT_ERROR: u8 = 2;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    kubepatrol::guard::install_quiet_panic_hook();
+    match kubepatrol::guard::isolate(|| run(cli)) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: internal error: {message}; please report it [internal-error]");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Lint(args) => run_lint(args),
         Command::Checks => print(&explain::checks_table()),
@@ -66,7 +76,11 @@ fn run_lint(args: LintArgs) -> ExitCode {
     };
     let outcome = lint(&options);
     if let Err(error) = write_report(args.format, args.output.as_deref(), &outcome) {
-        eprintln!("error: cannot write the report: {error}");
+        let target = args.output.as_ref().map_or_else(
+            || "standard output".to_owned(),
+            |path| path.display().to_string(),
+        );
+        eprintln!("error: cannot write the report to {target}: {error}");
         return ExitCode::from(EXIT_ERROR);
     }
     if outcome.has_errors() {
@@ -86,23 +100,29 @@ fn run_lint(args: LintArgs) -> ExitCode {
     }
 }
 
+/// Write the report to stdout, or atomically to `output`: a temporary file in the same
+/// directory renamed into place, so a failed run never leaves a partial report behind.
 fn write_report(
     format: report::Format,
     output: Option<&std::path::Path>,
     outcome: &report::Outcome,
 ) -> io::Result<()> {
-    let result = match output {
-        Some(path) => {
-            let mut writer = BufWriter::new(File::create(path)?);
-            report::write(format, outcome, &mut writer).and_then(|()| writer.flush())
-        }
-        None => {
-            let mut writer = BufWriter::new(io::stdout().lock());
-            report::write(format, outcome, &mut writer).and_then(|()| writer.flush())
-        }
+    let Some(path) = output else {
+        let mut writer = BufWriter::new(io::stdout().lock());
+        return match report::write(format, outcome, &mut writer).and_then(|()| writer.flush()) {
+            Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
+        };
     };
-    match result {
-        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => std::path::Path::new("."),
+    };
+    // The temporary file's own name would only confuse the message.
+    let mut temp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|error| io::Error::new(error.kind(), error.kind().to_string()))?;
+    let mut writer = BufWriter::new(temp.as_file_mut());
+    report::write(format, outcome, &mut writer).and_then(|()| writer.flush())?;
+    drop(writer);
+    temp.persist(path).map(|_| ()).map_err(|error| error.error)
 }
