@@ -18,7 +18,7 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(
     name = "kubepatrol",
-    version,
+    version = env!("KUBEPATROL_VERSION"),
     about = "Lint Kubernetes manifests for security and reliability risks, pointing at the exact line and column",
     after_help = EXAMPLES
 )]
@@ -66,6 +66,10 @@ pub struct LintArgs {
     /// Do not honour .gitignore, .ignore and .kubepatrolignore files.
     #[arg(long)]
     pub no_ignore: bool,
+
+    /// The name to report for standard input (`-`), e.g. the chart template it came from.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
 
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]

@@ -40,6 +40,8 @@ pub struct Input {
 pub struct Options {
     pub exclude: Vec<String>,
     pub no_ignore: bool,
+    /// How standard input is reported; `<stdin>` when not given.
+    pub stdin_name: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -62,7 +64,10 @@ pub fn discover(paths: &[String], options: &Options) -> Discovery {
     for path in paths {
         if path == STDIN_ARG {
             discovery.inputs.push(Input {
-                display: STDIN_DISPLAY.to_owned(),
+                display: options
+                    .stdin_name
+                    .clone()
+                    .unwrap_or_else(|| STDIN_DISPLAY.to_owned()),
                 source: Source::Stdin,
                 kind: InputKind::Manifest,
             });

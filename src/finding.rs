@@ -46,8 +46,19 @@ impl Finding {
 }
 
 impl Finding {
-    /// What the finding is about, for one-line formats: `container "web" of Deployment shop/web`.
+    /// What the finding is about, for one-line formats: `container "web" of Deployment shop/web`,
+    /// with the Helm template the object was rendered from when known.
     pub fn subject(&self) -> String {
+        match &self.helm_template {
+            Some(template) => format!(
+                "{} from template {template}",
+                self.subject_without_template()
+            ),
+            None => self.subject_without_template(),
+        }
+    }
+
+    fn subject_without_template(&self) -> String {
         let object = &self.object;
         let name = match (&object.namespace, &object.name) {
             (Some(namespace), Some(name)) => format!("{namespace}/{name}"),

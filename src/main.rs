@@ -71,6 +71,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
         discover: discover::Options {
             exclude: args.exclude,
             no_ignore: args.no_ignore,
+            stdin_name: args.stdin_filename,
         },
         ..LintOptions::default()
     };

@@ -248,3 +248,40 @@ fn checks_lists_every_check_and_explain_prints_its_document() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("did you mean `hostNetworkSet`"));
 }
+
+#[test]
+fn helm_output_names_its_template_and_stdin_can_be_named() {
+    let rendered = fixtures().join("helm/rendered.yaml");
+    let file = fs::File::open(&rendered).expect("fixture");
+    let output = Command::new(env!("CARGO_BIN_EXE_kubepatrol"))
+        .args([
+            "lint",
+            "--stdin-filename",
+            "helm-output.yaml",
+            "--format",
+            "json",
+            "-",
+        ])
+        .stdin(Stdio::from(file))
+        .output()
+        .expect("runs");
+    let report = json(&output);
+    let host_pid = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["check"] == "hostPIDSet")
+        .expect("a hostPIDSet finding")
+        .clone();
+    assert_eq!(host_pid["file"], "helm-output.yaml");
+    assert_eq!(host_pid["helmTemplate"], "shop/templates/deployment.yaml");
+    assert_eq!(host_pid["start"]["line"], 16);
+    let line = stdout(&run_in(
+        &fixtures().join("helm"),
+        &["lint", "rendered.yaml"],
+    ));
+    assert!(
+        line.contains("rendered.yaml:16:16: danger: The pod shares the node's process namespace (`hostPID` is true) (Deployment shop from template shop/templates/deployment.yaml) [hostPIDSet]"),
+        "{line}"
+    );
+}

@@ -6,7 +6,11 @@ use kubepatrol::{discover, load};
 
 fn main() {
     let paths: Vec<String> = std::env::args().skip(1).collect();
-    let paths = if paths.is_empty() { vec![".".to_owned()] } else { paths };
+    let paths = if paths.is_empty() {
+        vec![".".to_owned()]
+    } else {
+        paths
+    };
     let discovery = discover::discover(&paths, &discover::Options::default());
     let loaded = load::load(&discovery.inputs, load::LoadLimits::default());
     let documents: usize = loaded.files.iter().map(|file| file.documents.len()).sum();

@@ -1,0 +1,71 @@
+//! The pre-commit hook as users run it: the real `pre-commit` from PyPI, in a virtualenv, on a
+//! throw-away repository, through `pre-commit try-repo <this repository> kubepatrol`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const PRE_COMMIT_VERSION: &str = "4.7.0";
+
+fn tools_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools")
+}
+
+/// A virtualenv with pre-commit, made once and reused.
+fn pre_commit() -> PathBuf {
+    let venv = tools_dir().join(format!("pre-commit-{PRE_COMMIT_VERSION}"));
+    let binary = venv.join("bin/pre-commit");
+    if !binary.exists() {
+        let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
+        assert!(made.success(), "cannot create a virtualenv");
+        let installed = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", &format!("pre-commit=={PRE_COMMIT_VERSION}")])
+            .status()
+            .expect("pip runs");
+        assert!(installed.success(), "cannot install pre-commit from PyPI");
+    }
+    binary
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git").args(args).current_dir(dir).status().expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+fn try_repo(pre_commit: &Path, dir: &Path) -> Output {
+    Command::new(pre_commit)
+        .args(["try-repo", env!("CARGO_MANIFEST_DIR"), "kubepatrol", "--all-files"])
+        .current_dir(dir)
+        .env("PRE_COMMIT_HOME", tools_dir().join("pre-commit-home"))
+        // Reuse the hook's build between runs: each new commit of this repository is a new hook
+        // revision, and a cold LTO build takes minutes.
+        .env("CARGO_TARGET_DIR", tools_dir().join("pre-commit-build"))
+        .output()
+        .expect("pre-commit runs")
+}
+
+const BAD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  hostNetwork: true\n  securityContext: {runAsNonRoot: true}\n  containers:\n    - name: app\n      image: nginx:1.27\n      securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true}\n      resources:\n        requests: {cpu: 10m, memory: 16Mi}\n        limits: {cpu: 100m, memory: 64Mi}\n      readinessProbe: {tcpSocket: {port: 80}}\n      livenessProbe: {tcpSocket: {port: 80}}\n";
+
+#[test]
+fn the_hook_fails_on_a_finding_and_passes_once_fixed() {
+    let pre_commit = pre_commit();
+    let repo = tempfile::tempdir().expect("temp dir");
+    let dir = repo.path();
+    git(dir, &["init", "--quiet"]);
+    fs::write(dir.join("bad.yaml"), BAD).expect("write");
+    fs::write(dir.join("good.yaml"), BAD.replace("  hostNetwork: true\n", "").replace("name: bad", "name: good"))
+        .expect("write");
+    fs::write(dir.join("README.md"), "not a manifest\n").expect("write");
+    git(dir, &["add", "."]);
+
+    let failing = try_repo(&pre_commit, dir);
+    let text = String::from_utf8_lossy(&failing.stdout);
+    assert!(!failing.status.success(), "{text}");
+    assert!(text.contains("bad.yaml:6:16: danger:") && text.contains("[hostNetworkSet]"), "{text}");
+    assert!(!text.contains("good.yaml:"), "{text}");
+
+    fs::write(dir.join("bad.yaml"), BAD.replace("  hostNetwork: true\n", "")).expect("write");
+    git(dir, &["add", "."]);
+    let passing = try_repo(&pre_commit, dir);
+    assert!(passing.status.success(), "{}", String::from_utf8_lossy(&passing.stdout));
+}
