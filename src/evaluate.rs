@@ -6,6 +6,7 @@ use crate::diagnostic::Diagnostic;
 use crate::finding::{ContainerRef, Finding};
 use crate::object::Object;
 use crate::rules::{Level, RuleEntry, Verdict, Violation};
+use crate::settings::Settings;
 use crate::workload::{self, Container, View};
 
 #[derive(Debug, Default)]
@@ -16,10 +17,14 @@ pub struct Evaluation {
     pub evaluated: usize,
 }
 
-pub fn evaluate(objects: &[Object], rules: &'static [RuleEntry]) -> Evaluation {
+pub fn evaluate(
+    objects: &[Object],
+    rules: &'static [RuleEntry],
+    settings: &Settings,
+) -> Evaluation {
     let per_object: Vec<Evaluation> = objects
         .par_iter()
-        .map(|object| evaluate_object(object, rules))
+        .map(|object| evaluate_object(object, rules, settings))
         .collect();
     let mut evaluation = Evaluation::default();
     for mut part in per_object {
@@ -34,9 +39,13 @@ pub fn evaluate(objects: &[Object], rules: &'static [RuleEntry]) -> Evaluation {
     evaluation
 }
 
-fn evaluate_object(object: &Object, rules: &'static [RuleEntry]) -> Evaluation {
+fn evaluate_object(
+    object: &Object,
+    rules: &'static [RuleEntry],
+    settings: &Settings,
+) -> Evaluation {
     let mut evaluation = Evaluation::default();
-    let view = match workload::view(object) {
+    let view = match workload::view(object, settings) {
         Ok(view) => view,
         Err(mut errors) => {
             evaluation.diagnostics.append(&mut errors);

@@ -12,6 +12,7 @@ pub mod object;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod settings;
 pub mod source;
 pub mod workload;
 pub mod yaml;
@@ -24,6 +25,7 @@ pub struct LintOptions {
     pub paths: Vec<String>,
     pub discover: discover::Options,
     pub limits: load::LoadLimits,
+    pub settings: settings::Settings,
 }
 
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
@@ -31,7 +33,7 @@ pub fn lint(options: &LintOptions) -> Outcome {
     let discovery = discover::discover(&options.paths, &options.discover);
     let loaded = load::load(&discovery.inputs, options.limits);
     let rendered = render::render(&loaded.files);
-    let evaluation = evaluate::evaluate(&rendered.objects, rules::all());
+    let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
     let mut outcome = Outcome {
         sources: loaded.sources,
         findings: evaluation.findings,
