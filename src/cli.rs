@@ -73,6 +73,8 @@ pub struct LintArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename_all = "lowercase"))]
 pub enum FailOn {
     Warning,
     Danger,

@@ -2,6 +2,7 @@
 //! column. The pipeline runs in one direction: discover → load → render → evaluate → report.
 
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod evaluate;
