@@ -201,6 +201,65 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     None
 }
 
+/// A configuration read from a file, with the source map that holds the file (its only file,
+/// id 0) so that suppressions by its entries have positions.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: Config,
+    pub sources: SourceMap,
+    /// The directory the `file` globs of exemptions are relative to.
+    pub dir: PathBuf,
+}
+
+impl Loaded {
+    /// A linted file's path as the `file` globs see it: relative to the config's directory,
+    /// with `/` separators; the path as given when the file is elsewhere (or standard input).
+    pub fn relative_path(&self, path: &Path, display: &str) -> String {
+        std::fs::canonicalize(path)
+            .ok()
+            .and_then(|absolute| {
+                let relative = absolute.strip_prefix(&self.dir).ok()?;
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|part| part.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                Some(parts.join("/"))
+            })
+            .unwrap_or_else(|| display.to_owned())
+    }
+}
+
+/// The configuration for a run: `explicit` (from `--config`), else the one [`find`] finds from
+/// the first linted path. Errors come with the source map that holds the config text.
+pub fn resolve(
+    explicit: Option<&Path>,
+    first_path: &str,
+) -> Result<Option<Loaded>, (SourceMap, Vec<Diagnostic>)> {
+    let path = match explicit {
+        Some(path) => path.to_path_buf(),
+        None => {
+            let start = if first_path == crate::discover::STDIN_ARG {
+                "."
+            } else {
+                first_path
+            };
+            match find(Path::new(start)) {
+                Some(path) => path,
+                None => return Ok(None),
+            }
+        }
+    };
+    let mut sources = SourceMap::default();
+    let config = load(&path, &mut sources).map_err(|errors| (sources.clone(), errors))?;
+    let absolute = std::fs::canonicalize(&path).unwrap_or(path);
+    let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+    Ok(Some(Loaded {
+        config,
+        sources,
+        dir,
+    }))
+}
+
 /// Read and map the config file at `path`, adding its text to `sources` so that errors (and
 /// suppressions by its entries) have positions.
 pub fn load(path: &Path, sources: &mut SourceMap) -> Result<Config, Vec<Diagnostic>> {

@@ -4,6 +4,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
 use crate::finding::{ContainerRef, Finding};
+use crate::fingerprint::field_path;
 use crate::object::Object;
 use crate::rules::{Level, RuleEntry, Verdict, Violation};
 use crate::settings::Settings;
@@ -113,6 +114,11 @@ fn finding(
             name: container.name.map(str::to_owned),
             kind: container.kind,
         }),
+        field: violation
+            .labels
+            .first()
+            .map(|label| field_path(&object.root, label.span))
+            .unwrap_or_default(),
         labels: violation.labels,
     }
 }

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::Outcome;
 use crate::diagnostic::Location;
+use crate::exempt::Suppressed;
 use crate::source::FileId;
 
 /// One output line with the place it sorts at.
@@ -58,12 +59,64 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
             ),
         });
     }
+    for suppressed in &outcome.suppressed {
+        lines.push(suppressed_line(outcome, suppressed));
+    }
+    if let Some(summary) = &outcome.baseline {
+        lines.push(Line {
+            file: None,
+            offset: 0,
+            text: format!(
+                "{}: note: {} finding(s) silenced by the baseline, {} baselined finding(s) fixed [baseline]",
+                summary.file, summary.baselined, summary.fixed
+            ),
+        });
+    }
     // Stable: within one place, diagnostics come before findings, each list already ordered.
     lines.sort_by_key(|line| (line.file, line.offset));
     for line in lines {
         writeln!(out, "{}", line.text)?;
     }
     Ok(())
+}
+
+/// `PATH:LINE:COL: suppressed SEVERITY: MESSAGE (SUBJECT) [CHECK] by WHAT at PLACE: REASON`.
+fn suppressed_line(outcome: &Outcome, suppressed: &Suppressed) -> Line {
+    let finding = &suppressed.finding;
+    let span = finding.primary();
+    let (start, _) = outcome.sources.position(span);
+    let by = &suppressed.by;
+    let place = by
+        .span()
+        .map(|at| {
+            let (position, _) = outcome.sources.position(at);
+            format!(
+                " at {}:{}:{}",
+                outcome.sources.display(at.file),
+                position.line,
+                position.column
+            )
+        })
+        .unwrap_or_default();
+    let reason = by
+        .reason()
+        .map(|reason| format!(": {}", single_line(reason)))
+        .unwrap_or_default();
+    Line {
+        file: Some(span.file),
+        offset: span.start,
+        text: format!(
+            "{}:{}:{}: suppressed {}: {} ({}) [{}] by {}{place}{reason}",
+            outcome.sources.display(span.file),
+            start.line,
+            start.column,
+            finding.severity,
+            single_line(&finding.message),
+            finding.subject(),
+            finding.rule.meta.id,
+            by.describe(),
+        ),
+    }
 }
 
 fn single_line(text: &str) -> String {
