@@ -276,15 +276,30 @@ pub fn load(path: &Path, sources: &mut SourceMap) -> Result<Config, Vec<Diagnost
     parse(file, text)
 }
 
+/// The config path relative to the working directory (with `..` when it is in a parent, as
+/// it usually is when found by walking up), else as given.
 fn display_path(path: &Path) -> String {
-    let relative = std::env::current_dir()
+    let absolute = std::fs::canonicalize(path).ok();
+    let cwd = std::env::current_dir()
         .ok()
-        .and_then(|cwd| std::fs::canonicalize(cwd).ok())
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf));
-    relative
-        .unwrap_or_else(|| path.to_path_buf())
-        .to_string_lossy()
-        .into_owned()
+        .and_then(|cwd| std::fs::canonicalize(cwd).ok());
+    let (Some(absolute), Some(cwd)) = (absolute, cwd) else {
+        return path.to_string_lossy().into_owned();
+    };
+    let common = absolute
+        .components()
+        .zip(cwd.components())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let ups = cwd.components().count() - common;
+    let mut relative: Vec<String> = vec!["..".to_owned(); ups];
+    relative.extend(
+        absolute
+            .components()
+            .skip(common)
+            .map(|part| part.as_os_str().to_string_lossy().into_owned()),
+    );
+    relative.join("/")
 }
 
 /// Map config text onto [`Config`]; all problems are reported, not only the first.
@@ -615,12 +630,12 @@ impl Mapper {
             .and_then(|number| u8::try_from(number).ok())
             .filter(|score| *score <= 100);
         if score.is_none() {
+            let found = node
+                .as_int()
+                .map_or_else(|| node.describe_type().to_owned(), |n| n.to_string());
             self.error(
                 node.span,
-                format!(
-                    "`minScore` must be an integer from 0 to 100, not {}",
-                    node.describe_type()
-                ),
+                format!("`minScore` must be an integer from 0 to 100, not {found}"),
             );
         }
         score
