@@ -400,23 +400,13 @@ impl Mapper {
             match entry.key.as_str().unwrap_or_default() {
                 "checks" => config.checks = self.grades(value),
                 "exemptions" => {
-                    config.exemptions = self
-                        .sequence(value, "exemptions")
-                        .iter()
-                        .filter_map(|item| self.exemption(item))
-                        .collect();
+                    config.exemptions = self.items(value, "exemptions", Self::exemption);
                 }
                 "dangerousCapabilities" => {
                     config.dangerous_capabilities =
                         Some(self.strings(value, "dangerousCapabilities"));
                 }
-                "workloads" => {
-                    config.workloads = self
-                        .sequence(value, "workloads")
-                        .iter()
-                        .filter_map(|item| self.workload(item))
-                        .collect();
-                }
+                "workloads" => config.workloads = self.items(value, "workloads", Self::workload),
                 "exclude" => {
                     let globs = self.strings(value, "exclude");
                     for glob in &globs {
@@ -437,6 +427,19 @@ impl Mapper {
             self.type_error(node, what, "a sequence");
             &[]
         })
+    }
+
+    /// The items of a sequence, each mapped by `item` (which reports its own errors).
+    fn items<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        item: fn(&mut Self, &Node) -> Option<T>,
+    ) -> Vec<T> {
+        self.sequence(node, what)
+            .iter()
+            .filter_map(|node| item(self, node))
+            .collect()
     }
 
     fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
