@@ -12,6 +12,8 @@ Examples:
   kubepatrol lint deploy/ k8s/app.yaml     lint a directory and a file
   helm template ./chart | kubepatrol lint -
   kubepatrol lint --format json --output report.json .
+  kubepatrol baseline > .kubepatrol-baseline.json
+  kubepatrol lint --baseline .kubepatrol-baseline.json   report only findings not in the baseline
   kubepatrol checks                        list every check
   kubepatrol explain runAsRootAllowed      why a check matters and how to fix it";
 
@@ -32,6 +34,9 @@ pub enum Command {
     /// Check manifests in files, directories or standard input (`-`).
     #[command(after_help = EXAMPLES)]
     Lint(LintArgs),
+    /// Record today's findings (after exemptions) as a baseline, written to standard output.
+    #[command(after_help = EXAMPLES)]
+    Baseline(BaselineArgs),
     /// List every check with its category, severity and level.
     Checks,
     /// Explain a check: what it finds, why it is a risk and how to fix it.
@@ -55,9 +60,25 @@ pub struct LintArgs {
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Lowest severity that makes the run exit with 1.
-    #[arg(long, value_enum, default_value_t = FailOn::Warning)]
-    pub fail_on: FailOn,
+    /// Lowest severity that makes the run exit with 1 [default: `failOn` of the config, else warning].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// Configuration file [default: the nearest .kubepatrol.yaml up to the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Report only findings that the baseline FILE (from `kubepatrol baseline`) does not record.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Also print suppressed findings, with what suppressed them (the JSON report always has them).
+    #[arg(long)]
+    pub show_suppressed: bool,
+
+    /// Warn about annotation ignores and configuration exemptions that silenced nothing.
+    #[arg(long)]
+    pub report_unused_ignores: bool,
 
     /// Skip paths matching GLOB (repeatable); applies to walked and explicitly named files.
     #[arg(long, value_name = "GLOB")]
@@ -76,7 +97,28 @@ pub struct LintArgs {
     pub jobs: Option<u16>,
 }
 
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    /// Files and directories to record; `-` reads standard input. Default: the current directory.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<String>,
+
+    /// Configuration file [default: the nearest .kubepatrol.yaml up to the repository root].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Skip paths matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Do not honour .gitignore, .ignore and .kubepatrolignore files.
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename_all = "lowercase"))]
 pub enum FailOn {
     Warning,
     Danger,

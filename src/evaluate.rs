@@ -4,8 +4,10 @@ use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
 use crate::finding::{ContainerRef, Finding};
+use crate::fingerprint::field_path;
 use crate::object::Object;
 use crate::rules::{Level, RuleEntry, Verdict, Violation};
+use crate::settings::Settings;
 use crate::workload::{self, Container, View};
 
 #[derive(Debug, Default)]
@@ -16,19 +18,23 @@ pub struct Evaluation {
     pub evaluated: usize,
 }
 
-pub fn evaluate(objects: &[Object], rules: &'static [RuleEntry]) -> Evaluation {
+pub fn evaluate(
+    objects: &[Object],
+    rules: &'static [RuleEntry],
+    settings: &Settings,
+) -> Evaluation {
     let per_object: Vec<Evaluation> = objects
         .par_iter()
         .map(|object| {
-            crate::guard::isolate(|| evaluate_object(object, rules)).unwrap_or_else(|message| {
-                Evaluation {
+            crate::guard::isolate(|| evaluate_object(object, rules, settings)).unwrap_or_else(
+                |message| Evaluation {
                     diagnostics: vec![crate::guard::internal_error(
                         crate::diagnostic::Location::Span(object.root.span),
                         &message,
                     )],
                     ..Evaluation::default()
-                }
-            })
+                },
+            )
         })
         .collect();
     let mut evaluation = Evaluation::default();
@@ -44,9 +50,13 @@ pub fn evaluate(objects: &[Object], rules: &'static [RuleEntry]) -> Evaluation {
     evaluation
 }
 
-fn evaluate_object(object: &Object, rules: &'static [RuleEntry]) -> Evaluation {
+fn evaluate_object(
+    object: &Object,
+    rules: &'static [RuleEntry],
+    settings: &Settings,
+) -> Evaluation {
     let mut evaluation = Evaluation::default();
-    let view = match workload::view(object) {
+    let view = match workload::view(object, settings) {
         Ok(view) => view,
         Err(mut errors) => {
             evaluation.diagnostics.append(&mut errors);
@@ -114,6 +124,11 @@ fn finding(
             name: container.name.map(str::to_owned),
             kind: container.kind,
         }),
+        field: violation
+            .labels
+            .first()
+            .map(|label| field_path(&object.root, label.span))
+            .unwrap_or_default(),
         labels: violation.labels,
     }
 }

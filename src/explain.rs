@@ -68,18 +68,23 @@ pub fn explain(entry: &RuleEntry) -> String {
 
 /// The registered id closest to `typed`, for "did you mean" hints.
 pub fn suggest(typed: &str) -> Option<&'static str> {
+    nearest(typed, rules::all().iter().map(|entry| entry.meta.id))
+}
+
+/// The candidate closest to `typed` (ignoring case), if it is close enough to be a typo.
+pub fn nearest<'a>(typed: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let typed = typed.to_ascii_lowercase();
-    rules::all()
-        .iter()
-        .map(|entry| {
+    candidates
+        .into_iter()
+        .map(|candidate| {
             (
-                edit_distance(&typed, &entry.meta.id.to_ascii_lowercase()),
-                entry.meta.id,
+                edit_distance(&typed, &candidate.to_ascii_lowercase()),
+                candidate,
             )
         })
-        .filter(|(distance, id)| *distance <= id.len() / 3 + 1)
+        .filter(|(distance, candidate)| *distance <= candidate.len() / 3 + 1)
         .min()
-        .map(|(_, id)| id)
+        .map(|(_, candidate)| candidate)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

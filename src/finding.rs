@@ -33,6 +33,9 @@ pub struct Finding {
     pub container: Option<ContainerRef>,
     /// Never empty: the first label is the primary one.
     pub labels: Vec<Label>,
+    /// Where the primary label is in the object, e.g. `spec.containers[web].image` (see
+    /// [`crate::fingerprint::field_path`]).
+    pub field: String,
 }
 
 impl Finding {

@@ -1,18 +1,23 @@
 //! kubepatrol: a policy linter for Kubernetes manifests that points at the offending line and
 //! column. The pipeline runs in one direction: discover → load → render → evaluate → report.
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diagnostic;
 pub mod discover;
 pub mod evaluate;
+pub mod exempt;
 pub mod explain;
 pub mod finding;
+pub mod fingerprint;
 pub mod guard;
 pub mod load;
 pub mod object;
 pub mod render;
 pub mod report;
 pub mod rules;
+pub mod settings;
 pub mod source;
 pub mod workload;
 pub mod yaml;
@@ -25,22 +30,54 @@ pub struct LintOptions {
     pub paths: Vec<String>,
     pub discover: discover::Options,
     pub limits: load::LoadLimits,
+    pub settings: settings::Settings,
+    /// The configuration file, when there is one (see [`config::resolve`]).
+    pub config: Option<config::Loaded>,
+    pub baseline: Option<baseline::Baseline>,
+    pub report_unused_ignores: bool,
 }
 
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
 pub fn lint(options: &LintOptions) -> Outcome {
     let discovery = discover::discover(&options.paths, &options.discover);
-    let loaded = load::load(&discovery.inputs, options.limits);
+    let config_sources = options
+        .config
+        .as_ref()
+        .map(|loaded| loaded.sources.clone())
+        .unwrap_or_default();
+    let first_input = config_sources.len();
+    let loaded = load::load_after(config_sources, &discovery.inputs, options.limits);
     let rendered = render::render(&loaded.files);
-    let evaluation = evaluate::evaluate(&rendered.objects, rules::all());
+    let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
+    let exempted = exempt::exempt(
+        evaluation.findings,
+        &rendered.objects,
+        &exempt::Options {
+            config: options.config.as_ref().map(|loaded| &loaded.config),
+            config_paths: config_paths(options.config.as_ref(), first_input, &discovery.inputs),
+            report_unused: options.report_unused_ignores,
+        },
+    );
+    let mut suppressed = exempted.suppressed;
+    let (findings, baseline) = match &options.baseline {
+        Some(recorded) => {
+            let (kept, mut baselined, summary) = baseline::apply(exempted.findings, recorded);
+            suppressed.append(&mut baselined);
+            (kept, Some(summary))
+        }
+        None => (exempted.findings, None),
+    };
     let mut outcome = Outcome {
         sources: loaded.sources,
-        findings: evaluation.findings,
+        findings,
+        suppressed,
+        baseline,
         diagnostics: [
             discovery.diagnostics,
             loaded.diagnostics,
             rendered.diagnostics,
             evaluation.diagnostics,
+            exempted.diagnostics,
         ]
         .concat(),
         files: discovery.inputs.len(),
@@ -49,4 +86,22 @@ pub fn lint(options: &LintOptions) -> Outcome {
     };
     outcome.sort_diagnostics();
     outcome
+}
+
+/// Each file's path as the configuration's `file` globs see it, indexed by file id.
+fn config_paths(
+    config: Option<&config::Loaded>,
+    first_input: usize,
+    inputs: &[discover::Input],
+) -> Vec<String> {
+    let Some(config) = config else {
+        return Vec::new();
+    };
+    let inputs = inputs.iter().map(|input| match &input.source {
+        discover::Source::File(path) => config.relative_path(path, &input.display),
+        discover::Source::Stdin => input.display.clone(),
+    });
+    std::iter::repeat_n(String::new(), first_input)
+        .chain(inputs)
+        .collect()
 }

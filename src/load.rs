@@ -42,11 +42,18 @@ pub struct Loaded {
 /// Read and parse `inputs`; file ids follow the order of `inputs`. A bug that panics on one file
 /// becomes an internal error for that file; the others are still loaded.
 pub fn load(inputs: &[Input], limits: LoadLimits) -> Loaded {
+    load_after(SourceMap::default(), inputs, limits)
+}
+
+/// [`load`] into a source map that already holds other files (the configuration): the inputs'
+/// file ids follow those.
+pub fn load_after(sources: SourceMap, inputs: &[Input], limits: LoadLimits) -> Loaded {
+    let base = sources.len();
     let results: Vec<(SourceFile, LoadedFile, Vec<Diagnostic>)> = inputs
         .par_iter()
         .enumerate()
         .map(|(index, input)| {
-            let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
+            let file = FileId(u32::try_from(base + index).unwrap_or(u32::MAX));
             let bytes = read_input(&input.source, limits.max_file_bytes);
             crate::guard::isolate(|| load_one(file, input, bytes, limits)).unwrap_or_else(
                 |message| {
@@ -62,7 +69,10 @@ pub fn load(inputs: &[Input], limits: LoadLimits) -> Loaded {
             )
         })
         .collect();
-    let mut loaded = Loaded::default();
+    let mut loaded = Loaded {
+        sources,
+        ..Loaded::default()
+    };
     for (source, file, mut diagnostics) in results {
         loaded.sources.add(source);
         loaded.files.push(file);

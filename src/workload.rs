@@ -6,6 +6,7 @@
 
 use crate::diagnostic::{Diagnostic, Location};
 use crate::object::Object;
+use crate::settings::Settings;
 use crate::source::Span;
 use crate::yaml::{Node, Value};
 
@@ -129,6 +130,8 @@ impl<'a> Container<'a> {
 #[derive(Debug)]
 pub struct Workload<'a> {
     pub object: &'a Object,
+    /// What configuration changed about the checks (e.g. the dangerous capability set).
+    pub settings: &'a Settings,
     pub spec: &'a Node,
     /// The `spec:` key of the pod spec, where labels about missing pod-level fields point.
     pub spec_key: Span,
@@ -188,18 +191,26 @@ pub enum View<'a> {
     Other,
 }
 
-/// The view the checks see of `object`, or the type errors that make it invalid.
-pub fn view(object: &Object) -> Result<View<'_>, Vec<Diagnostic>> {
+/// The view the checks see of `object`, or the type errors that make it invalid. Built-in kinds
+/// come first; `settings` may add kinds that carry a pod spec.
+pub fn view<'a>(object: &'a Object, settings: &'a Settings) -> Result<View<'a>, Vec<Diagnostic>> {
     if is_binding(object) {
         return binding(object);
     }
     let kind = object.id.kind.as_str();
     let group = object.id.group();
-    let location = POD_SPEC_LOCATIONS
+    if let Some(location) = POD_SPEC_LOCATIONS
         .iter()
-        .find(|loc| loc.kind == kind && loc.group.is_none_or(|g| g == group));
-    match location {
-        Some(location) => workload(object, location),
+        .find(|loc| loc.kind == kind && loc.group.is_none_or(|g| g == group))
+    {
+        return workload(object, settings, location.path, location.run_to_completion);
+    }
+    match settings
+        .extra_workloads
+        .iter()
+        .find(|extra| extra.matches(&object.id.api_version, group, kind))
+    {
+        Some(extra) => workload(object, settings, &extra.pod_spec, false),
         None => Ok(View::Other),
     }
 }
@@ -230,12 +241,15 @@ fn binding(object: &Object) -> Result<View<'_>, Vec<Diagnostic>> {
 
 fn workload<'a>(
     object: &'a Object,
-    location: &PodSpecLocation,
+    settings: &'a Settings,
+    pod_spec_path: &[impl AsRef<str>],
+    run_to_completion: bool,
 ) -> Result<View<'a>, Vec<Diagnostic>> {
     let mut node = &object.root;
     let mut spec_key = None;
     let mut path = String::new();
-    for key in location.path {
+    for key in pod_spec_path {
+        let key = key.as_ref();
         let Some(entry) = node.entry(key).filter(|entry| !entry.value.is_null()) else {
             // An object without a pod spec (a partial patch, say) has nothing to inspect.
             return Ok(View::Other);
@@ -258,9 +272,10 @@ fn workload<'a>(
         .unwrap_or("Always");
     Ok(View::Workload(Workload {
         object,
+        settings,
         spec: node,
         spec_key: spec_key.unwrap_or(object.root.span),
-        long_running: !location.run_to_completion && restart_policy == "Always",
+        long_running: !run_to_completion && restart_policy == "Always",
         containers: containers(node),
     }))
 }
@@ -427,6 +442,12 @@ mod tests {
     use crate::source::FileId;
     use crate::yaml::{Limits, parse};
 
+    fn defaults() -> &'static Settings {
+        static DEFAULTS: std::sync::LazyLock<Settings> =
+            std::sync::LazyLock::new(Settings::default);
+        &DEFAULTS
+    }
+
     fn object(text: &str) -> Object {
         let parsed = parse(FileId(0), text, Limits::default());
         let (mut objects, _) = objects_of(FileId(0), &parsed.documents);
@@ -438,7 +459,7 @@ mod tests {
         let pod = object(
             "apiVersion: v1\nkind: Pod\nspec:\n  initContainers:\n  - name: setup\n  - name: proxy\n    restartPolicy: Always\n  containers:\n  - name: app\n  ephemeralContainers:\n  - name: debug\n",
         );
-        let Ok(View::Workload(workload)) = view(&pod) else {
+        let Ok(View::Workload(workload)) = view(&pod, defaults()) else {
             panic!("a workload")
         };
         let kinds: Vec<_> = workload
@@ -463,13 +484,13 @@ mod tests {
         let job = object(
             "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: []\n",
         );
-        let Ok(View::Workload(workload)) = view(&job) else {
+        let Ok(View::Workload(workload)) = view(&job, defaults()) else {
             panic!("a workload")
         };
         assert!(!workload.long_running);
         let pod =
             object("apiVersion: v1\nkind: Pod\nspec:\n  restartPolicy: Never\n  containers: []\n");
-        let Ok(View::Workload(workload)) = view(&pod) else {
+        let Ok(View::Workload(workload)) = view(&pod, defaults()) else {
             panic!("a workload")
         };
         assert!(!workload.long_running);
@@ -480,7 +501,7 @@ mod tests {
         let pod = object(
             "apiVersion: v1\nkind: Pod\nspec:\n  securityContext: {runAsNonRoot: true, runAsUser: 5}\n  containers:\n  - name: a\n    securityContext: {runAsNonRoot: false}\n",
         );
-        let Ok(View::Workload(workload)) = view(&pod) else {
+        let Ok(View::Workload(workload)) = view(&pod, defaults()) else {
             panic!("a workload")
         };
         let container = &workload.containers[0];
@@ -496,19 +517,40 @@ mod tests {
     #[test]
     fn wrong_types_are_errors_at_the_field() {
         let pod = object("apiVersion: v1\nkind: Pod\nspec:\n  hostNetwork: {}\n  containers: 5\n");
-        let errors = view(&pod).expect_err("invalid");
+        let errors = view(&pod, defaults()).expect_err("invalid");
         let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
         assert!(messages[0].starts_with("`spec.hostNetwork` must be a boolean, not a mapping"));
         assert!(messages[1].starts_with("`spec.containers` must be a sequence, not an integer"));
         let deployment = object(
             "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: [a]\n        securityContext: []\n",
         );
-        assert_eq!(view(&deployment).expect_err("invalid").len(), 2);
+        assert_eq!(view(&deployment, defaults()).expect_err("invalid").len(), 2);
+    }
+
+    #[test]
+    fn configured_kinds_are_workloads_at_their_pointer() {
+        let service = object(
+            "apiVersion: serving.knative.dev/v1\nkind: Service\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n",
+        );
+        assert!(matches!(view(&service, defaults()), Ok(View::Other)));
+        let mut settings = Settings::default();
+        settings
+            .extra_workloads
+            .push(crate::settings::ExtraWorkload {
+                api_version: Some("serving.knative.dev/v1".into()),
+                kind: "Service".into(),
+                pod_spec: vec!["spec".into(), "template".into(), "spec".into()],
+            });
+        let Ok(View::Workload(workload)) = view(&service, &settings) else {
+            panic!("a workload")
+        };
+        assert_eq!(workload.containers[0].name, Some("app"));
+        assert!(workload.long_running);
     }
 
     #[test]
     fn objects_without_a_pod_spec_are_not_workloads() {
         let patch = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n");
-        assert!(matches!(view(&patch), Ok(View::Other)));
+        assert!(matches!(view(&patch, defaults()), Ok(View::Other)));
     }
 }

@@ -16,10 +16,18 @@ fn pre_commit() -> PathBuf {
     let venv = tools_dir().join(format!("pre-commit-{PRE_COMMIT_VERSION}"));
     let binary = venv.join("bin/pre-commit");
     if !binary.exists() {
-        let made = Command::new("python3").args(["-m", "venv"]).arg(&venv).status().expect("python3 runs");
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 runs");
         assert!(made.success(), "cannot create a virtualenv");
         let installed = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", &format!("pre-commit=={PRE_COMMIT_VERSION}")])
+            .args([
+                "install",
+                "--quiet",
+                &format!("pre-commit=={PRE_COMMIT_VERSION}"),
+            ])
             .status()
             .expect("pip runs");
         assert!(installed.success(), "cannot install pre-commit from PyPI");
@@ -28,13 +36,22 @@ fn pre_commit() -> PathBuf {
 }
 
 fn git(dir: &Path, args: &[&str]) {
-    let status = Command::new("git").args(args).current_dir(dir).status().expect("git runs");
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git runs");
     assert!(status.success(), "git {args:?}");
 }
 
 fn try_repo(pre_commit: &Path, dir: &Path) -> Output {
     Command::new(pre_commit)
-        .args(["try-repo", env!("CARGO_MANIFEST_DIR"), "kubepatrol", "--all-files"])
+        .args([
+            "try-repo",
+            env!("CARGO_MANIFEST_DIR"),
+            "kubepatrol",
+            "--all-files",
+        ])
         .current_dir(dir)
         .env("PRE_COMMIT_HOME", tools_dir().join("pre-commit-home"))
         // Reuse the hook's build between runs: each new commit of this repository is a new hook
@@ -53,19 +70,34 @@ fn the_hook_fails_on_a_finding_and_passes_once_fixed() {
     let dir = repo.path();
     git(dir, &["init", "--quiet"]);
     fs::write(dir.join("bad.yaml"), BAD).expect("write");
-    fs::write(dir.join("good.yaml"), BAD.replace("  hostNetwork: true\n", "").replace("name: bad", "name: good"))
-        .expect("write");
+    fs::write(
+        dir.join("good.yaml"),
+        BAD.replace("  hostNetwork: true\n", "")
+            .replace("name: bad", "name: good"),
+    )
+    .expect("write");
     fs::write(dir.join("README.md"), "not a manifest\n").expect("write");
     git(dir, &["add", "."]);
 
     let failing = try_repo(&pre_commit, dir);
     let text = String::from_utf8_lossy(&failing.stdout);
     assert!(!failing.status.success(), "{text}");
-    assert!(text.contains("bad.yaml:6:16: danger:") && text.contains("[hostNetworkSet]"), "{text}");
+    assert!(
+        text.contains("bad.yaml:6:16: danger:") && text.contains("[hostNetworkSet]"),
+        "{text}"
+    );
     assert!(!text.contains("good.yaml:"), "{text}");
 
-    fs::write(dir.join("bad.yaml"), BAD.replace("  hostNetwork: true\n", "")).expect("write");
+    fs::write(
+        dir.join("bad.yaml"),
+        BAD.replace("  hostNetwork: true\n", ""),
+    )
+    .expect("write");
     git(dir, &["add", "."]);
     let passing = try_repo(&pre_commit, dir);
-    assert!(passing.status.success(), "{}", String::from_utf8_lossy(&passing.stdout));
+    assert!(
+        passing.status.success(),
+        "{}",
+        String::from_utf8_lossy(&passing.stdout)
+    );
 }

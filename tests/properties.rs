@@ -119,7 +119,8 @@ fn findings_with(threads: usize, objects: &[Object]) -> Vec<(&'static str, u32, 
         .num_threads(threads)
         .build()
         .expect("pool");
-    let evaluation = pool.install(|| evaluate(objects, kubepatrol::rules::all()));
+    let evaluation =
+        pool.install(|| evaluate(objects, kubepatrol::rules::all(), &Default::default()));
     assert!(
         evaluation.diagnostics.is_empty(),
         "{:?}",

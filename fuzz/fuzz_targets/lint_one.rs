@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
     let mut sources = SourceMap::default();
     sources.add(source);
     let rendered = render::render(std::slice::from_ref(&file));
-    let evaluation = evaluate::evaluate(&rendered.objects, rules::all());
+    let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &Default::default());
     let outcome = Outcome {
         sources,
         findings: evaluation.findings,

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::Outcome;
+use crate::exempt::{Suppressed, Suppression};
 use crate::finding::Finding;
 use crate::object::ObjectId;
 use crate::source::{Position, Span};
@@ -18,6 +19,9 @@ struct Report<'a> {
     version: u32,
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
+    suppressed: Vec<JsonSuppressed<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<&'a crate::baseline::Summary>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     counts: Counts,
 }
@@ -36,6 +40,7 @@ struct Counts {
     findings: usize,
     danger: usize,
     warning: usize,
+    suppressed: usize,
     errors: usize,
 }
 
@@ -54,6 +59,29 @@ struct JsonFinding<'a> {
     helm_template: Option<&'a str>,
     container: Option<JsonContainer<'a>>,
     labels: Vec<JsonLabel<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonSuppressed<'a> {
+    #[serde(flatten)]
+    finding: JsonFinding<'a>,
+    suppression: JsonSuppression<'a>,
+}
+
+/// What silenced a finding: `kind` is `annotation`, `config-check`, `config-exemption` or
+/// `baseline`; the place where it is written when it is in a file.
+#[derive(Serialize)]
+struct JsonSuppression<'a> {
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    annotation: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
+    file: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    start: Option<Position>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    end: Option<Position>,
 }
 
 #[derive(Serialize)]
@@ -111,6 +139,11 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
             .filter(|f| f.severity == severity)
             .count()
     };
+    let suppressed: Vec<JsonSuppressed<'_>> = outcome
+        .suppressed
+        .iter()
+        .map(|s| suppressed(outcome, s))
+        .collect();
     let report = Report {
         version: JSON_FORMAT_VERSION,
         tool: Tool {
@@ -124,6 +157,7 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
             findings: findings.len(),
             danger: count(crate::rules::Severity::Danger),
             warning: count(crate::rules::Severity::Warning),
+            suppressed: suppressed.len(),
             errors: outcome
                 .diagnostics
                 .iter()
@@ -131,6 +165,8 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
                 .count(),
         },
         findings,
+        suppressed,
+        baseline: outcome.baseline.as_ref(),
         diagnostics,
     };
     serde_json::to_writer_pretty(&mut *out, &report)?;
@@ -162,6 +198,30 @@ fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
             .enumerate()
             .map(|(index, label)| label_json(outcome, label.span, &label.text, index == 0))
             .collect(),
+    }
+}
+
+fn suppressed<'a>(outcome: &'a Outcome, suppressed: &'a Suppressed) -> JsonSuppressed<'a> {
+    let by = &suppressed.by;
+    let place = by.span().map(|span| outcome.sources.position(span));
+    JsonSuppressed {
+        finding: finding(outcome, &suppressed.finding),
+        suppression: JsonSuppression {
+            kind: by.kind(),
+            annotation: match by {
+                Suppression::Annotation { key, .. } => Some(key),
+                _ => None,
+            },
+            reason: by.reason(),
+            file: match by {
+                Suppression::Baseline { file } => file,
+                _ => by
+                    .span()
+                    .map_or("", |span| outcome.sources.display(span.file)),
+            },
+            start: place.map(|(start, _)| start),
+            end: place.map(|(_, end)| end),
+        },
     }
 }
 

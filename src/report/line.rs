@@ -1,10 +1,13 @@
 //! `PATH:LINE:COL: SEVERITY: MESSAGE [CODE]`, one line per finding or input problem, in file
 //! and position order: the shape editors' problem matchers and `grep` expect.
 
+use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::Outcome;
 use crate::diagnostic::Location;
+use crate::exempt::Suppressed;
+use crate::finding::Finding;
 use crate::source::FileId;
 
 /// One output line with the place it sorts at.
@@ -41,20 +44,18 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         });
     }
     for finding in &outcome.findings {
-        let span = finding.primary();
-        let (start, _) = outcome.sources.position(span);
+        lines.push(finding_line(outcome, finding, ""));
+    }
+    for suppressed in &outcome.suppressed {
+        lines.push(suppressed_line(outcome, suppressed));
+    }
+    if let Some(summary) = &outcome.baseline {
         lines.push(Line {
-            file: Some(span.file),
-            offset: span.start,
+            file: None,
+            offset: 0,
             text: format!(
-                "{}:{}:{}: {}: {} ({}) [{}]",
-                outcome.sources.display(span.file),
-                start.line,
-                start.column,
-                finding.severity,
-                single_line(&finding.message),
-                finding.subject(),
-                finding.rule.meta.id
+                "{}: note: {} finding(s) silenced by the baseline, {} baselined finding(s) fixed [baseline]",
+                summary.file, summary.baselined, summary.fixed
             ),
         });
     }
@@ -64,6 +65,47 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "{}", line.text)?;
     }
     Ok(())
+}
+
+/// `PATH:LINE:COL: PREFIXSEVERITY: MESSAGE (SUBJECT) [CHECK]`.
+fn finding_line(outcome: &Outcome, finding: &Finding, prefix: &str) -> Line {
+    let span = finding.primary();
+    let (start, _) = outcome.sources.position(span);
+    Line {
+        file: Some(span.file),
+        offset: span.start,
+        text: format!(
+            "{}:{}:{}: {prefix}{}: {} ({}) [{}]",
+            outcome.sources.display(span.file),
+            start.line,
+            start.column,
+            finding.severity,
+            single_line(&finding.message),
+            finding.subject(),
+            finding.rule.meta.id
+        ),
+    }
+}
+
+/// The finding's line prefixed with `suppressed `, followed by `by WHAT at PLACE: REASON`.
+fn suppressed_line(outcome: &Outcome, suppressed: &Suppressed) -> Line {
+    let mut line = finding_line(outcome, &suppressed.finding, "suppressed ");
+    let by = &suppressed.by;
+    let _ = write!(line.text, " by {}", by.describe());
+    if let Some(at) = by.span() {
+        let (position, _) = outcome.sources.position(at);
+        let _ = write!(
+            line.text,
+            " at {}:{}:{}",
+            outcome.sources.display(at.file),
+            position.line,
+            position.column
+        );
+    }
+    if let Some(reason) = by.reason() {
+        let _ = write!(line.text, ": {}", single_line(reason));
+    }
+    line
 }
 
 fn single_line(text: &str) -> String {

@@ -6,7 +6,9 @@ mod line;
 
 use std::io::{self, Write};
 
+use crate::baseline;
 use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::exempt::Suppressed;
 use crate::finding::Finding;
 use crate::source::{Position, SourceMap};
 
@@ -25,6 +27,10 @@ pub enum Format {
 pub struct Outcome {
     pub sources: SourceMap,
     pub findings: Vec<Finding>,
+    /// Findings silenced by annotations, configuration or the baseline, with what did it.
+    pub suppressed: Vec<Suppressed>,
+    /// What `--baseline` did, when given.
+    pub baseline: Option<baseline::Summary>,
     pub diagnostics: Vec<Diagnostic>,
     pub files: usize,
     pub objects: usize,
@@ -32,6 +38,23 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// The outcome of a run that stopped before reading any input (e.g. an invalid
+    /// configuration).
+    pub fn stopped(sources: SourceMap, diagnostics: Vec<Diagnostic>) -> Self {
+        let mut outcome = Outcome {
+            sources,
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            baseline: None,
+            diagnostics,
+            files: 0,
+            objects: 0,
+            evaluated: 0,
+        };
+        outcome.sort_diagnostics();
+        outcome
+    }
+
     pub fn has_errors(&self) -> bool {
         self.diagnostics.iter().any(|d| d.level == Level::Error)
     }

@@ -30,10 +30,11 @@ use crate::finding::Label;
 use crate::source::Span;
 use crate::workload::{Binding, Container, Workload};
 
+use crate::settings::normalize_capability;
 pub use metadata::{Category, Level, RuleMeta, Severity};
 use shared::{
-    Resource, added_capabilities, host_namespace_shared, is_dangerous_capability,
-    normalize_capability, probe_missing, resource_missing, security_flag_required,
+    Resource, added_capabilities, host_namespace_shared, probe_missing, resource_missing,
+    security_flag_required,
 };
 
 /// What a rule concluded about one subject.

@@ -29,32 +29,6 @@ pub fn security_flag_required(container: &Container<'_>, field: &str, wanted: bo
     }
 }
 
-/// The default dangerous set of capabilitiesAdded (spec §2).
-const DANGEROUS_CAPABILITIES: &[&str] = &[
-    "ALL",
-    "SYS_ADMIN",
-    "NET_ADMIN",
-    "SYS_MODULE",
-    "SYS_PTRACE",
-    "SYS_RAWIO",
-    "SYS_BOOT",
-    "DAC_READ_SEARCH",
-    "BPF",
-];
-
-/// Container runtimes accept `sys_admin`, `SYS_ADMIN` and `CAP_SYS_ADMIN` alike.
-pub fn normalize_capability(name: &str) -> String {
-    let upper = name.trim().to_ascii_uppercase();
-    match upper.strip_prefix("CAP_") {
-        Some(bare) => bare.to_owned(),
-        None => upper,
-    }
-}
-
-pub fn is_dangerous_capability(name: &str) -> bool {
-    DANGEROUS_CAPABILITIES.contains(&normalize_capability(name).as_str())
-}
-
 /// The entries of `securityContext.capabilities.add`, each with its text.
 pub fn added_capabilities<'a>(
     container: &Container<'a>,
@@ -146,26 +120,5 @@ pub fn probe_missing(workload: &Workload<'_>, container: &Container<'_>, field: 
             entry.key.span,
             format!("`{field}` has no handler (exec, httpGet, tcpSocket or grpc)"),
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn capability_names_are_normalised() {
-        for spelling in [
-            "SYS_ADMIN",
-            "sys_admin",
-            "CAP_SYS_ADMIN",
-            "cap_sys_admin",
-            "Cap_Sys_Admin",
-        ] {
-            assert!(is_dangerous_capability(spelling), "{spelling}");
-        }
-        assert!(is_dangerous_capability("all"));
-        assert!(!is_dangerous_capability("NET_BIND_SERVICE"));
-        assert!(!is_dangerous_capability("CAP_CHOWN"));
     }
 }

@@ -1,0 +1,181 @@
+//! The baseline: today's findings recorded by fingerprint, so that a team adopting kubepatrol is
+//! told only about new findings. `kubepatrol baseline` writes it; `lint --baseline` applies it.
+
+use std::collections::HashMap;
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::exempt::{Suppressed, Suppression};
+use crate::finding::Finding;
+
+/// Bumped on any incompatible change of the file.
+pub const BASELINE_VERSION: u32 = 1;
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    version: u32,
+    findings: Vec<Entry>,
+}
+
+/// One recorded finding: the fingerprint decides; the rest is there for people reviewing it.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    fingerprint: String,
+    check: String,
+    api_version: String,
+    kind: String,
+    namespace: Option<String>,
+    name: Option<String>,
+    container: Option<String>,
+    field: String,
+}
+
+/// A loaded baseline: how many times each fingerprint was recorded.
+#[derive(Debug)]
+pub struct Baseline {
+    pub display: String,
+    counts: HashMap<String, usize>,
+}
+
+/// What applying a baseline did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub file: String,
+    /// Findings silenced because the baseline records them.
+    pub baselined: usize,
+    /// Recorded findings that no longer occur.
+    pub fixed: usize,
+}
+
+/// Write the baseline of `findings`, ordered by what they are about (not by line), so that
+/// regenerating it after unrelated edits gives the same file.
+pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
+    let mut entries: Vec<Entry> = findings.iter().map(entry).collect();
+    entries.sort_by(|a, b| {
+        let key = |e: &Entry| {
+            (
+                e.namespace.clone(),
+                e.kind.clone(),
+                e.name.clone(),
+                e.container.clone(),
+                e.check.clone(),
+                e.field.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    let file = File {
+        version: BASELINE_VERSION,
+        findings: entries,
+    };
+    serde_json::to_writer_pretty(&mut *out, &file)?;
+    writeln!(out)
+}
+
+fn entry(finding: &Finding) -> Entry {
+    let object = &finding.object;
+    Entry {
+        fingerprint: finding.fingerprint(),
+        check: finding.rule.meta.id.to_owned(),
+        api_version: object.api_version.clone(),
+        kind: object.kind.clone(),
+        namespace: object.namespace.clone(),
+        name: object.name.clone(),
+        container: finding
+            .container
+            .as_ref()
+            .and_then(|container| container.name.clone()),
+        field: finding.field.clone(),
+    }
+}
+
+/// Parse a baseline file's text; `display` names it in errors and reports.
+pub fn parse(display: &str, text: &str) -> Result<Baseline, Diagnostic> {
+    let invalid = |message: String| {
+        Diagnostic::error(
+            "invalid-baseline",
+            Location::Path(display.to_owned()),
+            message,
+        )
+    };
+    let file: File = serde_json::from_str(text)
+        .map_err(|error| invalid(format!("not a kubepatrol baseline: {error}")))?;
+    if file.version != BASELINE_VERSION {
+        return Err(invalid(format!(
+            "baseline version {} is not supported (expected {BASELINE_VERSION}); regenerate it with `kubepatrol baseline`",
+            file.version
+        )));
+    }
+    let mut counts = HashMap::new();
+    for entry in file.findings {
+        *counts.entry(entry.fingerprint).or_insert(0) += 1;
+    }
+    Ok(Baseline {
+        display: display.to_owned(),
+        counts,
+    })
+}
+
+/// Read the baseline at `path`.
+pub fn read(path: &std::path::Path) -> Result<Baseline, Diagnostic> {
+    let display = path.to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Diagnostic::error(
+            "invalid-baseline",
+            Location::Path(display.clone()),
+            format!("cannot read the baseline: {error}"),
+        )
+    })?;
+    parse(&display, &text)
+}
+
+/// Split `findings` into new ones and those the baseline records (each recorded finding
+/// silences one occurrence).
+pub fn apply(
+    findings: Vec<Finding>,
+    baseline: &Baseline,
+) -> (Vec<Finding>, Vec<Suppressed>, Summary) {
+    let mut remaining = baseline.counts.clone();
+    let mut kept = Vec::new();
+    let mut suppressed = Vec::new();
+    for finding in findings {
+        let count = remaining
+            .get_mut(&finding.fingerprint())
+            .filter(|c| **c > 0);
+        match count {
+            Some(count) => {
+                *count -= 1;
+                suppressed.push(Suppressed {
+                    finding,
+                    by: Suppression::Baseline {
+                        file: baseline.display.clone(),
+                    },
+                });
+            }
+            None => kept.push(finding),
+        }
+    }
+    let summary = Summary {
+        file: baseline.display.clone(),
+        baselined: suppressed.len(),
+        fixed: remaining.values().sum(),
+    };
+    (kept, suppressed, summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_foreign_or_future_file_is_an_error() {
+        assert!(parse("b.json", "{\"version\": 1, \"findings\": []}").is_ok());
+        let future = parse("b.json", "{\"version\": 9, \"findings\": []}").expect_err("version");
+        assert!(future.message.contains("version 9"));
+        assert!(parse("b.json", "[]").is_err());
+    }
+}

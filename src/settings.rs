@@ -1,0 +1,119 @@
+//! What configuration changes about what the checks see: the dangerous capability set and extra
+//! workload kinds. One immutable value, built once per run and passed to `evaluate`.
+
+/// The default dangerous set of capabilitiesAdded (spec §2).
+const DEFAULT_DANGEROUS_CAPABILITIES: &[&str] = &[
+    "ALL",
+    "SYS_ADMIN",
+    "NET_ADMIN",
+    "SYS_MODULE",
+    "SYS_PTRACE",
+    "SYS_RAWIO",
+    "SYS_BOOT",
+    "DAC_READ_SEARCH",
+    "BPF",
+];
+
+/// A workload kind added by configuration (a CRD that carries a pod spec).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtraWorkload {
+    /// `group/version` or just `group`; any apiVersion when `None`.
+    pub api_version: Option<String>,
+    pub kind: String,
+    /// The mapping keys from the object root to the pod spec (a decoded JSON pointer).
+    pub pod_spec: Vec<String>,
+}
+
+impl ExtraWorkload {
+    pub fn matches(&self, api_version: &str, group: &str, kind: &str) -> bool {
+        self.kind == kind
+            && self
+                .api_version
+                .as_deref()
+                .is_none_or(|wanted| wanted == api_version || wanted == group)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// Normalised capability names (upper case, no `CAP_` prefix).
+    dangerous_capabilities: Vec<String>,
+    pub extra_workloads: Vec<ExtraWorkload>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            dangerous_capabilities: DEFAULT_DANGEROUS_CAPABILITIES
+                .iter()
+                .map(|name| (*name).to_owned())
+                .collect(),
+            extra_workloads: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// Replace the dangerous capability set; names are normalised like the container's.
+    pub fn with_dangerous_capabilities<'a>(
+        mut self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> Self {
+        self.dangerous_capabilities = names.into_iter().map(normalize_capability).collect();
+        self
+    }
+
+    pub fn is_dangerous_capability(&self, name: &str) -> bool {
+        let normalized = normalize_capability(name);
+        self.dangerous_capabilities.contains(&normalized)
+    }
+}
+
+/// Container runtimes accept `sys_admin`, `SYS_ADMIN` and `CAP_SYS_ADMIN` alike.
+pub fn normalize_capability(name: &str) -> String {
+    let upper = name.trim().to_ascii_uppercase();
+    match upper.strip_prefix("CAP_") {
+        Some(bare) => bare.to_owned(),
+        None => upper,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capability_names_are_normalised() {
+        let settings = Settings::default();
+        for spelling in [
+            "SYS_ADMIN",
+            "sys_admin",
+            "CAP_SYS_ADMIN",
+            "cap_sys_admin",
+            "Cap_Sys_Admin",
+        ] {
+            assert!(settings.is_dangerous_capability(spelling), "{spelling}");
+        }
+        assert!(settings.is_dangerous_capability("all"));
+        assert!(!settings.is_dangerous_capability("NET_BIND_SERVICE"));
+        assert!(!settings.is_dangerous_capability("CAP_CHOWN"));
+    }
+
+    #[test]
+    fn the_dangerous_set_can_be_replaced() {
+        let settings = Settings::default().with_dangerous_capabilities(["cap_chown"]);
+        assert!(settings.is_dangerous_capability("CHOWN"));
+        assert!(!settings.is_dangerous_capability("SYS_ADMIN"));
+    }
+
+    #[test]
+    fn extra_workloads_match_by_api_version_or_group() {
+        let rollout = ExtraWorkload {
+            api_version: Some("serving.knative.dev".into()),
+            kind: "Service".into(),
+            pod_spec: vec!["spec".into()],
+        };
+        assert!(rollout.matches("serving.knative.dev/v1", "serving.knative.dev", "Service"));
+        assert!(!rollout.matches("v1", "", "Service"));
+    }
+}
