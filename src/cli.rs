@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
+use crate::report::events::EventTarget;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -12,6 +13,7 @@ Examples:
   kubepatrol lint deploy/ k8s/app.yaml     lint a directory and a file
   helm template ./chart | kubepatrol lint -
   kubepatrol lint --format json --output report.json .
+  kubepatrol lint --format github --output-sarif kubepatrol.sarif --output-html report.html .
   kubepatrol checks                        list every check
   kubepatrol explain runAsRootAllowed      why a check matters and how to fix it";
 
@@ -31,7 +33,7 @@ pub struct Cli {
 pub enum Command {
     /// Check manifests in files, directories or standard input (`-`).
     #[command(after_help = EXAMPLES)]
-    Lint(LintArgs),
+    Lint(Box<LintArgs>),
     /// List every check with its category, severity and level.
     Checks,
     /// Explain a check: what it finds, why it is a risk and how to fix it.
@@ -47,17 +49,53 @@ pub struct LintArgs {
     #[arg(value_name = "PATHS")]
     pub paths: Vec<String>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Line)]
-    pub format: Format,
+    /// Output format [default: human on a terminal, line otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Colour in the human format; `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
+    /// Also write the json report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_json: Option<PathBuf>,
+
+    /// Also write the SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_sarif: Option<PathBuf>,
+
+    /// Also write the HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_html: Option<PathBuf>,
+
+    /// Also write the summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_summary: Option<PathBuf>,
+
     /// Lowest severity that makes the run exit with 1.
     #[arg(long, value_enum, default_value_t = FailOn::Warning)]
     pub fail_on: FailOn,
+
+    /// Exit with 1 when the health score is below N (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub min_score: Option<u32>,
+
+    /// List the passed checks of every workload in the json report.
+    #[arg(long)]
+    pub include_passed: bool,
+
+    /// Write the inspection events as a Kubernetes List of Events to FILE (`kubectl create -f`).
+    #[arg(long, value_name = "FILE", requires = "events_for")]
+    pub events: Option<PathBuf>,
+
+    /// The object the events are about, e.g. `CronJob/ops/kubepatrol`.
+    #[arg(long, value_name = "KIND/NAMESPACE/NAME", requires = "events")]
+    pub events_for: Option<EventTarget>,
 
     /// Skip paths matching GLOB (repeatable); applies to walked and explicitly named files.
     #[arg(long, value_name = "GLOB")]
@@ -70,6 +108,13 @@ pub struct LintArgs {
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -5,8 +5,9 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Outcome;
-use crate::finding::Finding;
+use super::health::{KindShare, NamespaceTally, Tally, WorkloadResults};
+use super::{Outcome, Report};
+use crate::finding::{ContainerRef, Finding};
 use crate::object::ObjectId;
 use crate::source::{Position, Span};
 
@@ -14,12 +15,53 @@ use crate::source::{Position, Span};
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct JsonReport<'a> {
     version: u32,
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     counts: Counts,
+    summary: Summary<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary<'a> {
+    score: u32,
+    grade: &'static str,
+    #[serde(flatten)]
+    results: Tally,
+    high_risks: usize,
+    categories: Vec<CategorySummary>,
+    kinds: &'a [KindShare],
+    namespaces: &'a [NamespaceTally],
+    workloads: Vec<WorkloadSummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct CategorySummary {
+    category: &'static str,
+    score: u32,
+    #[serde(flatten)]
+    results: Tally,
+}
+
+#[derive(Serialize)]
+struct WorkloadSummary<'a> {
+    object: &'a ObjectId,
+    file: &'a str,
+    line: usize,
+    pod: Tally,
+    container: Tally,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passed: Option<Vec<PassedResult<'a>>>,
+}
+
+#[derive(Serialize)]
+struct PassedResult<'a> {
+    check: &'static str,
+    message: &'static str,
+    container: Option<JsonContainer<'a>>,
 }
 
 #[derive(Serialize)]
@@ -83,7 +125,8 @@ struct JsonDiagnostic<'a> {
     end: Option<Position>,
 }
 
-pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let outcome = report.outcome;
     let findings: Vec<JsonFinding<'_>> = outcome
         .findings
         .iter()
@@ -111,7 +154,7 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
             .filter(|f| f.severity == severity)
             .count()
     };
-    let report = Report {
+    let json = JsonReport {
         version: JSON_FORMAT_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -132,9 +175,63 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         },
         findings,
         diagnostics,
+        summary: summary(report),
     };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
+    serde_json::to_writer_pretty(&mut *out, &json)?;
     writeln!(out)
+}
+
+fn summary<'a>(report: &'a Report<'_>) -> Summary<'a> {
+    let health = &report.health;
+    Summary {
+        score: health.score,
+        grade: health.grade,
+        results: health.total,
+        high_risks: health.high_risks(),
+        categories: health
+            .categories
+            .iter()
+            .map(|(category, results)| CategorySummary {
+                category: category.as_str(),
+                score: results.score(),
+                results: *results,
+            })
+            .collect(),
+        kinds: &health.kinds,
+        namespaces: &health.namespaces,
+        workloads: health
+            .workloads
+            .iter()
+            .map(|workload| workload_summary(report, workload))
+            .collect(),
+    }
+}
+
+fn workload_summary<'a>(
+    report: &'a Report<'_>,
+    workload: &'a WorkloadResults<'_>,
+) -> WorkloadSummary<'a> {
+    let sources = &report.outcome.sources;
+    let span = workload.inspected.root.span;
+    let passed = report.options.include_passed.then(|| {
+        workload
+            .passed()
+            .iter()
+            .map(|passed| PassedResult {
+                check: passed.rule.meta.id,
+                message: passed.rule.meta.success,
+                container: passed.container.as_ref().map(container_json),
+            })
+            .collect()
+    });
+    WorkloadSummary {
+        object: workload.id(),
+        file: sources.display(span.file),
+        line: sources.position(span).0.line,
+        pod: workload.pod,
+        container: workload.container,
+        passed,
+    }
 }
 
 fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
@@ -152,16 +249,20 @@ fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
         end,
         object: &finding.object,
         helm_template: finding.helm_template.as_deref(),
-        container: finding.container.as_ref().map(|container| JsonContainer {
-            name: container.name.as_deref(),
-            kind: container.kind.as_str(),
-        }),
+        container: finding.container.as_ref().map(container_json),
         labels: finding
             .labels
             .iter()
             .enumerate()
             .map(|(index, label)| label_json(outcome, label.span, &label.text, index == 0))
             .collect(),
+    }
+}
+
+fn container_json(container: &ContainerRef) -> JsonContainer<'_> {
+    JsonContainer {
+        name: container.name.as_deref(),
+        kind: container.kind.as_str(),
     }
 }
 
