@@ -74,7 +74,8 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         "pod failed",
         "container passed",
         "container failed",
-    ]);
+    ])
+    .text_columns(2);
     for workload in &health.workloads {
         let id = workload.id();
         let name = match &id.namespace {
@@ -120,10 +121,11 @@ fn tally_row(name: &str, results: &Tally) -> [String; 5] {
     ]
 }
 
-/// A plain-text table: the first column left-aligned, numbers right-aligned.
+/// A plain-text table: the leading text columns left-aligned, the numbers right-aligned.
 struct Table<const N: usize> {
     header: [String; N],
     rows: Vec<[String; N]>,
+    text_columns: usize,
 }
 
 impl<const N: usize> Table<N> {
@@ -131,7 +133,13 @@ impl<const N: usize> Table<N> {
         Table {
             header: header.map(str::to_owned),
             rows: Vec::new(),
+            text_columns: 1,
         }
+    }
+
+    fn text_columns(mut self, count: usize) -> Self {
+        self.text_columns = count;
+        self
     }
 
     fn row(&mut self, row: [String; N]) {
@@ -149,10 +157,11 @@ impl<const N: usize> Table<N> {
         for row in std::iter::once(&self.header).chain(&self.rows) {
             let mut line = String::new();
             for (index, (cell, width)) in row.iter().zip(widths).enumerate() {
-                if index == 0 {
-                    line.push_str(&format!("{cell:<width$}"));
+                let gap = if index == 0 { "" } else { "  " };
+                if index < self.text_columns {
+                    line.push_str(&format!("{gap}{cell:<width$}"));
                 } else {
-                    line.push_str(&format!("  {cell:>width$}"));
+                    line.push_str(&format!("{gap}{cell:>width$}"));
                 }
             }
             writeln!(out, "{}", line.trim_end())?;

@@ -51,22 +51,31 @@
      ["Checks evaluated", data.evaluated], ["Passed", data.total.passed, "passed"],
      ["Warnings", data.total.warning, "warning"], ["Dangers", data.total.danger, "danger"],
      ["High risks", data.highRisks, data.highRisks ? "danger" : ""]].forEach(function (item) {
-      list.appendChild(el("dt", { text: item[0] }));
-      list.appendChild(el("dd", { class: item[2] || "", text: String(item[1]) }));
+      list.appendChild(el("div", { class: "stat" }, [el("dt", { text: item[0] }), el("dd", { class: item[2] || "", text: String(item[1]) })]));
     });
     if (data.errors) {
-      list.appendChild(el("dt", { text: "Input errors" }));
-      list.appendChild(el("dd", { class: "danger", text: String(data.errors) }));
+      list.appendChild(el("div", { class: "stat" }, [el("dt", { text: "Input errors" }), el("dd", { class: "danger", text: String(data.errors) })]));
     }
     return el("div", { class: "card" }, [el("h2", { text: "Overview" }), list]);
   }
 
+  // The most common kinds, the rest folded into one bar so a repository with a hundred CRDs
+  // keeps a readable chart. Bars are scaled to the largest kind.
+  var KIND_BARS = 10;
+
   function kindChart() {
+    var shown = data.kinds.slice(0, KIND_BARS);
+    var rest = data.kinds.slice(KIND_BARS);
+    if (rest.length) {
+      var objects = rest.reduce(function (sum, share) { return sum + share.objects; }, 0);
+      shown.push({ kind: rest.length + " other kinds", objects: objects, percent: 100 * objects / Math.max(data.objects, 1), other: true });
+    }
+    var largest = shown.reduce(function (max, share) { return Math.max(max, share.objects); }, 1);
     var bars = el("div", { class: "bars", id: "kind-chart" });
-    data.kinds.forEach(function (share) {
-      bars.appendChild(el("span", { text: share.kind }));
-      bars.appendChild(el("div", { class: "bar" }, [el("span", { class: "kind", style: "width:" + share.percent + "%" })]));
-      bars.appendChild(el("span", { class: "num", text: share.objects + " (" + share.percent + "%)" }));
+    shown.forEach(function (share) {
+      bars.appendChild(el("span", { class: share.other ? "other" : "", text: share.kind }));
+      bars.appendChild(el("div", { class: "bar" }, [el("span", { class: share.other ? "kind other" : "kind", style: "width:" + (100 * share.objects / largest) + "%" })]));
+      bars.appendChild(el("span", { class: "num", text: share.objects + " · " + share.percent.toFixed(1) + "%" }));
     });
     if (!data.kinds.length) bars.appendChild(el("span", { text: "No objects" }));
     return el("div", { class: "card" }, [el("h2", { text: "Objects by kind" }), bars]);
@@ -108,7 +117,7 @@
     var row = el("tr", { class: "workload", "data-index": index, "data-risk": result === "passed" ? "0" : "1", tabindex: 0 }, [
       el("td", {}, [el("span", { class: "pill " + result, text: result === "passed" ? "passed" : result })]),
       el("td", { text: workload.kind }),
-      el("td", { text: workload.namespace || "" }),
+      workload.namespace ? el("td", { text: workload.namespace }) : el("td", { class: "unset", text: "not set" }),
       el("td", { text: displayName(workload) }),
       el("td", { class: "file", text: workload.file + ":" + workload.firstLine }),
       el("td", { class: "num", text: String(passed) }),
@@ -174,7 +183,13 @@
     var button = el("button", { type: "button", class: "view-yaml", text: "View YAML" });
     var yaml = null;
     button.addEventListener("click", function () {
-      if (!yaml) { yaml = yamlView(workload); cell.appendChild(yaml); button.textContent = "Hide YAML"; }
+      if (!yaml) {
+        yaml = yamlView(workload);
+        cell.appendChild(yaml);
+        button.textContent = "Hide YAML";
+        var hit = yaml.querySelector("tr.hit");
+        if (hit) yaml.scrollTop = Math.max(0, hit.offsetTop - 60);
+      }
       else { yaml.remove(); yaml = null; button.textContent = "View YAML"; }
     });
     cell.appendChild(el("h4", { text: workload.kind + " " + (workload.namespace ? workload.namespace + "/" : "") + displayName(workload) + " — " + workload.file + ":" + workload.firstLine }));
