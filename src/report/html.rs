@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Report;
 use super::health::{KindShare, Tally, WorkloadResults};
+use crate::finding::ContainerRef;
 use crate::rules::{self, RuleEntry};
 use crate::source::{SourceMap, Span};
 
@@ -88,6 +89,21 @@ struct CheckResult<'a> {
     lines: Vec<usize>,
 }
 
+impl<'a> CheckResult<'a> {
+    /// A result without message, help or lines: what a passed check has.
+    fn new(rule: &RuleEntry, container: Option<&'a ContainerRef>, result: &'static str) -> Self {
+        CheckResult {
+            check: check_index(rule),
+            container: container.and_then(|container| container.name.as_deref()),
+            container_kind: container.map(|container| container.kind.as_str()),
+            result,
+            message: None,
+            help: None,
+            lines: Vec::new(),
+        }
+    }
+}
+
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let page = page(report);
     // `<` never appears outside JSON strings, and `\u003c` inside one cannot close the script.
@@ -164,13 +180,6 @@ fn workload_data<'a>(sources: &'a SourceMap, workload: &'a WorkloadResults<'_>) 
         .findings
         .iter()
         .map(|finding| CheckResult {
-            check: check_index(finding.rule),
-            container: finding
-                .container
-                .as_ref()
-                .and_then(|container| container.name.as_deref()),
-            container_kind: finding.container.as_ref().map(|c| c.kind.as_str()),
-            result: finding.severity.as_str(),
             message: Some(&finding.message),
             help: finding.help.as_deref(),
             lines: finding
@@ -179,22 +188,19 @@ fn workload_data<'a>(sources: &'a SourceMap, workload: &'a WorkloadResults<'_>) 
                 .filter(|label| label.span.file == span.file)
                 .map(|label| line_of(label.span))
                 .collect(),
+            ..CheckResult::new(
+                finding.rule,
+                finding.container.as_ref(),
+                finding.severity.as_str(),
+            )
         })
         .collect();
-    results.extend(workload.passed().iter().map(|passed| {
-        CheckResult {
-            check: check_index(passed.rule),
-            container: passed
-                .container
-                .as_ref()
-                .and_then(|container| container.name.as_deref()),
-            container_kind: passed.container.as_ref().map(|c| c.kind.as_str()),
-            result: "passed",
-            message: None,
-            help: None,
-            lines: Vec::new(),
-        }
-    }));
+    results.extend(
+        workload
+            .passed()
+            .iter()
+            .map(|passed| CheckResult::new(passed.rule, passed.container.as_ref(), "passed")),
+    );
     let id = workload.id();
     Workload {
         kind: &id.kind,
@@ -209,6 +215,9 @@ fn workload_data<'a>(sources: &'a SourceMap, workload: &'a WorkloadResults<'_>) 
                     .map(|line| file.line_text(line))
                     .collect::<Vec<_>>()
                     .join("\n")
+                    // The span may end at the start of the next document's line.
+                    .trim_end()
+                    .to_owned()
             })
             .unwrap_or_default(),
         pod: workload.pod,
