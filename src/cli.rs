@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::report::Format;
+use crate::report::events::EventTarget;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -14,6 +15,7 @@ Examples:
   kubepatrol lint --format json --output report.json .
   kubepatrol baseline > .kubepatrol-baseline.json
   kubepatrol lint --baseline .kubepatrol-baseline.json   report only findings not in the baseline
+  kubepatrol lint --format github --output-sarif kubepatrol.sarif --output-html report.html .
   kubepatrol checks                        list every check
   kubepatrol explain runAsRootAllowed      why a check matters and how to fix it";
 
@@ -33,7 +35,7 @@ pub struct Cli {
 pub enum Command {
     /// Check manifests in files, directories or standard input (`-`).
     #[command(after_help = EXAMPLES)]
-    Lint(LintArgs),
+    Lint(Box<LintArgs>),
     /// Record today's findings (after exemptions) as a baseline, written to standard output.
     #[command(after_help = EXAMPLES)]
     Baseline(BaselineArgs),
@@ -52,9 +54,13 @@ pub struct LintArgs {
     #[arg(value_name = "PATHS")]
     pub paths: Vec<String>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Line)]
-    pub format: Format,
+    /// Output format [default: human on a terminal, line otherwise].
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Colour in the human format; `auto` colours a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
@@ -79,6 +85,38 @@ pub struct LintArgs {
     /// Warn about annotation ignores and configuration exemptions that silenced nothing.
     #[arg(long)]
     pub report_unused_ignores: bool,
+
+    /// Also write the json report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_json: Option<PathBuf>,
+
+    /// Also write the SARIF report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_sarif: Option<PathBuf>,
+
+    /// Also write the HTML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_html: Option<PathBuf>,
+
+    /// Also write the summary to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_summary: Option<PathBuf>,
+
+    /// Exit with 1 when the health score is below N (0-100).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub min_score: Option<u32>,
+
+    /// List the passed checks of every workload in the json report.
+    #[arg(long)]
+    pub include_passed: bool,
+
+    /// Write the inspection events as a Kubernetes List of Events to FILE (`kubectl create -f`).
+    #[arg(long, value_name = "FILE", requires = "events_for")]
+    pub events: Option<PathBuf>,
+
+    /// The object the events are about, e.g. `CronJob/ops/kubepatrol`.
+    #[arg(long, value_name = "KIND/NAMESPACE/NAME", requires = "events")]
+    pub events_for: Option<EventTarget>,
 
     /// Skip paths matching GLOB (repeatable); applies to walked and explicitly named files.
     #[arg(long, value_name = "GLOB")]
@@ -114,6 +152,13 @@ pub struct BaselineArgs {
     /// Do not honour .gitignore, .ignore and .kubepatrolignore files.
     #[arg(long)]
     pub no_ignore: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

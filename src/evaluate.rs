@@ -1,14 +1,17 @@
 //! Run every rule on every object, in parallel over objects, with a deterministic result.
 
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
 use crate::finding::{ContainerRef, Finding};
 use crate::fingerprint::field_path;
-use crate::object::Object;
+use crate::object::{Object, ObjectId};
 use crate::rules::{Level, RuleEntry, Verdict, Violation};
 use crate::settings::Settings;
 use crate::workload::{self, Container, View};
+use crate::yaml::Node;
 
 #[derive(Debug, Default)]
 pub struct Evaluation {
@@ -16,6 +19,27 @@ pub struct Evaluation {
     pub diagnostics: Vec<Diagnostic>,
     /// (check, object or container) pairs a rule applied to, passed or failed.
     pub evaluated: usize,
+    /// Every object in input order with the checks it passed; findings refer to it through
+    /// the shared [`ObjectId`].
+    pub inspected: Vec<Inspected>,
+}
+
+/// One object as the reports see it: who it is, where it was written, what it passed.
+#[derive(Clone, Debug)]
+pub struct Inspected {
+    pub id: Arc<ObjectId>,
+    /// The object's tree; its span is the object's text, for the YAML view of the HTML report.
+    pub root: Node,
+    /// Whether any check applied (a workload or a binding), as opposed to, say, a Service.
+    pub checked: bool,
+    pub passed: Vec<Passed>,
+}
+
+/// A (check, object or container) pair that passed.
+#[derive(Clone, Debug)]
+pub struct Passed {
+    pub rule: &'static RuleEntry,
+    pub container: Option<ContainerRef>,
 }
 
 pub fn evaluate(
@@ -42,6 +66,7 @@ pub fn evaluate(
         evaluation.findings.append(&mut part.findings);
         evaluation.diagnostics.append(&mut part.diagnostics);
         evaluation.evaluated += part.evaluated;
+        evaluation.inspected.append(&mut part.inspected);
     }
     // Stable: findings at the same place keep object and container order.
     evaluation
@@ -55,7 +80,15 @@ fn evaluate_object(
     rules: &'static [RuleEntry],
     settings: &Settings,
 ) -> Evaluation {
-    let mut evaluation = Evaluation::default();
+    let mut evaluation = Evaluation {
+        inspected: vec![Inspected {
+            id: object.id.clone(),
+            root: object.root.clone(),
+            checked: false,
+            passed: Vec::new(),
+        }],
+        ..Evaluation::default()
+    };
     let view = match workload::view(object, settings) {
         Ok(view) => view,
         Err(mut errors) => {
@@ -94,13 +127,23 @@ impl Evaluation {
         verdict: Verdict,
     ) {
         match verdict {
-            Verdict::NotApplicable => {}
-            Verdict::Pass => self.evaluated += 1,
+            Verdict::NotApplicable => return,
+            Verdict::Pass => {
+                if let Some(inspected) = self.inspected.last_mut() {
+                    inspected.passed.push(Passed {
+                        rule: entry,
+                        container: container.map(container_ref),
+                    });
+                }
+            }
             Verdict::Fail(violation) => {
-                self.evaluated += 1;
                 self.findings
                     .push(finding(entry, object, container, violation));
             }
+        }
+        self.evaluated += 1;
+        if let Some(inspected) = self.inspected.last_mut() {
+            inspected.checked = true;
         }
     }
 }
@@ -120,15 +163,19 @@ fn finding(
         help: violation.help,
         object: object.id.clone(),
         helm_template: object.helm_template.clone(),
-        container: container.map(|container| ContainerRef {
-            name: container.name.map(str::to_owned),
-            kind: container.kind,
-        }),
+        container: container.map(container_ref),
         field: violation
             .labels
             .first()
             .map(|label| field_path(&object.root, label.span))
             .unwrap_or_default(),
         labels: violation.labels,
+    }
+}
+
+fn container_ref(container: &Container<'_>) -> ContainerRef {
+    ContainerRef {
+        name: container.name.map(str::to_owned),
+        kind: container.kind,
     }
 }

@@ -83,6 +83,7 @@ pub fn lint(options: &LintOptions) -> Outcome {
         files: discovery.inputs.len(),
         objects: rendered.objects.len(),
         evaluated: evaluation.evaluated,
+        inspected: evaluation.inspected,
     };
     outcome.sort_diagnostics();
     outcome

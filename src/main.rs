@@ -1,10 +1,13 @@
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::SystemTime;
 
 use clap::Parser;
 
-use kubepatrol::cli::{BaselineArgs, Cli, Command, FailOn, LintArgs};
-use kubepatrol::report::Outcome;
+use kubepatrol::cli::{BaselineArgs, Cli, ColorChoice, Command, FailOn, LintArgs};
+use kubepatrol::report::events::{self, RunTimes};
+use kubepatrol::report::{Format, Outcome, Report};
 use kubepatrol::rules::{self, Severity};
 use kubepatrol::{LintOptions, baseline, config, discover, explain, lint, report};
 
@@ -26,7 +29,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Command::Lint(args) => run_lint(args),
+        Command::Lint(args) => run_lint(*args),
         Command::Baseline(args) => run_baseline(args),
         Command::Checks => print(&explain::checks_table()),
         Command::Explain { id } => match rules::find(&id) {
@@ -63,6 +66,11 @@ fn run_lint(args: LintArgs) -> ExitCode {
         eprintln!("error: cannot start {jobs} threads: {error}");
         return ExitCode::from(EXIT_ERROR);
     }
+    let format = args.format.unwrap_or(if io::stdout().is_terminal() {
+        Format::Human
+    } else {
+        Format::Line
+    });
     let mut options = match prepare(
         args.paths,
         args.config.as_deref(),
@@ -70,14 +78,14 @@ fn run_lint(args: LintArgs) -> ExitCode {
         args.no_ignore,
     ) {
         Ok(options) => options,
-        Err(stopped) => return report_stopped(args.format, args.output.as_deref(), &stopped),
+        Err(stopped) => return report_stopped(format, args.output.as_deref(), &stopped),
     };
     if let Some(path) = &args.baseline {
         match baseline::read(path) {
             Ok(recorded) => options.baseline = Some(recorded),
             Err(error) => {
                 let stopped = Outcome::stopped(Default::default(), vec![error]);
-                return report_stopped(args.format, args.output.as_deref(), &stopped);
+                return report_stopped(format, args.output.as_deref(), &stopped);
             }
         }
     }
@@ -88,16 +96,64 @@ fn run_lint(args: LintArgs) -> ExitCode {
         .fail_on
         .or(configured.and_then(|config| config.fail_on))
         .unwrap_or(FailOn::Warning);
+    let min_score = args
+        .min_score
+        .or(configured.and_then(|config| config.min_score.map(u32::from)));
+
+    let started = SystemTime::now();
     let mut outcome = lint(&options);
-    if args.format == report::Format::Line && !args.show_suppressed {
+    let times = RunTimes {
+        started,
+        finished: SystemTime::now(),
+    };
+    let line_like = matches!(format, Format::Line | Format::Human);
+    if line_like && !args.show_suppressed {
         outcome.suppressed.clear();
     }
-    if let Err(error) = write_report(args.format, args.output.as_deref(), &outcome) {
-        let target = args.output.as_ref().map_or_else(
-            || "standard output".to_owned(),
-            |path| path.display().to_string(),
+    let mut report = Report::new(
+        &outcome,
+        report::Options {
+            include_passed: args.include_passed,
+            color: false,
+            repository: repository(),
+        },
+    );
+    let outputs = [
+        (Some(format), args.output.as_deref()),
+        (
+            args.output_json.as_ref().map(|_| Format::Json),
+            args.output_json.as_deref(),
+        ),
+        (
+            args.output_sarif.as_ref().map(|_| Format::Sarif),
+            args.output_sarif.as_deref(),
+        ),
+        (
+            args.output_html.as_ref().map(|_| Format::Html),
+            args.output_html.as_deref(),
+        ),
+        (
+            args.output_summary.as_ref().map(|_| Format::Summary),
+            args.output_summary.as_deref(),
+        ),
+    ];
+    for (format, path) in outputs {
+        let Some(format) = format else { continue };
+        report.options.color = use_color(args.color, path.is_none() && io::stdout().is_terminal());
+        if let Err(error) = write_to(path, |out| report::write(format, &report, out)) {
+            let target =
+                path.map_or_else(|| "standard output".to_owned(), |p| p.display().to_string());
+            eprintln!("error: cannot write the report to {target}: {error}");
+            return ExitCode::from(EXIT_ERROR);
+        }
+    }
+    if let (Some(path), Some(target)) = (args.events.as_deref(), args.events_for.as_ref())
+        && let Err(error) = write_to(Some(path), |out| events::write(&report, target, times, out))
+    {
+        eprintln!(
+            "error: cannot write the events to {}: {error}",
+            path.display()
         );
-        eprintln!("error: cannot write the report to {target}: {error}");
         return ExitCode::from(EXIT_ERROR);
     }
     if outcome.has_errors() {
@@ -110,7 +166,8 @@ fn run_lint(args: LintArgs) -> ExitCode {
     };
     let failing =
         threshold.is_some_and(|threshold| outcome.findings.iter().any(|f| f.severity >= threshold));
-    if failing {
+    let below_score = min_score.is_some_and(|minimum| report.health.score < minimum);
+    if failing || below_score {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::SUCCESS
@@ -121,7 +178,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
 /// configuration stops the run with its errors.
 fn prepare(
     paths: Vec<String>,
-    config_file: Option<&std::path::Path>,
+    config_file: Option<&Path>,
     mut exclude: Vec<String>,
     no_ignore: bool,
 ) -> Result<LintOptions, Box<Outcome>> {
@@ -151,12 +208,9 @@ fn prepare(
     })
 }
 
-fn report_stopped(
-    format: report::Format,
-    output: Option<&std::path::Path>,
-    stopped: &Outcome,
-) -> ExitCode {
-    if let Err(error) = write_report(format, output, stopped) {
+fn report_stopped(format: Format, output: Option<&Path>, stopped: &Outcome) -> ExitCode {
+    let report = Report::new(stopped, report::Options::default());
+    if let Err(error) = write_to(output, |out| report::write(format, &report, out)) {
         eprintln!("error: cannot write the report: {error}");
     }
     ExitCode::from(EXIT_ERROR)
@@ -165,6 +219,10 @@ fn report_stopped(
 /// Write the baseline to standard output; input errors go to standard error (exit 2), the
 /// baseline of the readable files is still written.
 fn run_baseline(args: BaselineArgs) -> ExitCode {
+    let to_stderr = |outcome: &Outcome| {
+        let report = Report::new(outcome, report::Options::default());
+        let _ = report::write(Format::Line, &report, &mut io::stderr().lock());
+    };
     let options = match prepare(
         args.paths,
         args.config.as_deref(),
@@ -173,7 +231,7 @@ fn run_baseline(args: BaselineArgs) -> ExitCode {
     ) {
         Ok(options) => options,
         Err(stopped) => {
-            let _ = report::write(report::Format::Line, &stopped, &mut io::stderr().lock());
+            to_stderr(&stopped);
             return ExitCode::from(EXIT_ERROR);
         }
     };
@@ -186,40 +244,60 @@ fn run_baseline(args: BaselineArgs) -> ExitCode {
         return ExitCode::from(EXIT_ERROR);
     }
     if outcome.has_errors() {
-        let diagnostics_only = Outcome::stopped(outcome.sources, outcome.diagnostics);
-        let _ = report::write(
-            report::Format::Line,
-            &diagnostics_only,
-            &mut io::stderr().lock(),
-        );
+        to_stderr(&Outcome::stopped(outcome.sources, outcome.diagnostics));
         return ExitCode::from(EXIT_ERROR);
     }
     ExitCode::SUCCESS
 }
 
-/// Write the report to stdout, or atomically to `output`: a temporary file in the same
-/// directory renamed into place, so a failed run never leaves a partial report behind.
-fn write_report(
-    format: report::Format,
-    output: Option<&std::path::Path>,
-    outcome: &report::Outcome,
+/// `auto` colours a terminal unless `NO_COLOR` is set to anything non-empty (no-color.org).
+fn use_color(choice: ColorChoice, to_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+        }
+    }
+}
+
+/// The repository the working directory is in (the nearest ancestor with `.git`), for SARIF
+/// URIs relative to its root; `None` outside a repository.
+fn repository() -> Option<report::Repository> {
+    let working_dir = std::env::current_dir().ok()?;
+    let root = working_dir
+        .ancestors()
+        .find(|dir| dir.join(".git").exists())?
+        .to_path_buf();
+    Some(report::Repository {
+        working_dir_in_root: working_dir.strip_prefix(&root).ok()?.to_path_buf(),
+        root,
+    })
+}
+
+/// Write to standard output, or atomically to `path`: a temporary file in the same directory
+/// renamed into place, so a failed run never leaves a partial report behind. A closed pipe is
+/// not an error.
+fn write_to(
+    path: Option<&Path>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
-    let Some(path) = output else {
+    let Some(path) = path else {
         let mut writer = BufWriter::new(io::stdout().lock());
-        return match report::write(format, outcome, &mut writer).and_then(|()| writer.flush()) {
+        return match write(&mut writer).and_then(|()| writer.flush()) {
             Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
             other => other,
         };
     };
     let dir = match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => std::path::Path::new("."),
+        _ => Path::new("."),
     };
     // The temporary file's own name would only confuse the message.
     let mut temp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|error| io::Error::new(error.kind(), error.kind().to_string()))?;
     let mut writer = BufWriter::new(temp.as_file_mut());
-    report::write(format, outcome, &mut writer).and_then(|()| writer.flush())?;
+    write(&mut writer).and_then(|()| writer.flush())?;
     drop(writer);
     temp.persist(path).map(|_| ()).map_err(|error| error.error)
 }

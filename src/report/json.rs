@@ -5,9 +5,10 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::Outcome;
+use super::health::{KindShare, NamespaceTally, Tally, WorkloadResults};
+use super::{Outcome, Report};
 use crate::exempt::{Suppressed, Suppression};
-use crate::finding::Finding;
+use crate::finding::{ContainerRef, Finding};
 use crate::object::ObjectId;
 use crate::source::{Position, Span};
 
@@ -15,7 +16,7 @@ use crate::source::{Position, Span};
 pub const JSON_FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
-struct Report<'a> {
+struct JsonReport<'a> {
     version: u32,
     tool: Tool,
     findings: Vec<JsonFinding<'a>>,
@@ -24,6 +25,47 @@ struct Report<'a> {
     baseline: Option<&'a crate::baseline::Summary>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     counts: Counts,
+    summary: Summary<'a>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary<'a> {
+    score: u32,
+    grade: &'static str,
+    #[serde(flatten)]
+    results: Tally,
+    high_risks: usize,
+    categories: Vec<CategorySummary>,
+    kinds: &'a [KindShare],
+    namespaces: &'a [NamespaceTally],
+    workloads: Vec<WorkloadSummary<'a>>,
+}
+
+#[derive(Serialize)]
+struct CategorySummary {
+    category: &'static str,
+    score: u32,
+    #[serde(flatten)]
+    results: Tally,
+}
+
+#[derive(Serialize)]
+struct WorkloadSummary<'a> {
+    object: &'a ObjectId,
+    file: &'a str,
+    line: usize,
+    pod: Tally,
+    container: Tally,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    passed: Option<Vec<PassedResult<'a>>>,
+}
+
+#[derive(Serialize)]
+struct PassedResult<'a> {
+    check: &'static str,
+    message: &'static str,
+    container: Option<JsonContainer<'a>>,
 }
 
 #[derive(Serialize)]
@@ -111,7 +153,8 @@ struct JsonDiagnostic<'a> {
     end: Option<Position>,
 }
 
-pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let outcome = report.outcome;
     let findings: Vec<JsonFinding<'_>> = outcome
         .findings
         .iter()
@@ -144,7 +187,7 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         .iter()
         .map(|s| suppressed(outcome, s))
         .collect();
-    let report = Report {
+    let json = JsonReport {
         version: JSON_FORMAT_VERSION,
         tool: Tool {
             name: env!("CARGO_PKG_NAME"),
@@ -168,9 +211,63 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         suppressed,
         baseline: outcome.baseline.as_ref(),
         diagnostics,
+        summary: summary(report),
     };
-    serde_json::to_writer_pretty(&mut *out, &report)?;
+    serde_json::to_writer_pretty(&mut *out, &json)?;
     writeln!(out)
+}
+
+fn summary<'a>(report: &'a Report<'_>) -> Summary<'a> {
+    let health = &report.health;
+    Summary {
+        score: health.score,
+        grade: health.grade,
+        results: health.total,
+        high_risks: health.high_risks(),
+        categories: health
+            .categories
+            .iter()
+            .map(|(category, results)| CategorySummary {
+                category: category.as_str(),
+                score: results.score(),
+                results: *results,
+            })
+            .collect(),
+        kinds: &health.kinds,
+        namespaces: &health.namespaces,
+        workloads: health
+            .workloads
+            .iter()
+            .map(|workload| workload_summary(report, workload))
+            .collect(),
+    }
+}
+
+fn workload_summary<'a>(
+    report: &'a Report<'_>,
+    workload: &'a WorkloadResults<'_>,
+) -> WorkloadSummary<'a> {
+    let sources = &report.outcome.sources;
+    let span = workload.inspected.root.span;
+    let passed = report.options.include_passed.then(|| {
+        workload
+            .passed()
+            .iter()
+            .map(|passed| PassedResult {
+                check: passed.rule.meta.id,
+                message: passed.rule.meta.success,
+                container: passed.container.as_ref().map(container_json),
+            })
+            .collect()
+    });
+    WorkloadSummary {
+        object: workload.id(),
+        file: sources.display(span.file),
+        line: sources.position(span).0.line,
+        pod: workload.pod,
+        container: workload.container,
+        passed,
+    }
 }
 
 fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
@@ -188,10 +285,7 @@ fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
         end,
         object: &finding.object,
         helm_template: finding.helm_template.as_deref(),
-        container: finding.container.as_ref().map(|container| JsonContainer {
-            name: container.name.as_deref(),
-            kind: container.kind.as_str(),
-        }),
+        container: finding.container.as_ref().map(container_json),
         labels: finding
             .labels
             .iter()
@@ -222,6 +316,13 @@ fn suppressed<'a>(outcome: &'a Outcome, suppressed: &'a Suppressed) -> JsonSuppr
             start: place.map(|(start, _)| start),
             end: place.map(|(_, end)| end),
         },
+    }
+}
+
+fn container_json(container: &ContainerRef) -> JsonContainer<'_> {
+    JsonContainer {
+        name: container.name.as_deref(),
+        kind: container.kind.as_str(),
     }
 }
 

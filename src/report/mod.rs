@@ -1,17 +1,27 @@
 //! Output formats. Every format reads the same [`Outcome`]; positions are computed here, from
 //! spans, and nowhere earlier.
 
+pub mod events;
+mod github;
+pub mod health;
+mod html;
+mod human;
 mod json;
 mod line;
+mod sarif;
+mod summary;
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 
 use crate::baseline;
 use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::evaluate::Inspected;
 use crate::exempt::Suppressed;
 use crate::finding::Finding;
 use crate::source::{Position, SourceMap};
 
+pub use health::Health;
 pub use json::JSON_FORMAT_VERSION;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -20,6 +30,16 @@ pub enum Format {
     Line,
     /// A versioned JSON document (see docs/json-output.md).
     Json,
+    /// Graphical diagnostics with the source snippet (the default on a terminal).
+    Human,
+    /// SARIF 2.1.0 for code scanning (see docs/sarif.md).
+    Sarif,
+    /// GitHub Actions workflow commands that annotate the pull request.
+    Github,
+    /// The health score, its grade and the counts per category, kind and namespace.
+    Summary,
+    /// One self-contained HTML page with the overview, charts and a filterable workload table.
+    Html,
 }
 
 /// Everything a run produced.
@@ -35,6 +55,8 @@ pub struct Outcome {
     pub files: usize,
     pub objects: usize,
     pub evaluated: usize,
+    /// Every object, in input order, with the checks it passed.
+    pub inspected: Vec<Inspected>,
 }
 
 impl Outcome {
@@ -50,6 +72,7 @@ impl Outcome {
             files: 0,
             objects: 0,
             evaluated: 0,
+            inspected: Vec::new(),
         };
         outcome.sort_diagnostics();
         outcome
@@ -86,9 +109,50 @@ fn sort_key(diagnostic: &Diagnostic) -> (u8, u32, u32, &'static str) {
     }
 }
 
-pub fn write(format: Format, outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+/// How the reports of one run are written; shared by every output of the run.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Add the passed results per workload to the json report.
+    pub include_passed: bool,
+    /// Colour the human report.
+    pub color: bool,
+    /// Where the run happened in its repository, for SARIF artifact URIs.
+    pub repository: Option<Repository>,
+}
+
+/// The working directory relative to the repository root (empty at the root).
+#[derive(Debug, Default, Clone)]
+pub struct Repository {
+    pub root: PathBuf,
+    pub working_dir_in_root: PathBuf,
+}
+
+/// What every format reads: the run's outcome, its health, the options.
+#[derive(Debug)]
+pub struct Report<'a> {
+    pub outcome: &'a Outcome,
+    pub health: Health<'a>,
+    pub options: Options,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(outcome: &'a Outcome, options: Options) -> Self {
+        Report {
+            outcome,
+            health: Health::of(outcome),
+            options,
+        }
+    }
+}
+
+pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Line => line::write(outcome, out),
-        Format::Json => json::write(outcome, out),
+        Format::Line => line::write(report.outcome, out),
+        Format::Json => json::write(report, out),
+        Format::Human => human::write(report, out),
+        Format::Sarif => sarif::write(report, out),
+        Format::Github => github::write(report.outcome, out),
+        Format::Summary => summary::write(report, out),
+        Format::Html => html::write(report, out),
     }
 }

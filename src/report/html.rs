@@ -1,0 +1,227 @@
+//! `--format html`: one self-contained page (no network requests) with the overview, a chart per
+//! category and a workload table that filters in the browser. The page's data is one JSON
+//! document; the script in `html/report.js` draws the page from it, and builds a workload's
+//! checks and YAML only when the user opens it, so a report of thousands of workloads stays
+//! quick.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::Report;
+use super::health::{KindShare, Tally, WorkloadResults};
+use crate::finding::ContainerRef;
+use crate::rules::{self, RuleEntry};
+use crate::source::{SourceMap, Span};
+
+const TEMPLATE: &str = include_str!("html/report.html");
+const STYLE: &str = include_str!("html/report.css");
+const SCRIPT: &str = include_str!("html/report.js");
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Page<'a> {
+    tool: String,
+    files: usize,
+    objects: usize,
+    evaluated: usize,
+    score: u32,
+    grade: &'static str,
+    total: Tally,
+    high_risks: usize,
+    errors: usize,
+    kinds: &'a [KindShare],
+    categories: Vec<CategoryChart>,
+    checks: Vec<Check>,
+    workloads: Vec<Workload<'a>>,
+}
+
+#[derive(Serialize)]
+struct CategoryChart {
+    category: &'static str,
+    score: u32,
+    #[serde(flatten)]
+    results: Tally,
+}
+
+#[derive(Serialize)]
+struct Check {
+    id: &'static str,
+    title: &'static str,
+    category: &'static str,
+    severity: &'static str,
+    level: &'static str,
+    success: &'static str,
+    risk: &'static str,
+    remediation: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Workload<'a> {
+    kind: &'a str,
+    namespace: Option<&'a str>,
+    name: Option<&'a str>,
+    file: &'a str,
+    /// The line the object's text starts at in `file`.
+    first_line: usize,
+    /// The object's text, shown in the YAML view.
+    yaml: String,
+    pod: Tally,
+    container: Tally,
+    results: Vec<CheckResult<'a>>,
+}
+
+#[derive(Serialize)]
+struct CheckResult<'a> {
+    /// Index into `checks`.
+    check: usize,
+    container: Option<&'a str>,
+    #[serde(rename = "containerKind")]
+    container_kind: Option<&'static str>,
+    /// `passed`, `warning` or `danger`.
+    result: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help: Option<&'a str>,
+    /// Lines (in `file`) of the labels, the primary first; empty for passed results.
+    lines: Vec<usize>,
+}
+
+impl<'a> CheckResult<'a> {
+    /// A result without message, help or lines: what a passed check has.
+    fn new(rule: &RuleEntry, container: Option<&'a ContainerRef>, result: &'static str) -> Self {
+        CheckResult {
+            check: check_index(rule),
+            container: container.and_then(|container| container.name.as_deref()),
+            container_kind: container.map(|container| container.kind.as_str()),
+            result,
+            message: None,
+            help: None,
+            lines: Vec::new(),
+        }
+    }
+}
+
+pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let page = page(report);
+    // `<` never appears outside JSON strings, and `\u003c` inside one cannot close the script.
+    let data = serde_json::to_string(&page)?.replace('<', "\\u003c");
+    let html = TEMPLATE
+        .replace("/*STYLE*/", STYLE)
+        .replace("/*SCRIPT*/", SCRIPT)
+        .replace("/*DATA*/", &data);
+    out.write_all(html.as_bytes())
+}
+
+fn page<'a>(report: &'a Report<'_>) -> Page<'a> {
+    let outcome = report.outcome;
+    let health = &report.health;
+    Page {
+        tool: format!("{} {}", env!("CARGO_PKG_NAME"), env!("CARGO_PKG_VERSION")),
+        files: outcome.files,
+        objects: outcome.objects,
+        evaluated: outcome.evaluated,
+        score: health.score,
+        grade: health.grade,
+        total: health.total,
+        high_risks: health.high_risks(),
+        errors: outcome
+            .diagnostics
+            .iter()
+            .filter(|d| d.level == crate::diagnostic::Level::Error)
+            .count(),
+        kinds: &health.kinds,
+        categories: health
+            .categories
+            .iter()
+            .map(|(category, results)| CategoryChart {
+                category: category.as_str(),
+                score: results.score(),
+                results: *results,
+            })
+            .collect(),
+        checks: rules::all().iter().map(check).collect(),
+        workloads: health
+            .workloads
+            .iter()
+            .map(|workload| workload_data(&outcome.sources, workload))
+            .collect(),
+    }
+}
+
+fn check(entry: &'static RuleEntry) -> Check {
+    let meta = &entry.meta;
+    Check {
+        id: meta.id,
+        title: meta.title,
+        category: meta.category.as_str(),
+        severity: meta.severity.as_str(),
+        level: meta.level.as_str(),
+        success: meta.success,
+        risk: meta.risk,
+        remediation: meta.remediation,
+    }
+}
+
+fn check_index(entry: &RuleEntry) -> usize {
+    rules::all()
+        .iter()
+        .position(|candidate| candidate.meta.id == entry.meta.id)
+        .unwrap_or_default()
+}
+
+fn workload_data<'a>(sources: &'a SourceMap, workload: &'a WorkloadResults<'_>) -> Workload<'a> {
+    let span = workload.inspected.root.span;
+    let (first, last) = sources.position(span);
+    let line_of = |label: Span| sources.position(label).0.line;
+    let mut results: Vec<CheckResult<'a>> = workload
+        .findings
+        .iter()
+        .map(|finding| CheckResult {
+            message: Some(&finding.message),
+            help: finding.help.as_deref(),
+            lines: finding
+                .labels
+                .iter()
+                .filter(|label| label.span.file == span.file)
+                .map(|label| line_of(label.span))
+                .collect(),
+            ..CheckResult::new(
+                finding.rule,
+                finding.container.as_ref(),
+                finding.severity.as_str(),
+            )
+        })
+        .collect();
+    results.extend(
+        workload
+            .passed()
+            .iter()
+            .map(|passed| CheckResult::new(passed.rule, passed.container.as_ref(), "passed")),
+    );
+    let id = workload.id();
+    Workload {
+        kind: &id.kind,
+        namespace: id.namespace.as_deref(),
+        name: id.name.as_deref(),
+        file: sources.display(span.file),
+        first_line: first.line,
+        yaml: sources
+            .get(span.file)
+            .map(|file| {
+                (first.line..=last.line)
+                    .map(|line| file.line_text(line))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    // The span may end at the start of the next document's line.
+                    .trim_end()
+                    .to_owned()
+            })
+            .unwrap_or_default(),
+        pod: workload.pod,
+        container: workload.container,
+        results,
+    }
+}
