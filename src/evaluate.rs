@@ -31,6 +31,7 @@ pub fn evaluate(objects: &[Object], rules: &'static [RuleEntry]) -> Evaluation {
     evaluation
         .findings
         .sort_by(|a, b| (a.primary(), a.rule.meta.id).cmp(&(b.primary(), b.rule.meta.id)));
+    evaluation.findings = crate::finding::merge_overlay_duplicates(evaluation.findings);
     evaluation
 }
 
@@ -105,5 +106,6 @@ fn finding(
             kind: container.kind,
         }),
         labels: violation.labels,
+        via: object.via.clone(),
     }
 }

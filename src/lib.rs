@@ -11,6 +11,7 @@ pub mod load;
 pub mod object;
 pub mod render;
 pub mod report;
+pub mod resolve;
 pub mod rules;
 pub mod source;
 pub mod workload;
@@ -29,8 +30,9 @@ pub struct LintOptions {
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
 pub fn lint(options: &LintOptions) -> Outcome {
     let discovery = discover::discover(&options.paths, &options.discover);
-    let loaded = load::load(&discovery.inputs, options.limits);
-    let rendered = render::render(&loaded.files);
+    let mut loaded = load::load(&discovery.inputs, options.limits);
+    let tree = resolve::resolve(&discovery.inputs, &mut loaded, options.limits);
+    let rendered = render::render(&discovery.inputs, &loaded.files, &loaded.sources, &tree);
     let evaluation = evaluate::evaluate(&rendered.objects, rules::all());
     let mut outcome = Outcome {
         sources: loaded.sources,

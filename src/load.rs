@@ -68,7 +68,7 @@ pub enum ReadError {
     Io(std::io::Error),
 }
 
-fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
+pub fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     match source {
         Source::Stdin => read_limited(std::io::stdin().lock(), max_bytes),
         Source::File(path) => {

@@ -61,6 +61,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
         discover: discover::Options {
             exclude: args.exclude,
             no_ignore: args.no_ignore,
+            no_kustomize: args.no_kustomize,
         },
         ..LintOptions::default()
     };

@@ -53,7 +53,7 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
                 start.column,
                 finding.severity,
                 single_line(&finding.message),
-                finding.subject(),
+                subject_with_overlays(outcome, finding),
                 finding.rule.meta.id
             ),
         });
@@ -68,4 +68,18 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
 
 fn single_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
+}
+
+/// The finding's subject, followed by the overlays it was rendered through, if any.
+fn subject_with_overlays(outcome: &Outcome, finding: &crate::finding::Finding) -> String {
+    let subject = finding.subject();
+    if finding.via.is_empty() {
+        return subject;
+    }
+    let overlays: Vec<&str> = finding
+        .via
+        .iter()
+        .map(|file| outcome.sources.display(*file))
+        .collect();
+    format!("{subject} via {}", overlays.join(", "))
 }
