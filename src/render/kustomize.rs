@@ -365,7 +365,8 @@ impl Renderer<'_> {
         patch: &Node,
         selector: Option<&Selector>,
     ) -> Vec<Resource> {
-        let patch_for_target = selector.map(|_| anonymous(patch));
+        // Matching is done here; the patch's own identity must not rename what it hits.
+        let identityless = anonymous(patch);
         let mut matched = false;
         let mut result = Vec::with_capacity(resources.len());
         for mut resource in resources {
@@ -383,8 +384,7 @@ impl Renderer<'_> {
             }
             matched = true;
             // A `$patch: delete` at the top removes the object.
-            if let Some(merged) = merge(&resource.root, patch_for_target.as_ref().unwrap_or(patch))
-            {
+            if let Some(merged) = merge(&resource.root, &identityless) {
                 resource.root = merged;
                 result.push(resource);
             }
@@ -516,7 +516,8 @@ fn is_named_by(patch: &Node, candidate: &Candidate<'_>) -> bool {
     same_kind && same_name && same_namespace
 }
 
-/// A patch applied through a `target`: its own identity must not rename the objects it hits.
+/// A patch without its identity (apiVersion, kind, name, namespace), which selects objects
+/// but must not rewrite them.
 fn anonymous(patch: &Node) -> Node {
     let stripped = without_key(&without_key(patch, "apiVersion"), "kind");
     match stripped.entry("metadata") {

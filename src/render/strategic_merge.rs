@@ -109,32 +109,28 @@ fn merge_list(key: &str, base: &Node, patch: &Node) -> Node {
             base.clone()
         };
     };
-    let mut result: Vec<Node> = base_items.to_vec();
+    // The patch's items come first, in the patch's order (merged with the base item of the
+    // same key), then the items only the base has, in the base's order: kustomize's order.
+    let mut remaining: Vec<Node> = base_items.to_vec();
+    let mut result: Vec<Node> = Vec::new();
     for item in patch_items {
-        let Some(identity) = item.get(merge_key) else {
-            result.push(strip_directives(item));
-            continue;
-        };
-        let found = result.iter().position(|current| {
-            current
-                .get(merge_key)
-                .is_some_and(|value| same_value(value, identity))
+        let found = item.get(merge_key).and_then(|identity| {
+            remaining.iter().position(|current| {
+                current
+                    .get(merge_key)
+                    .is_some_and(|value| same_value(value, identity))
+            })
         });
         match found {
-            Some(index) => match result.get(index).and_then(|current| merge(current, item)) {
-                Some(merged) => {
-                    if let Some(slot) = result.get_mut(index) {
-                        *slot = merged;
-                    }
-                }
-                None => {
-                    result.remove(index);
-                }
-            },
+            Some(index) => {
+                let current = remaining.remove(index);
+                result.extend(merge(&current, item));
+            }
             None if item.get(DIRECTIVE).and_then(Node::as_str) == Some("delete") => {}
             None => result.push(strip_directives(item)),
         }
     }
+    result.append(&mut remaining);
     seq(base, result)
 }
 
@@ -232,7 +228,7 @@ spec:
         let web = to_json(container(&merged, "web"));
         assert_eq!(
             web["env"],
-            serde_json::json!([{"name": "A", "value": "z"}, {"name": "B", "value": "b"}])
+            serde_json::json!([{"name": "B", "value": "b"}, {"name": "A", "value": "z"}])
         );
         assert_eq!(
             web["ports"],
