@@ -130,6 +130,10 @@ pub struct LintArgs {
     #[arg(long, value_name = "NAME")]
     pub stdin_filename: Option<String>,
 
+    /// Lint kustomization bases, overlays and patch files one by one instead of rendering them.
+    #[arg(long)]
+    pub no_kustomize: bool,
+
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,

@@ -15,6 +15,10 @@ pub const STDIN_DISPLAY: &str = "<stdin>";
 
 const MANIFEST_EXTENSIONS: [&str; 3] = ["yaml", "yml", "json"];
 
+/// The file names kustomize recognises, in the order it looks for them in a directory.
+pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Source {
     File(PathBuf),
@@ -26,6 +30,8 @@ pub enum InputKind {
     Manifest,
     /// A file under a Helm chart's `templates/` directory: not YAML until rendered.
     HelmTemplate,
+    /// A `kustomization.yaml` (or `.yml`, or `Kustomization`): rendered, not linted as is.
+    Kustomization,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +48,8 @@ pub struct Options {
     pub no_ignore: bool,
     /// How standard input is reported; `<stdin>` when not given.
     pub stdin_name: Option<String>,
+    /// Treat kustomization files like any other file instead of rendering them.
+    pub no_kustomize: bool,
 }
 
 #[derive(Debug, Default)]
@@ -91,7 +99,7 @@ pub fn discover(paths: &[String], options: &Options) -> Discovery {
             }
             Ok(_) => {
                 if !is_excluded(&exclude, Path::new(&display)) {
-                    let kind = charts.classify(Path::new(path));
+                    let kind = classify(Path::new(path), options, &mut charts);
                     discovery.inputs.push(Input {
                         display,
                         source: Source::File(PathBuf::from(path)),
@@ -143,15 +151,31 @@ fn walk(
             }
         };
         let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
-        if !is_file || !has_manifest_extension(entry.path()) {
+        let wanted = has_manifest_extension(entry.path())
+            || (!options.no_kustomize && is_kustomization_file(entry.path()));
+        if !is_file || !wanted {
             continue;
         }
         discovery.inputs.push(Input {
             display: clean_display(entry.path()),
             source: Source::File(entry.path().to_path_buf()),
-            kind: charts.classify(entry.path()),
+            kind: classify(entry.path(), options, charts),
         });
     }
+}
+
+fn classify(path: &Path, options: &Options, charts: &mut ChartCache) -> InputKind {
+    if !options.no_kustomize && is_kustomization_file(path) {
+        InputKind::Kustomization
+    } else {
+        charts.classify(path)
+    }
+}
+
+pub fn is_kustomization_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|name| name.to_str())
+        .is_some_and(|name| KUSTOMIZATION_FILE_NAMES.contains(&name))
 }
 
 fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
@@ -231,7 +255,7 @@ fn clean_path(path: &Path) -> PathBuf {
     path.strip_prefix(".").unwrap_or(path).to_path_buf()
 }
 
-fn clean_display(path: &Path) -> String {
+pub fn clean_display(path: &Path) -> String {
     let cleaned = clean_path(path);
     let text = cleaned.to_string_lossy();
     if text.is_empty() {

@@ -72,6 +72,7 @@ pub fn evaluate(
     evaluation
         .findings
         .sort_by(|a, b| (a.primary(), a.rule.meta.id).cmp(&(b.primary(), b.rule.meta.id)));
+    evaluation.findings = crate::finding::merge_overlay_duplicates(evaluation.findings);
     evaluation
 }
 
@@ -170,6 +171,7 @@ fn finding(
             .map(|label| field_path(&object.root, label.span))
             .unwrap_or_default(),
         labels: violation.labels,
+        via: object.via.clone(),
     }
 }
 

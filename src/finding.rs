@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::object::ObjectId;
 use crate::rules::{RuleEntry, Severity};
-use crate::source::Span;
+use crate::source::{FileId, Span};
 use crate::workload::ContainerKind;
 
 /// A span with the text shown beside it.
@@ -36,12 +36,15 @@ pub struct Finding {
     /// Where the primary label is in the object, e.g. `spec.containers[web].image` (see
     /// [`crate::fingerprint::field_path`]).
     pub field: String,
+    /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
+    /// manifest.
+    pub via: Vec<FileId>,
 }
 
 impl Finding {
     pub fn primary(&self) -> Span {
         self.labels.first().map(|label| label.span).unwrap_or(Span {
-            file: crate::source::FileId(0),
+            file: FileId(0),
             start: 0,
             end: 0,
         })
@@ -85,4 +88,42 @@ impl Finding {
             object.kind
         )
     }
+}
+
+/// A base rendered through several overlays yields the same finding once per overlay: keep
+/// the first (findings are sorted) and list every overlay on it. Two findings are the same
+/// when they have the same check, message, container and labels, whatever the namespace or
+/// name prefix each overlay gave the object.
+pub fn merge_overlay_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for finding in findings {
+        if finding.via.is_empty() {
+            merged.push(finding);
+            continue;
+        }
+        let key = format!(
+            "{}|{}|{}|{:?}|{:?}",
+            finding.rule.meta.id,
+            finding.object.kind,
+            finding.message,
+            finding.container,
+            finding.labels
+        );
+        match index.get(&key).and_then(|&at| merged.get_mut(at)) {
+            Some(first) => {
+                for overlay in finding.via {
+                    if !first.via.contains(&overlay) {
+                        first.via.push(overlay);
+                    }
+                }
+                first.via.sort();
+            }
+            None => {
+                index.insert(key, merged.len());
+                merged.push(finding);
+            }
+        }
+    }
+    merged
 }

@@ -16,6 +16,7 @@ pub mod load;
 pub mod object;
 pub mod render;
 pub mod report;
+pub mod resolve;
 pub mod rules;
 pub mod settings;
 pub mod source;
@@ -46,8 +47,15 @@ pub fn lint(options: &LintOptions) -> Outcome {
         .map(|loaded| loaded.sources.clone())
         .unwrap_or_default();
     let first_input = config_sources.len();
-    let loaded = load::load_after(config_sources, &discovery.inputs, options.limits);
-    let rendered = render::render(&loaded.files);
+    let mut loaded = load::load_after(config_sources, &discovery.inputs, options.limits);
+    let tree = resolve::resolve(&discovery.inputs, &mut loaded, options.limits);
+    let rendered = render::render(
+        &discovery.inputs,
+        loaded.first_input,
+        &loaded.files,
+        &loaded.sources,
+        &tree,
+    );
     let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
     let exempted = exempt::exempt(
         evaluation.findings,

@@ -35,8 +35,11 @@ pub struct LoadedFile {
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub sources: SourceMap,
+    /// Indexed by file id: slots before `first_input` (the configuration) hold no documents.
     pub files: Vec<LoadedFile>,
     pub diagnostics: Vec<Diagnostic>,
+    /// The file id of the first input; input `i` is file `first_input + i`.
+    pub first_input: usize,
 }
 
 /// Read and parse `inputs`; file ids follow the order of `inputs`. A bug that panics on one file
@@ -71,8 +74,15 @@ pub fn load_after(sources: SourceMap, inputs: &[Input], limits: LoadLimits) -> L
         .collect();
     let mut loaded = Loaded {
         sources,
+        first_input: base,
         ..Loaded::default()
     };
+    loaded.files = (0..base)
+        .map(|slot| LoadedFile {
+            file: FileId(u32::try_from(slot).unwrap_or(u32::MAX)),
+            documents: Vec::new(),
+        })
+        .collect();
     for (source, file, mut diagnostics) in results {
         loaded.sources.add(source);
         loaded.files.push(file);
@@ -89,7 +99,7 @@ pub enum ReadError {
     Io(std::io::Error),
 }
 
-fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
+pub fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     match source {
         Source::Stdin => read_limited(std::io::stdin().lock(), max_bytes),
         Source::File(path) => {

@@ -91,6 +91,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
     }
     options.report_unused_ignores = args.report_unused_ignores;
     options.discover.stdin_name = args.stdin_filename;
+    options.discover.no_kustomize = args.no_kustomize;
     let configured = options.config.as_ref().map(|loaded| &loaded.config);
     let fail_on = args
         .fail_on
@@ -201,6 +202,7 @@ fn prepare(
             exclude,
             no_ignore,
             stdin_name: None,
+            no_kustomize: false,
         },
         settings,
         config: loaded,

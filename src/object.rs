@@ -32,6 +32,9 @@ pub struct Object {
     pub root: Node,
     /// Set for objects from Helm output: the template named by the `# Source:` comment.
     pub helm_template: Option<String>,
+    /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
+    /// manifest.
+    pub via: Vec<FileId>,
 }
 
 /// Turn parsed documents into objects. Documents that are not Kubernetes objects (no
@@ -48,6 +51,7 @@ pub fn objects_of(file: FileId, documents: &[Document]) -> (Vec<Object>, Vec<Dia
             file,
             root: root.clone(),
             helm_template: document.helm_source.clone(),
+            via: Vec::new(),
         };
         if !is_list_kind(&id.kind) {
             objects.push(make(&document.root, id));

@@ -1,9 +1,20 @@
-//! Turn loaded documents into the objects that reach a cluster. For now: split documents and
-//! `List` kinds; Helm output is tagged with its template by the loader.
+//! Turn loaded documents into the objects that reach a cluster: split documents and `List`
+//! kinds, and render Kustomize overlays (Helm output is tagged with its template by the loader).
 
-use crate::diagnostic::Diagnostic;
+pub mod json6902;
+pub mod kustomization;
+pub mod kustomize;
+pub mod select;
+pub mod strategic_merge;
+pub mod transform;
+pub mod tree_edit;
+
+use crate::diagnostic::{Diagnostic, Location};
+use crate::discover::{Input, InputKind};
 use crate::load::LoadedFile;
 use crate::object::{Object, objects_of};
+use crate::resolve::FileTree;
+use crate::source::{FileId, SourceMap};
 
 #[derive(Debug, Default)]
 pub struct Rendered {
@@ -11,12 +22,66 @@ pub struct Rendered {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-pub fn render(files: &[LoadedFile]) -> Rendered {
+/// Render every input: kustomization roots (not consumed by another kustomization) through
+/// kustomize, plain manifests as they are. Files a kustomization consumes (its resources,
+/// patches, nested kustomizations) are not linted on their own; files loaded only because a
+/// kustomization referenced them (ids past `inputs`) neither.
+pub fn render(
+    inputs: &[Input],
+    first_input: usize,
+    files: &[LoadedFile],
+    sources: &SourceMap,
+    tree: &FileTree,
+) -> Rendered {
     let mut rendered = Rendered::default();
-    for file in files {
-        let (mut objects, mut diagnostics) = objects_of(file.file, &file.documents);
+    let consumed = tree.consumed();
+    let context = kustomize::Context {
+        files,
+        sources,
+        tree,
+    };
+    for (index, input) in inputs.iter().enumerate() {
+        let index = first_input + index;
+        let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
+        if consumed.contains(&file) {
+            continue;
+        }
+        let Some(loaded) = files.get(index).filter(|loaded| loaded.file == file) else {
+            continue;
+        };
+        if input.kind == InputKind::Kustomization {
+            render_kustomization(&context, loaded, &mut rendered);
+            continue;
+        }
+        let (mut objects, mut diagnostics) = objects_of(loaded.file, &loaded.documents);
         rendered.objects.append(&mut objects);
         rendered.diagnostics.append(&mut diagnostics);
     }
+    kustomize::dedup_diagnostics(&mut rendered.diagnostics);
     rendered
+}
+
+fn render_kustomization(
+    context: &kustomize::Context<'_>,
+    loaded: &LoadedFile,
+    rendered: &mut Rendered,
+) {
+    let is_component = loaded
+        .documents
+        .first()
+        .and_then(|document| document.root.get("kind"))
+        .and_then(|kind| kind.as_str())
+        == Some("Component");
+    if is_component {
+        // A component only means something inside the kustomization that includes it.
+        rendered.diagnostics.push(Diagnostic::note(
+            "kustomize-component",
+            Location::File(loaded.file),
+            "component not included by any kustomization in the scan: not rendered on its own",
+        ));
+        return;
+    }
+    let (mut objects, mut diagnostics) = kustomize::render_root(context, loaded.file);
+    rendered.objects.append(&mut objects);
+    rendered.diagnostics.append(&mut diagnostics);
 }

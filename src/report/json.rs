@@ -101,6 +101,9 @@ struct JsonFinding<'a> {
     helm_template: Option<&'a str>,
     container: Option<JsonContainer<'a>>,
     labels: Vec<JsonLabel<'a>>,
+    /// The kustomization files (overlays) the object was rendered through.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    via: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -291,6 +294,11 @@ fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
             .iter()
             .enumerate()
             .map(|(index, label)| label_json(outcome, label.span, &label.text, index == 0))
+            .collect(),
+        via: finding
+            .via
+            .iter()
+            .map(|file| outcome.sources.display(*file))
             .collect(),
     }
 }

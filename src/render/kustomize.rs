@@ -1,0 +1,543 @@
+//! Render a kustomization without kustomize, on the span-carrying tree: resources (files and
+//! nested kustomizations), components, patches (strategic merge and JSON 6902), and the
+//! built-in transformers, in kustomize's order. Every value of a rendered object keeps the span
+//! of the file and line that wrote it. Pure: every file was read by [`crate::resolve`].
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::load::LoadedFile;
+use crate::object::{Object, objects_of};
+use crate::render::json6902;
+use crate::render::kustomization::{is_inline_patch, is_remote, items, join, parse_inline};
+use crate::render::select::{Candidate, Selector};
+use crate::render::strategic_merge::merge;
+use crate::render::transform::{self, ImageRule, Rename};
+use crate::render::tree_edit::{with_key, without_key};
+use crate::resolve::{FileTree, PathEntry};
+use crate::source::{FileId, SourceMap, Span};
+use crate::yaml::Node;
+
+/// What the renderer reads: loaded files by id, their text (for inline patches), and what
+/// each referenced path turned out to be.
+pub struct Context<'a> {
+    pub files: &'a [LoadedFile],
+    pub sources: &'a SourceMap,
+    pub tree: &'a FileTree,
+}
+
+/// An object being rendered, with the names it had before prefixes and suffixes.
+#[derive(Clone, Debug)]
+struct Resource {
+    root: Node,
+    file: FileId,
+    names: Vec<String>,
+}
+
+/// Render the kustomization in `root`; objects carry `root` as the overlay they came through.
+pub fn render_root(context: &Context<'_>, root: FileId) -> (Vec<Object>, Vec<Diagnostic>) {
+    let mut renderer = Renderer {
+        context,
+        diagnostics: Vec::new(),
+        stack: vec![root],
+    };
+    let resources = renderer.apply(root, Vec::new());
+    let objects = resources
+        .into_iter()
+        .filter_map(|resource| {
+            let (mut objects, _) = objects_of(resource.file, &[document(resource.root)]);
+            objects.pop().map(|object| Object {
+                via: vec![root],
+                ..object
+            })
+        })
+        .collect();
+    (objects, renderer.diagnostics)
+}
+
+fn document(root: Node) -> crate::yaml::Document {
+    crate::yaml::Document {
+        root,
+        index: 0,
+        helm_source: None,
+        has_collection_key: false,
+    }
+}
+
+struct Renderer<'a> {
+    context: &'a Context<'a>,
+    diagnostics: Vec<Diagnostic>,
+    /// Kustomizations being rendered, outermost first, to detect cycles.
+    stack: Vec<FileId>,
+}
+
+impl Renderer<'_> {
+    fn error(&mut self, code: &'static str, span: Span, message: String) {
+        self.diagnostics
+            .push(Diagnostic::error(code, Location::Span(span), message));
+    }
+
+    fn warning(&mut self, code: &'static str, span: Span, message: String) {
+        self.diagnostics.push(Diagnostic {
+            level: Level::Warning,
+            code,
+            message,
+            location: Location::Span(span),
+        });
+    }
+
+    fn documents(&self, file: FileId) -> &[crate::yaml::Document] {
+        self.context
+            .files
+            .get(file.0 as usize)
+            .filter(|loaded| loaded.file == file)
+            .map_or(&[], |loaded| loaded.documents.as_slice())
+    }
+
+    fn directory(&self, file: FileId) -> PathBuf {
+        self.context
+            .tree
+            .directory_of(file)
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
+    }
+
+    /// Apply the kustomization (or component) in `file` on top of `resources`.
+    fn apply(&mut self, file: FileId, mut resources: Vec<Resource>) -> Vec<Resource> {
+        let Some(root) = self.documents(file).first().map(|doc| doc.root.clone()) else {
+            return resources;
+        };
+        let dir = self.directory(file);
+        for item in items(&root, "resources")
+            .iter()
+            .chain(items(&root, "bases"))
+        {
+            self.add_resource(item, &dir, &mut resources);
+        }
+        for item in items(&root, "components") {
+            if let Some(component) = self.nested(item, &dir) {
+                self.stack.push(component);
+                resources = self.apply(component, resources);
+                self.stack.pop();
+            }
+        }
+        for key in [
+            "configMapGenerator",
+            "secretGenerator",
+            "helmCharts",
+            "replacements",
+            "vars",
+        ] {
+            if let Some(entry) = root.entry(key) {
+                self.diagnostics.push(Diagnostic::note(
+                    "kustomize-not-rendered",
+                    Location::Span(entry.key.span),
+                    format!("`{key}` is not rendered by kubepatrol; its objects and changes are not linted"),
+                ));
+            }
+        }
+        for item in items(&root, "patchesStrategicMerge") {
+            for patch in self.patch_documents(item, &dir) {
+                resources = self.strategic_merge(resources, &patch, None);
+            }
+        }
+        for item in items(&root, "patches") {
+            resources = self.patch(resources, item, &dir);
+        }
+        self.transform(&root, &mut resources);
+        for item in items(&root, "patchesJson6902") {
+            resources = self.patch(resources, item, &dir);
+        }
+        self.replicas_and_images(&root, &mut resources);
+        resources
+    }
+
+    /// The kustomization a `resources`/`components` entry names, if it names one.
+    fn nested(&mut self, item: &Node, dir: &Path) -> Option<FileId> {
+        match self.resolve(item, dir)? {
+            PathEntry::Kustomization(file) => {
+                if self.stack.contains(&file) {
+                    self.error(
+                        "kustomization-cycle",
+                        item.span,
+                        "this reference makes a cycle between kustomizations".into(),
+                    );
+                    return None;
+                }
+                Some(file)
+            }
+            _ => {
+                self.error(
+                    "not-a-kustomization",
+                    item.span,
+                    "a component must be a directory with a kustomization file".into(),
+                );
+                None
+            }
+        }
+    }
+
+    /// Look a referenced path up; remote and missing paths are reported here.
+    fn resolve(&mut self, item: &Node, dir: &Path) -> Option<PathEntry> {
+        let Some(path) = item.as_str() else {
+            self.error(
+                "invalid-kustomization",
+                item.span,
+                format!("expected a path, found {}", item.describe_type()),
+            );
+            return None;
+        };
+        if is_remote(path) {
+            self.warning(
+                "remote-resource",
+                item.span,
+                format!("remote resource `{path}` is not fetched; the rest is rendered without it"),
+            );
+            return None;
+        }
+        match self.context.tree.entry(&join(dir, path)) {
+            Some(PathEntry::Missing(reason)) => {
+                self.error(
+                    "missing-resource",
+                    item.span,
+                    format!("cannot read `{path}`: {reason}"),
+                );
+                None
+            }
+            Some(PathEntry::PlainDirectory) => {
+                self.error(
+                    "missing-resource",
+                    item.span,
+                    format!("directory `{path}` has no kustomization file"),
+                );
+                None
+            }
+            Some(entry) => Some(entry.clone()),
+            None => {
+                self.error(
+                    "missing-resource",
+                    item.span,
+                    format!("`{path}` was not loaded"),
+                );
+                None
+            }
+        }
+    }
+
+    fn add_resource(&mut self, item: &Node, dir: &Path, resources: &mut Vec<Resource>) {
+        match self.resolve(item, dir) {
+            Some(PathEntry::File(file)) => {
+                let (objects, mut diagnostics) = objects_of(file, self.documents(file));
+                self.diagnostics.append(&mut diagnostics);
+                resources.extend(objects.into_iter().map(|object| Resource {
+                    names: object.id.name.iter().cloned().collect(),
+                    root: object.root,
+                    file,
+                }));
+            }
+            Some(PathEntry::Kustomization(_)) => {
+                if let Some(nested) = self.nested(item, dir) {
+                    self.stack.push(nested);
+                    let built = self.apply(nested, Vec::new());
+                    self.stack.pop();
+                    resources.extend(built);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The patch documents of a `patches`/`patchesStrategicMerge`/`patchesJson6902` entry:
+    /// from its file or from the text written inline.
+    fn patch_documents(&mut self, item: &Node, dir: &Path) -> Vec<Node> {
+        let inline = match item.as_str() {
+            Some(text) if is_inline_patch(text) => Some(item),
+            Some(_) => None,
+            None => item.get("patch"),
+        };
+        if let Some(inline) = inline {
+            let source = self.context.sources.get(inline.span.file);
+            let (documents, errors) = parse_inline(inline, source);
+            for error in errors {
+                self.error(error.code, error.span, error.message);
+            }
+            return documents;
+        }
+        let path = if item.as_str().is_some() {
+            Some(item)
+        } else {
+            item.get("path")
+        };
+        let Some(path) = path else {
+            self.error(
+                "invalid-kustomization",
+                item.span,
+                "a patch needs `path` or `patch`".into(),
+            );
+            return Vec::new();
+        };
+        match self.resolve(path, dir) {
+            Some(PathEntry::File(file)) => self
+                .documents(file)
+                .iter()
+                .map(|doc| doc.root.clone())
+                .collect(),
+            Some(_) => {
+                self.error(
+                    "invalid-kustomization",
+                    path.span,
+                    "a patch must be a file".into(),
+                );
+                Vec::new()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn patch(&mut self, resources: Vec<Resource>, item: &Node, dir: &Path) -> Vec<Resource> {
+        let selector = match item.get("target").map(Selector::parse) {
+            Some(Ok(selector)) => Some(selector),
+            Some(Err((span, message))) => {
+                self.error("invalid-patch-target", span, message);
+                return resources;
+            }
+            None => None,
+        };
+        let mut resources = resources;
+        for patch in self.patch_documents(item, dir) {
+            if patch.as_seq().is_some() {
+                resources = self.json_patch(resources, &patch, selector.as_ref(), item.span);
+            } else {
+                resources = self.strategic_merge(resources, &patch, selector.as_ref());
+            }
+        }
+        resources
+    }
+
+    fn json_patch(
+        &mut self,
+        mut resources: Vec<Resource>,
+        patch: &Node,
+        selector: Option<&Selector>,
+        item_span: Span,
+    ) -> Vec<Resource> {
+        let Some(selector) = selector else {
+            self.error(
+                "invalid-patch-target",
+                item_span,
+                "a JSON 6902 patch needs a `target`".into(),
+            );
+            return resources;
+        };
+        let operations = match json6902::parse(patch) {
+            Ok(operations) => operations,
+            Err(failure) => {
+                self.error("invalid-json-patch", failure.span, failure.message);
+                return resources;
+            }
+        };
+        let mut matched = false;
+        for resource in &mut resources {
+            if !selector.matches(&Candidate {
+                root: &resource.root,
+                names: &resource.names,
+            }) {
+                continue;
+            }
+            matched = true;
+            match json6902::apply(&resource.root, &operations) {
+                Ok(patched) => resource.root = patched,
+                Err(failure) => self.error("json-patch-failed", failure.span, failure.message),
+            }
+        }
+        if !matched {
+            self.no_match(item_span);
+        }
+        resources
+    }
+
+    /// A strategic merge patch, applied to the objects `selector` matches or, without one, to
+    /// the object the patch itself names.
+    fn strategic_merge(
+        &mut self,
+        resources: Vec<Resource>,
+        patch: &Node,
+        selector: Option<&Selector>,
+    ) -> Vec<Resource> {
+        // Matching is done here; the patch's own identity must not rename what it hits.
+        let identityless = anonymous(patch);
+        let mut matched = false;
+        let mut result = Vec::with_capacity(resources.len());
+        for mut resource in resources {
+            let candidate = Candidate {
+                root: &resource.root,
+                names: &resource.names,
+            };
+            let applies = match selector {
+                Some(selector) => selector.matches(&candidate),
+                None => is_named_by(patch, &candidate),
+            };
+            if !applies {
+                result.push(resource);
+                continue;
+            }
+            matched = true;
+            // A `$patch: delete` at the top removes the object.
+            if let Some(merged) = merge(&resource.root, &identityless) {
+                resource.root = merged;
+                result.push(resource);
+            }
+        }
+        if !matched {
+            let span = patch
+                .get("metadata")
+                .and_then(|meta| meta.get("name"))
+                .map_or(patch.span, |name| name.span);
+            if selector.is_some() {
+                self.no_match(span);
+            } else {
+                self.error(
+                    "patch-target-not-found",
+                    span,
+                    "no resource matches this strategic merge patch (by kind and name)".into(),
+                );
+            }
+        }
+        result
+    }
+
+    fn no_match(&mut self, span: Span) {
+        self.warning(
+            "patch-target-not-found",
+            span,
+            "the patch's `target` matches no resource".into(),
+        );
+    }
+
+    /// namespace, namePrefix/nameSuffix, commonLabels/labels, commonAnnotations.
+    fn transform(&mut self, root: &Node, resources: &mut [Resource]) {
+        if let Some(namespace) = root.get("namespace") {
+            for resource in resources.iter_mut() {
+                resource.root = transform::set_namespace(&resource.root, namespace);
+            }
+        }
+        let (prefix, suffix) = (root.get("namePrefix"), root.get("nameSuffix"));
+        let mut renames: Vec<Rename> = Vec::new();
+        for resource in resources.iter_mut() {
+            let (renamed, rename) = transform::add_affixes(&resource.root, prefix, suffix);
+            resource.root = renamed;
+            renames.extend(rename);
+        }
+        if !renames.is_empty() {
+            for resource in resources.iter_mut() {
+                resource.root = transform::follow_renames(&resource.root, &renames);
+            }
+        }
+        if let Some(labels) = root.get("commonLabels") {
+            for resource in resources.iter_mut() {
+                resource.root = transform::add_pairs(&resource.root, "labels", labels, true, true);
+            }
+        }
+        for label in items(root, "labels") {
+            let Some(pairs) = label.get("pairs") else {
+                continue;
+            };
+            let flag = |key: &str| label.get(key).and_then(Node::as_bool).unwrap_or(false);
+            let (selectors, templates) = (flag("includeSelectors"), flag("includeTemplates"));
+            for resource in resources.iter_mut() {
+                resource.root = transform::add_pairs(
+                    &resource.root,
+                    "labels",
+                    pairs,
+                    templates || selectors,
+                    selectors,
+                );
+            }
+        }
+        if let Some(annotations) = root.get("commonAnnotations") {
+            for resource in resources.iter_mut() {
+                resource.root =
+                    transform::add_pairs(&resource.root, "annotations", annotations, true, false);
+            }
+        }
+    }
+
+    fn replicas_and_images(&mut self, root: &Node, resources: &mut [Resource]) {
+        for entry in items(root, "replicas") {
+            let (Some(name), Some(count)) =
+                (entry.get("name").and_then(Node::as_str), entry.get("count"))
+            else {
+                continue;
+            };
+            for resource in resources.iter_mut() {
+                let current = transform::name(&resource.root);
+                if current == Some(name) || resource.names.iter().any(|old| old == name) {
+                    resource.root = transform::set_replicas(&resource.root, count);
+                }
+            }
+        }
+        let rules: Vec<ImageRule<'_>> = items(root, "images")
+            .iter()
+            .filter_map(|entry| {
+                Some(ImageRule {
+                    name: entry.get("name")?.as_str()?,
+                    new_name: entry.get("newName"),
+                    new_tag: entry.get("newTag"),
+                    digest: entry.get("digest"),
+                })
+            })
+            .collect();
+        if rules.is_empty() {
+            return;
+        }
+        for resource in resources.iter_mut() {
+            if let Some(rewritten) = transform::rewrite_images(&resource.root, &rules) {
+                resource.root = rewritten;
+            }
+        }
+    }
+}
+
+/// Whether a patch names the candidate: same kind and name (current or original), and the same
+/// namespace when the patch gives one.
+fn is_named_by(patch: &Node, candidate: &Candidate<'_>) -> bool {
+    let text = |root: &Node, key: &str| root.get(key).and_then(Node::as_str).map(str::to_owned);
+    let meta = |root: &Node, key: &str| root.get("metadata").and_then(|m| text(m, key));
+    let Some(name) = meta(patch, "name") else {
+        return false;
+    };
+    let same_kind = text(patch, "kind") == text(candidate.root, "kind");
+    let same_name = meta(candidate.root, "name").as_deref() == Some(name.as_str())
+        || candidate.names.contains(&name);
+    let same_namespace = meta(patch, "namespace").is_none_or(|namespace| {
+        meta(candidate.root, "namespace").as_deref() == Some(namespace.as_str())
+    });
+    same_kind && same_name && same_namespace
+}
+
+/// A patch without its identity (apiVersion, kind, name, namespace), which selects objects
+/// but must not rewrite them.
+fn anonymous(patch: &Node) -> Node {
+    let stripped = without_key(&without_key(patch, "apiVersion"), "kind");
+    match stripped.entry("metadata") {
+        Some(entry) => {
+            let metadata = without_key(&without_key(&entry.value, "name"), "namespace");
+            with_key(&stripped, "metadata", metadata, entry.key.span)
+        }
+        None => stripped,
+    }
+}
+
+/// A base shared by several overlays is rendered once per overlay; its problems are reported
+/// once.
+pub fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+    let mut seen = HashSet::new();
+    diagnostics.retain(|diagnostic| {
+        seen.insert((
+            format!("{:?}", diagnostic.location),
+            diagnostic.code,
+            diagnostic.message.clone(),
+        ))
+    });
+}

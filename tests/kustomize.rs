@@ -1,0 +1,126 @@
+//! Kustomize overlays rendered by kubepatrol: findings point at the file and line that wrote the
+//! value (base, patch file, inline patch, `images:` entry) and name the overlays.
+
+mod common;
+
+use insta::assert_snapshot;
+
+fn lint(args: &[&str]) -> std::process::Output {
+    common::run_in(&common::fixtures(), args)
+}
+
+/// (check, file, line) of every finding, with its overlays.
+fn placed(report: &serde_json::Value) -> Vec<(String, String, u64, Vec<String>)> {
+    report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            let via = f["via"]
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .filter_map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (
+                f["check"].as_str().unwrap_or_default().to_owned(),
+                f["file"].as_str().unwrap_or_default().to_owned(),
+                f["start"]["line"].as_u64().unwrap_or_default(),
+                via,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn overlays_are_rendered_and_findings_point_where_values_were_written() {
+    let output = lint(&["lint", "kustomize"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_snapshot!(common::stdout(&output));
+}
+
+#[test]
+fn patched_values_point_at_the_patch_and_inherited_ones_at_the_base() {
+    let report = common::json(&lint(&["lint", "--format", "json", "kustomize"]));
+    let findings = placed(&report);
+    let has = |check: &str, file: &str, line: u64| {
+        findings
+            .iter()
+            .any(|(c, f, l, _)| c == check && f == file && *l == line)
+    };
+    // A strategic merge patch file, an inline JSON 6902 literal block, the images entry.
+    assert!(has(
+        "hostNetworkSet",
+        "kustomize/overlays/prod/host-network.yaml",
+        8
+    ));
+    assert!(has(
+        "runAsPrivileged",
+        "kustomize/overlays/prod/kustomization.yaml",
+        29
+    ));
+    assert!(has(
+        "tagNotSpecified",
+        "kustomize/overlays/prod/kustomization.yaml",
+        14
+    ));
+    // An inline strategic merge patch, a JSON 6902 patch file, a component's inline patch.
+    assert!(has(
+        "hostPIDSet",
+        "kustomize/overlays/staging/kustomization.yaml",
+        14
+    ));
+    assert!(has(
+        "capabilitiesAdded",
+        "kustomize/overlays/staging/add-capability.yaml",
+        7
+    ));
+    assert!(has(
+        "runAsRootAllowed",
+        "kustomize/components/debug/kustomization.yaml",
+        16
+    ));
+    // Inherited: the base's untagged image, once, through both overlays that keep it.
+    let untagged: Vec<_> = findings
+        .iter()
+        .filter(|(c, f, _, _)| c == "tagNotSpecified" && f == "kustomize/base/deployment.yaml")
+        .collect();
+    assert_eq!(untagged.len(), 1, "{untagged:?}");
+    assert_eq!(untagged[0].2, 15);
+    assert_eq!(
+        untagged[0].3,
+        [
+            "kustomize/overlays/dev/kustomization.yaml",
+            "kustomize/overlays/staging/kustomization.yaml"
+        ]
+    );
+    // Consumed files are never linted on their own: every finding came through an overlay.
+    assert!(findings.iter().all(|(_, _, _, via)| !via.is_empty()));
+}
+
+#[test]
+fn no_kustomize_lints_each_file_on_its_own() {
+    let report = common::json(&lint(&[
+        "lint",
+        "--format",
+        "json",
+        "--no-kustomize",
+        "kustomize",
+    ]));
+    let findings = placed(&report);
+    assert!(findings.iter().all(|(_, _, _, via)| via.is_empty()));
+    assert!(
+        findings
+            .iter()
+            .any(|(c, f, _, _)| c == "tagNotSpecified" && f == "kustomize/base/deployment.yaml")
+    );
+}
+
+#[test]
+fn broken_kustomizations_are_diagnostics_with_positions() {
+    let output = lint(&["lint", "kustomize-errors"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert_snapshot!(common::stdout(&output));
+}
