@@ -23,6 +23,8 @@ pub const KUSTOMIZATION_FILE_NAMES: [&str; 3] =
 pub enum Source {
     File(PathBuf),
     Stdin,
+    /// Text already in memory (fuzzing, embedding kubepatrol in another program).
+    Memory(std::sync::Arc<[u8]>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -144,7 +144,9 @@ pub fn exempt(findings: Vec<Finding>, objects: &[Object], options: &Options<'_>)
                     .iter()
                     .enumerate()
                     .find(|(_, exemption)| exemption_matches(exemption, path, &finding))?;
-                exemption_used[index] = true;
+                if let Some(used) = exemption_used.get_mut(index) {
+                    *used = true;
+                }
                 Some(Suppression::ConfigExemption {
                     span: exemption.span,
                     reason: exemption.reason.clone(),

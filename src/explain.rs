@@ -92,9 +92,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
     let mut previous: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
         let mut current = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        let mut left = i + 1;
+        // `pair` is (diagonal, above) from the previous row.
+        for (pair, cb) in previous.windows(2).zip(&b) {
+            if let [diagonal, above] = *pair {
+                left = (diagonal + usize::from(ca != *cb))
+                    .min(above + 1)
+                    .min(left + 1);
+                current.push(left);
+            }
         }
         previous = current;
     }

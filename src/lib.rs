@@ -40,7 +40,30 @@ pub struct LintOptions {
 
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
 pub fn lint(options: &LintOptions) -> Outcome {
-    let discovery = discover::discover(&options.paths, &options.discover);
+    lint_discovered(
+        options,
+        discover::discover(&options.paths, &options.discover),
+    )
+}
+
+/// Lint one in-memory file named `display`, with `options` but without touching the file system
+/// for it (a kustomization in memory cannot reference files).
+pub fn lint_bytes(display: &str, bytes: &[u8], options: &LintOptions) -> Outcome {
+    let input = discover::Input {
+        display: display.to_owned(),
+        source: discover::Source::Memory(bytes.into()),
+        kind: discover::InputKind::Manifest,
+    };
+    lint_discovered(
+        options,
+        discover::Discovery {
+            inputs: vec![input],
+            diagnostics: Vec::new(),
+        },
+    )
+}
+
+fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Outcome {
     let config_sources = options
         .config
         .as_ref()
@@ -108,7 +131,7 @@ fn config_paths(
     };
     let inputs = inputs.iter().map(|input| match &input.source {
         discover::Source::File(path) => config.relative_path(path, &input.display),
-        discover::Source::Stdin => input.display.clone(),
+        discover::Source::Stdin | discover::Source::Memory(_) => input.display.clone(),
     });
     std::iter::repeat_n(String::new(), first_input)
         .chain(inputs)

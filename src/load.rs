@@ -102,6 +102,7 @@ pub enum ReadError {
 pub fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     match source {
         Source::Stdin => read_limited(std::io::stdin().lock(), max_bytes),
+        Source::Memory(bytes) => read_limited(bytes.as_ref(), max_bytes),
         Source::File(path) => {
             // A FIFO or device would block or never end; only regular files are read.
             let meta = std::fs::metadata(path).map_err(ReadError::Io)?;

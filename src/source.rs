@@ -105,8 +105,8 @@ fn line_starts(text: &str) -> Vec<usize> {
     let bytes = text.as_bytes();
     let mut starts = vec![0];
     let mut index = 0;
-    while index < bytes.len() {
-        match bytes[index] {
+    while let Some(&byte) = bytes.get(index) {
+        match byte {
             b'\r' if bytes.get(index + 1) == Some(&b'\n') => {
                 index += 2;
                 starts.push(index);

@@ -689,11 +689,14 @@ fn resolve_bool(text: &str) -> Option<bool> {
 /// Decimal, `0x` hex, `0o` or leading-zero octal and `0b` binary, with an optional sign and `_`
 /// separators, as go-yaml v2 resolves them.
 fn resolve_int(text: &str) -> Option<i64> {
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
-    let (negative, digits) = match cleaned.as_bytes().first()? {
-        b'-' => (true, &cleaned[1..]),
-        b'+' => (false, &cleaned[1..]),
-        _ => (false, cleaned.as_str()),
+    if !could_be_number(text) {
+        return None;
+    }
+    let cleaned = without_underscores(text);
+    let (negative, digits) = if let Some(rest) = cleaned.strip_prefix('-') {
+        (true, rest)
+    } else {
+        (false, cleaned.strip_prefix('+').unwrap_or(&cleaned))
     };
     if digits.is_empty() {
         return None;
@@ -704,8 +707,8 @@ fn resolve_int(text: &str) -> Option<i64> {
         (8, octal)
     } else if let Some(binary) = digits.strip_prefix("0b") {
         (2, binary)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
+    } else if let Some(octal) = digits.strip_prefix('0').filter(|rest| !rest.is_empty()) {
+        (8, octal)
     } else {
         (10, digits)
     };
@@ -718,7 +721,10 @@ fn resolve_int(text: &str) -> Option<i64> {
 }
 
 fn resolve_float(text: &str) -> Option<f64> {
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
+    if !could_be_number(text) {
+        return None;
+    }
+    let cleaned = without_underscores(text);
     let unsigned = cleaned.trim_start_matches(['-', '+']);
     match unsigned {
         ".inf" | ".Inf" | ".INF" => {
@@ -737,10 +743,26 @@ fn resolve_float(text: &str) -> Option<f64> {
     cleaned.parse().ok()
 }
 
+/// Numbers start with a digit, a sign or a dot; most scalars (names, images) do not, and are
+/// rejected here without allocating.
+fn could_be_number(text: &str) -> bool {
+    text.bytes()
+        .next()
+        .is_some_and(|first| first.is_ascii_digit() || matches!(first, b'-' | b'+' | b'.'))
+}
+
+fn without_underscores(text: &str) -> Cow<'_, str> {
+    if text.contains('_') {
+        Cow::Owned(text.replace('_', ""))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?`
 fn looks_like_float(text: &str) -> bool {
-    let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(index) => (&text[..index], Some(&text[index + 1..])),
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((mantissa, exponent)) => (mantissa, Some(exponent)),
         None => (text, None),
     };
     let (whole, fraction) = match mantissa.split_once('.') {
@@ -761,6 +783,7 @@ fn looks_like_float(text: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::string_slice)]
 mod tests {
     use super::*;
 

@@ -2,6 +2,14 @@
 //! a `fail_*` file is hit at the value's column, nothing unmarked of that check fires, and the
 //! `pass_*` files produce no finding of that check.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use std::fs;

@@ -1,5 +1,13 @@
 //! The problem matcher shipped for editors and GitHub reads kubepatrol's real `line` output.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use std::fs;

@@ -1,5 +1,13 @@
 //! Whitelisting: annotations, `.kubepatrol.yaml` and the baseline, on `tests/fixtures/exempt`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use std::fs;

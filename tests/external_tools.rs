@@ -3,6 +3,14 @@
 //! both; without them a local run skips these tests with a message, but under `CI` a missing
 //! tool fails the test.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use std::fs;

@@ -1,5 +1,13 @@
 //! The foundation pipeline end to end: the real binary on `tests/fixtures/foundation`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use std::fs;
@@ -284,4 +292,20 @@ fn helm_output_names_its_template_and_stdin_can_be_named() {
         line.contains("rendered.yaml:16:16: danger: The pod shares the node's process namespace (`hostPID` is true) (Deployment shop from template shop/templates/deployment.yaml) [hostPIDSet]"),
         "{line}"
     );
+}
+
+#[test]
+fn text_in_memory_is_linted_like_a_file() {
+    let text = fs::read(foundation().join("mixed/good.yaml")).expect("fixture");
+    let outcome = kubepatrol::lint_bytes("memory.yaml", &text, &kubepatrol::LintOptions::default());
+    let host_network = outcome
+        .findings
+        .iter()
+        .find(|f| f.rule.meta.id == "hostNetworkSet")
+        .expect("found");
+    assert_eq!(
+        outcome.sources.display(host_network.primary().file),
+        "memory.yaml"
+    );
+    assert_eq!(outcome.sources.position(host_network.primary()).0.line, 6);
 }

@@ -3,6 +3,14 @@
 //! reported. Small cases are committed in `tests/hostile/`; large or file-system ones are made
 //! here in a temporary directory.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use std::fs;

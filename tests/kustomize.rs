@@ -1,6 +1,14 @@
 //! Kustomize overlays rendered by kubepatrol: findings point at the file and line that wrote the
 //! value (base, patch file, inline patch, `images:` entry) and name the overlays.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use insta::assert_snapshot;

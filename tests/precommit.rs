@@ -1,6 +1,14 @@
 //! The pre-commit hook as users run it: the real `pre-commit` from PyPI, in a virtualenv, on a
 //! throw-away repository, through `pre-commit try-repo <this repository> kubepatrol`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,14 @@
 //! Property tests: generated valid workloads always parse, and findings do not depend on the
 //! number of threads.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 use kubepatrol::evaluate::evaluate;
 use kubepatrol::object::{Object, objects_of};
 use kubepatrol::source::FileId;

@@ -1,6 +1,14 @@
 //! The report formats end to end on `tests/fixtures/foundation` (every format on the same
 //! fixtures), plus the score threshold, several outputs in one run, colour and the events.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
 mod common;
 
 use std::fs;

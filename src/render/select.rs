@@ -114,22 +114,18 @@ fn parse_requirements(text: &str) -> Result<Vec<Requirement>, String> {
         .collect()
 }
 
+/// Split at the commas outside parentheses (`a in (x,y),b` → `a in (x,y)`, `b`).
 fn split_top_level(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0usize, 0usize);
-    for (index, character) in text.char_indices() {
+    let mut depth = 0usize;
+    text.split(|character| {
         match character {
             '(' => depth += 1,
             ')' => depth = depth.saturating_sub(1),
-            ',' if depth == 0 => {
-                parts.push(&text[start..index]);
-                start = index + 1;
-            }
             _ => {}
         }
-    }
-    parts.push(&text[start..]);
-    parts
+        character == ',' && depth == 0
+    })
+    .collect()
 }
 
 fn parse_requirement(part: &str) -> Result<Requirement, String> {

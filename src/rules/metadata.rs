@@ -146,10 +146,8 @@ impl RuleMeta {
 /// The trimmed text under `## name` up to the next `## ` heading.
 fn section(body: &'static str, name: &str) -> Option<&'static str> {
     let heading = format!("## {name}\n");
-    let start = body.find(&heading)? + heading.len();
-    let rest = &body[start..];
-    let end = rest.find("\n## ").map_or(rest.len(), |index| index + 1);
-    let text = rest[..end].trim();
+    let (_, rest) = body.split_once(&heading)?;
+    let text = rest.split("\n## ").next().unwrap_or(rest).trim();
     (!text.is_empty()).then_some(text)
 }
 
