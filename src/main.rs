@@ -102,20 +102,17 @@ fn run_lint(args: LintArgs) -> ExitCode {
         .or(configured.and_then(|config| config.min_score.map(u32::from)));
 
     let started = SystemTime::now();
-    let mut outcome = lint(&options);
+    let outcome = lint(&options);
     let times = RunTimes {
         started,
         finished: SystemTime::now(),
     };
-    let line_like = matches!(format, Format::Line | Format::Human);
-    if line_like && !args.show_suppressed {
-        outcome.suppressed.clear();
-    }
     let mut report = Report::new(
         &outcome,
         report::Options {
             include_passed: args.include_passed,
             color: false,
+            show_suppressed: args.show_suppressed,
             repository: repository(),
         },
     );

@@ -67,6 +67,18 @@ fn sarif_passes_the_multitool_with_github_rules() {
         Some(2),
         "the fixtures hold input errors"
     );
+    let produced: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&sarif).expect("sarif")).expect("json");
+    let suppressed = produced["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|result| result["suppressions"][0]["kind"] == "inSource")
+        .count();
+    assert!(
+        suppressed > 0,
+        "annotation-suppressed findings are in the log"
+    );
     let log = dir.path().join("validation.sarif");
     let validation = Command::new(multitool)
         .args(["validate", "--rule-kind", "Gh;Sarif", "--output"])

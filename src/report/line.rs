@@ -17,7 +17,7 @@ struct Line {
     text: String,
 }
 
-pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+pub fn write(outcome: &Outcome, show_suppressed: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut lines: Vec<Line> =
         Vec::with_capacity(outcome.findings.len() + outcome.diagnostics.len());
     for diagnostic in &outcome.diagnostics {
@@ -46,7 +46,7 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     for finding in &outcome.findings {
         lines.push(finding_line(outcome, finding, ""));
     }
-    for suppressed in &outcome.suppressed {
+    for suppressed in outcome.suppressed.iter().filter(|_| show_suppressed) {
         lines.push(suppressed_line(outcome, suppressed));
     }
     if let Some(summary) = &outcome.baseline {

@@ -116,6 +116,8 @@ pub struct Options {
     pub include_passed: bool,
     /// Colour the human report.
     pub color: bool,
+    /// List suppressed findings in the line report too (other formats always carry them).
+    pub show_suppressed: bool,
     /// Where the run happened in its repository, for SARIF artifact URIs.
     pub repository: Option<Repository>,
 }
@@ -147,7 +149,7 @@ impl<'a> Report<'a> {
 
 pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Line => line::write(report.outcome, out),
+        Format::Line => line::write(report.outcome, report.options.show_suppressed, out),
         Format::Json => json::write(report, out),
         Format::Human => human::write(report, out),
         Format::Sarif => sarif::write(report, out),

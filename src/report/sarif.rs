@@ -1,19 +1,17 @@
 //! `--format sarif`: SARIF 2.1.0 for GitHub code scanning and other SARIF viewers. The shape
 //! and GitHub's upload limits are described in docs/sarif.md.
 
-use std::collections::HashMap;
 use std::io::{self, Write};
 use std::path::{Component, Path};
-use std::sync::Arc;
 
 use serde::Serialize;
 
 use super::Report;
+use crate::exempt::Suppression as ExemptSuppression;
 use crate::finding::Finding;
 use crate::object::ObjectId;
 use crate::rules::{self, RuleEntry, Severity};
 use crate::source::Span;
-use crate::yaml::{Node, Value};
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 /// The base every artifact URI is relative to: the root of the repository.
@@ -116,7 +114,7 @@ struct SarifResult<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_locations: Vec<Location<'a>>,
     partial_fingerprints: Fingerprints,
-    /// Filled once exemptions exist: a suppressed finding stays in the log with the reason.
+    /// A suppressed finding stays in the log with what suppressed it.
     #[serde(skip_serializing_if = "Option::is_none")]
     suppressions: Option<Vec<Suppression>>,
 }
@@ -181,33 +179,34 @@ struct LogicalLocation {
 
 #[derive(Serialize)]
 struct Fingerprints {
-    /// Our own key; bump the suffix if the recipe in [`fingerprint`] changes.
+    /// Our own key ([`Finding::fingerprint`]); bump the suffix if its recipe changes.
     #[serde(rename = "kubepatrolFinding/v1")]
     finding: String,
 }
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let findings = &report.outcome.findings;
-    if findings.len() > MAX_RESULTS_PER_RUN {
+    let result_count = findings.len() + report.outcome.suppressed.len();
+    if result_count > MAX_RESULTS_PER_RUN {
         return Err(io::Error::other(format!(
-            "{} findings exceed the {MAX_RESULTS_PER_RUN} results GitHub code scanning accepts \
-             in one SARIF run; lint fewer files per run or raise --fail-on",
-            findings.len()
+            "{result_count} results (findings and suppressed findings) exceed the \
+             {MAX_RESULTS_PER_RUN} GitHub code scanning accepts in one SARIF run; lint fewer \
+             files per run or raise --fail-on"
         )));
     }
     let context = Context {
         report,
         uris: ArtifactUris::new(report),
-        roots: report
-            .outcome
-            .inspected
-            .iter()
-            .map(|inspected| (Arc::as_ptr(&inspected.id), &inspected.root))
-            .collect(),
     };
+    let suppressed = report.outcome.suppressed.iter().map(|suppressed| {
+        let mut result = result(&context, &suppressed.finding);
+        result.suppressions = Some(vec![suppression(&suppressed.by)]);
+        result
+    });
     let results = findings
         .iter()
         .map(|finding| result(&context, finding))
+        .chain(suppressed)
         .collect();
     let log = Log {
         schema: SCHEMA,
@@ -301,8 +300,6 @@ fn level(severity: Severity) -> &'static str {
 struct Context<'a> {
     report: &'a Report<'a>,
     uris: ArtifactUris,
-    /// Each object's tree by the address of its shared id, to name the offending field.
-    roots: HashMap<*const ObjectId, &'a Node>,
 }
 
 fn result<'a>(context: &Context<'_>, finding: &'a Finding) -> SarifResult<'a> {
@@ -339,9 +336,23 @@ fn result<'a>(context: &Context<'_>, finding: &'a Finding) -> SarifResult<'a> {
         locations: [primary],
         related_locations: related,
         partial_fingerprints: Fingerprints {
-            finding: fingerprint(context, finding),
+            finding: finding.fingerprint(),
         },
         suppressions: None,
+    }
+}
+
+/// SARIF §3.35: annotations are in-source suppressions; configuration and baseline are external.
+fn suppression(by: &ExemptSuppression) -> Suppression {
+    Suppression {
+        kind: match by {
+            ExemptSuppression::Annotation { .. } => "inSource",
+            _ => "external",
+        },
+        justification: Some(match by.reason() {
+            Some(reason) => format!("{} ({reason})", by.kind()),
+            None => by.kind().to_owned(),
+        }),
     }
 }
 
@@ -397,90 +408,6 @@ fn logical_locations(finding: &Finding) -> Vec<LogicalLocation> {
     locations
 }
 
-/// Stable across commits: what is wrong (check), where in the cluster (object identity and
-/// container) and which field, but no line numbers, so edits elsewhere in the file do not turn
-/// a known alert into a new one.
-fn fingerprint(context: &Context<'_>, finding: &Finding) -> String {
-    let object = &finding.object;
-    let field = context
-        .roots
-        .get(&Arc::as_ptr(object))
-        .and_then(|root| field_path(root, finding.primary()))
-        .unwrap_or_default();
-    let container = finding
-        .container
-        .as_ref()
-        .and_then(|container| container.name.as_deref())
-        .unwrap_or_default();
-    let parts = [
-        finding.rule.meta.id,
-        &object.api_version,
-        &object.kind,
-        object.namespace.as_deref().unwrap_or_default(),
-        object.name.as_deref().unwrap_or_default(),
-        container,
-        &field,
-    ];
-    format!("{:016x}", fnv1a(parts.join("\u{1f}").as_bytes()))
-}
-
-/// 64-bit FNV-1a: tiny, and its output never changes between Rust releases.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
-        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
-
-/// The path of the key or value written at `span`, e.g. `spec.containers[web].image`; items
-/// of a list are named by their `name` when they have one, else by index.
-pub fn field_path(root: &Node, span: Span) -> Option<String> {
-    let mut path = Vec::new();
-    find_path(root, span, &mut path).then(|| path.concat())
-}
-
-fn find_path(node: &Node, span: Span, path: &mut Vec<String>) -> bool {
-    if node.span == span {
-        return true;
-    }
-    if !contains(node.span, span) {
-        return false;
-    }
-    match &node.value {
-        Value::Map(entries) => entries.iter().any(|entry| {
-            let key = entry.key.as_str().unwrap_or("?");
-            path.push(if path.is_empty() {
-                key.to_owned()
-            } else {
-                format!(".{key}")
-            });
-            let found = entry.key.span == span || find_path(&entry.value, span, path);
-            if !found {
-                path.pop();
-            }
-            found
-        }),
-        Value::Seq(items) => items.iter().enumerate().any(|(index, item)| {
-            let name = item.get("name").and_then(Node::as_str);
-            path.push(match name {
-                Some(name) => format!("[{name}]"),
-                None => format!("[{index}]"),
-            });
-            let found = find_path(item, span, path);
-            if !found {
-                path.pop();
-            }
-            found
-        }),
-        _ => false,
-    }
-}
-
-/// Whether `inner` lies within `outer`. Nodes reached through an alias keep the anchor's span,
-/// which lies elsewhere; those subtrees are still searched.
-fn contains(outer: Span, inner: Span) -> bool {
-    outer.file != inner.file || (outer.start <= inner.start && inner.end <= outer.end)
-}
-
 /// Turns display paths (relative to the working directory, or absolute) into URIs relative to
 /// the repository root.
 struct ArtifactUris {
@@ -534,29 +461,6 @@ fn percent_encode(segment: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::source::FileId;
-    use crate::yaml::{Limits, parse};
-
-    #[test]
-    fn field_paths_name_list_items_by_name() {
-        let text = "spec:\n  containers:\n  - name: web\n    image: nginx\n  - image: redis\n";
-        let parsed = parse(FileId(0), text, Limits::default());
-        let root = &parsed.documents[0].root;
-        let containers = root.get("spec").unwrap().get("containers").unwrap();
-        let items = containers.as_seq().unwrap();
-        let image = items[0].get("image").unwrap().span;
-        assert_eq!(
-            field_path(root, image).as_deref(),
-            Some("spec.containers[web].image")
-        );
-        let second = items[1].get("image").unwrap().span;
-        assert_eq!(
-            field_path(root, second).as_deref(),
-            Some("spec.containers[1].image")
-        );
-        let key = root.entry("spec").unwrap().key.span;
-        assert_eq!(field_path(root, key).as_deref(), Some("spec"));
-    }
 
     #[test]
     fn uris_are_relative_to_the_repository_root_and_encoded() {
@@ -576,11 +480,5 @@ mod tests {
             "ImageTagMissingOrLatest"
         );
         assert_eq!(pascal_case("CPU limit missing"), "CPULimitMissing");
-    }
-
-    #[test]
-    fn fnv1a_matches_the_reference_vectors() {
-        assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
-        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
     }
 }
