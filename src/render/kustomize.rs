@@ -41,6 +41,7 @@ pub fn render_root(context: &Context<'_>, root: FileId) -> (Vec<Object>, Vec<Dia
         context,
         diagnostics: Vec::new(),
         stack: vec![root],
+        incomplete: false,
     };
     let resources = renderer.apply(root, Vec::new());
     let objects = resources
@@ -70,6 +71,9 @@ struct Renderer<'a> {
     diagnostics: Vec<Diagnostic>,
     /// Kustomizations being rendered, outermost first, to detect cycles.
     stack: Vec<FileId>,
+    /// Set once a remote resource or a generator was left out: a patch may target what they
+    /// would have produced, so a patch that matches nothing is then no proof of an error.
+    incomplete: bool,
 }
 
 impl Renderer<'_> {
@@ -130,6 +134,7 @@ impl Renderer<'_> {
             "vars",
         ] {
             if let Some(entry) = root.entry(key) {
+                self.incomplete = true;
                 self.diagnostics.push(Diagnostic::note(
                     "kustomize-not-rendered",
                     Location::Span(entry.key.span),
@@ -189,6 +194,7 @@ impl Renderer<'_> {
             return None;
         };
         if is_remote(path) {
+            self.incomplete = true;
             self.warning(
                 "remote-resource",
                 item.span,
@@ -396,6 +402,14 @@ impl Renderer<'_> {
                 .map_or(patch.span, |name| name.span);
             if selector.is_some() {
                 self.no_match(span);
+            } else if self.incomplete {
+                self.warning(
+                    "patch-target-not-found",
+                    span,
+                    "no rendered resource matches this strategic merge patch; it may target an \
+                     object of a remote resource or generator that kubepatrol does not render"
+                        .into(),
+                );
             } else {
                 self.error(
                     "patch-target-not-found",
