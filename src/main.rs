@@ -298,5 +298,11 @@ fn write_to(
     let mut writer = BufWriter::new(temp.as_file_mut());
     write(&mut writer).and_then(|()| writer.flush())?;
     drop(writer);
+    // A temporary file is private (0600); a report is not: keep the permissions of the file
+    // being replaced, else the usual 0644.
+    let permissions = std::fs::metadata(path)
+        .map(|meta| meta.permissions())
+        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    temp.as_file().set_permissions(permissions)?;
     temp.persist(path).map(|_| ()).map_err(|error| error.error)
 }

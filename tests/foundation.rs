@@ -309,3 +309,23 @@ fn text_in_memory_is_linted_like_a_file() {
     );
     assert_eq!(outcome.sources.position(host_network.primary()).0.line, 6);
 }
+
+#[test]
+fn reports_written_to_files_are_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let temp = tempfile::tempdir().expect("temp dir");
+    let target = temp.path().join("report.json");
+    run_in(
+        &foundation(),
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--output",
+            target.to_str().expect("utf-8"),
+            "anchors.yaml",
+        ],
+    );
+    let mode = fs::metadata(&target).expect("written").permissions().mode();
+    assert_eq!(mode & 0o777, 0o644);
+}
