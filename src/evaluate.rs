@@ -72,7 +72,6 @@ pub fn evaluate(
     evaluation
         .findings
         .sort_by(|a, b| (a.primary(), a.rule.meta.id).cmp(&(b.primary(), b.rule.meta.id)));
-    evaluation.findings = crate::finding::merge_overlay_duplicates(evaluation.findings);
     evaluation
 }
 

@@ -90,13 +90,16 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         },
     );
     let mut suppressed = exempted.suppressed;
+    // Merged only now: an annotation one overlay's patch adds silences that overlay's objects
+    // alone, so the overlays that still fail must each have had their finding.
+    let kept = finding::merge_overlay_duplicates(exempted.findings);
     let (findings, baseline) = match &options.baseline {
         Some(recorded) => {
-            let (kept, mut baselined, summary) = baseline::apply(exempted.findings, recorded);
+            let (kept, mut baselined, summary) = baseline::apply(kept, recorded);
             suppressed.append(&mut baselined);
             (kept, Some(summary))
         }
-        None => (exempted.findings, None),
+        None => (kept, None),
     };
     let mut outcome = Outcome {
         sources: loaded.sources,

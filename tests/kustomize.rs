@@ -132,3 +132,46 @@ fn broken_kustomizations_are_diagnostics_with_positions() {
     assert_eq!(output.status.code(), Some(2));
     assert_snapshot!(common::stdout(&output));
 }
+
+#[test]
+fn an_annotation_added_by_one_overlay_silences_only_that_overlay() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    let root = temp.path();
+    let write = |path: &str, text: &str| {
+        let full = root.join(path);
+        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
+        std::fs::write(full, text).expect("write");
+    };
+    write("base/kustomization.yaml", "resources:\n- deployment.yaml\n");
+    write(
+        "base/deployment.yaml",
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n    spec:\n      containers:\n      - name: web\n        image: nginx\n",
+    );
+    write(
+        "quiet/kustomization.yaml",
+        "resources:\n- ../base\npatches:\n- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata:\n      name: web\n      annotations:\n        kubepatrol.io/ignore: tagNotSpecified\n",
+    );
+    write(
+        "loud/kustomization.yaml",
+        "resources:\n- ../base\nnamespace: loud\n",
+    );
+    let report = common::json(&common::run_in(root, &["lint", "--format", "json", "."]));
+    let tags: Vec<_> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["check"] == "tagNotSpecified")
+        .collect();
+    assert_eq!(tags.len(), 1, "{tags:#?}");
+    assert_eq!(
+        tags[0]["via"],
+        serde_json::json!(["loud/kustomization.yaml"])
+    );
+    let silenced = report["suppressed"]
+        .as_array()
+        .expect("suppressed")
+        .iter()
+        .filter(|s| s["check"] == "tagNotSpecified" || s["finding"]["check"] == "tagNotSpecified")
+        .count();
+    assert_eq!(silenced, 1);
+}
