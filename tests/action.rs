@@ -16,7 +16,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use common::fixtures;
+use common::{fixtures, required_tool};
 
 fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -24,19 +24,10 @@ fn repository() -> &'static Path {
 
 /// action-validator from tools/ (pinned in tools/package-lock.json), or `None` outside CI.
 fn action_validator() -> Option<PathBuf> {
-    let path = repository().join("tools/node_modules/.bin/action-validator");
-    if path.exists() {
-        return Some(path);
-    }
-    let message = format!(
-        "{} is missing; run `npm ci --prefix tools` (as .ci/run does)",
-        path.display()
-    );
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}");
-    }
-    eprintln!("skipped: {message}");
-    None
+    required_tool(
+        repository().join("tools/node_modules/.bin/action-validator"),
+        "run `npm ci --prefix tools` (as .ci/run does)",
+    )
 }
 
 fn validate(validator: &Path, action: &Path) -> Output {
