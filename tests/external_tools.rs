@@ -17,20 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{fixtures, run_in};
-
-/// The tool at `path`, or `None` (after saying why) when it is absent outside CI.
-fn required_tool(path: PathBuf, install_hint: &str) -> Option<PathBuf> {
-    if path.exists() {
-        return Some(path);
-    }
-    let message = format!("{} is missing; {install_hint}", path.display());
-    if std::env::var_os("CI").is_some() {
-        panic!("{message}");
-    }
-    eprintln!("skipped: {message}");
-    None
-}
+use common::{fixtures, required_tool, run_in};
 
 fn multitool() -> Option<PathBuf> {
     required_tool(

@@ -19,6 +19,20 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the kubepatrol binary runs")
 }
 
+/// The tool at `path`, or `None` (after saying why) when it is absent outside CI; under `CI` a
+/// missing tool fails the test.
+pub fn required_tool(path: PathBuf, install_hint: &str) -> Option<PathBuf> {
+    if path.exists() {
+        return Some(path);
+    }
+    let message = format!("{} is missing; {install_hint}", path.display());
+    if std::env::var_os("CI").is_some() {
+        panic!("{message}");
+    }
+    eprintln!("skipped: {message}");
+    None
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
