@@ -7,8 +7,53 @@ use crate::yaml::{Entry, Node, Value};
 
 const DIRECTIVE: &str = "$patch";
 
-/// Merge `patch` into `base`; `None` when the patch deletes the node (`$patch: delete`).
+/// Merge `patch` into the object `base`; `None` when the patch deletes it (`$patch: delete`).
+/// Like kustomize, which rebuilds every keyed list of an object it patches, a repeated key
+/// in such a list keeps only its first item, even where the patch does not reach.
 pub fn merge(base: &Node, patch: &Node) -> Option<Node> {
+    merge_node(base, patch).map(|merged| without_repeated_keys(None, &merged))
+}
+
+/// `node` with each keyed list (at any depth) holding one item per key, the first one.
+fn without_repeated_keys(key: Option<&str>, node: &Node) -> Node {
+    match &node.value {
+        Value::Map(entries) => {
+            let entries: Vec<Entry> = entries
+                .iter()
+                .map(|entry| Entry {
+                    key: entry.key.clone(),
+                    value: without_repeated_keys(entry.key.as_str(), &entry.value),
+                })
+                .collect();
+            Node {
+                span: node.span,
+                value: Value::Map(entries.into()),
+            }
+        }
+        Value::Seq(items) => {
+            let identity = key.and_then(|key| merge_key(key, items));
+            let mut kept: Vec<Node> = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                let repeated = identity
+                    .and_then(|field| item.get(field))
+                    .is_some_and(|value| {
+                        kept.iter().any(|earlier| {
+                            identity
+                                .and_then(|field| earlier.get(field))
+                                .is_some_and(|earlier| same_value(earlier, value))
+                        })
+                    });
+                if !repeated {
+                    kept.push(without_repeated_keys(None, item));
+                }
+            }
+            seq(node, kept)
+        }
+        _ => node.clone(),
+    }
+}
+
+fn merge_node(base: &Node, patch: &Node) -> Option<Node> {
     let Some(patch_entries) = patch.as_map() else {
         return Some(keep_unchanged(base, patch));
     };
@@ -41,7 +86,7 @@ fn merge_field(result: &Node, key: &str, entry: &Entry) -> Node {
     }
     let merged = match result.get(key) {
         Some(current) if current.as_map().is_some() && value.as_map().is_some() => {
-            match merge(current, value) {
+            match merge_node(current, value) {
                 Some(merged) => merged,
                 None => return without_key(result, key),
             }
@@ -124,7 +169,7 @@ fn merge_list(key: &str, base: &Node, patch: &Node) -> Node {
         match found {
             Some(index) => {
                 let current = remaining.remove(index);
-                result.extend(merge(&current, item));
+                result.extend(merge_node(&current, item));
             }
             None if item.get(DIRECTIVE).and_then(Node::as_str) == Some("delete") => {}
             None => result.push(strip_directives(item)),
@@ -265,6 +310,21 @@ spec:
             to_json(&merge(&base, &patch).expect("kept"))["spec"],
             serde_json::json!({"replicas": 3})
         );
+    }
+
+    #[test]
+    fn repeated_keys_keep_their_first_item_anywhere_in_a_patched_object() {
+        let base_text = "spec:\n  containers:\n  - name: web\n    env:\n    - {name: A, value: '1'}\n    - {name: B, value: b}\n    - {name: A, value: '2'}\n  args: [x, x]\n";
+        let repeated = parse(FileId(0), base_text, Limits::default()).documents[0]
+            .root
+            .clone();
+        let (_, patch) = trees("spec:\n  replicas: 2\n");
+        let merged = to_json(&merge(&repeated, &patch).expect("kept"));
+        assert_eq!(
+            merged["spec"]["containers"][0]["env"],
+            serde_json::json!([{"name": "A", "value": "1"}, {"name": "B", "value": "b"}])
+        );
+        assert_eq!(merged["spec"]["args"], serde_json::json!(["x", "x"]));
     }
 
     #[test]
