@@ -70,7 +70,15 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         .map(|loaded| loaded.sources.clone())
         .unwrap_or_default();
     let first_input = config_sources.len();
-    let mut loaded = load::load_after(config_sources, &discovery.inputs, options.limits);
+    let inspected = |api_version: &str, kind: &str| {
+        workload::is_inspected(api_version, kind, &options.settings)
+    };
+    let mut loaded = load::load_after(
+        config_sources,
+        &discovery.inputs,
+        options.limits,
+        &inspected,
+    );
     let tree = resolve::resolve(&discovery.inputs, &mut loaded, options.limits);
     let rendered = render::render(
         &discovery.inputs,

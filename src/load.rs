@@ -8,7 +8,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Diagnostic, Location};
 use crate::discover::{Input, InputKind, Source};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
-use crate::yaml::{self, Document, Limits};
+use crate::yaml::{self, Document, Limits, Node, Value};
 
 #[derive(Clone, Copy, Debug)]
 pub struct LoadLimits {
@@ -30,6 +30,19 @@ impl Default for LoadLimits {
 pub struct LoadedFile {
     pub file: FileId,
     pub documents: Vec<Document>,
+    /// Set when objects no check inspects were cut down to their identity (see [`outline`]);
+    /// [`Loaded::restore`] parses the whole file again for a kustomization that consumes it.
+    pub outlined: bool,
+}
+
+impl LoadedFile {
+    fn empty(file: FileId) -> Self {
+        LoadedFile {
+            file,
+            documents: Vec::new(),
+            outlined: false,
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -42,15 +55,24 @@ pub struct Loaded {
     pub first_input: usize,
 }
 
-/// Read and parse `inputs`; file ids follow the order of `inputs`. A bug that panics on one file
-/// becomes an internal error for that file; the others are still loaded.
+/// Whether any check inspects objects of an `apiVersion` and `kind`.
+pub type Inspected<'a> = &'a (dyn Fn(&str, &str) -> bool + Sync);
+
+/// Read and parse `inputs` into whole trees; file ids follow the order of `inputs`. A bug that
+/// panics on one file becomes an internal error for that file; the others are still loaded.
 pub fn load(inputs: &[Input], limits: LoadLimits) -> Loaded {
-    load_after(SourceMap::default(), inputs, limits)
+    load_after(SourceMap::default(), inputs, limits, &|_, _| true)
 }
 
 /// [`load`] into a source map that already holds other files (the configuration): the inputs'
-/// file ids follow those.
-pub fn load_after(sources: SourceMap, inputs: &[Input], limits: LoadLimits) -> Loaded {
+/// file ids follow those. Objects whose kind is not `inspected` keep only their identity, so
+/// that a repository of CRDs and ConfigMaps costs its text, not trees several times its size.
+pub fn load_after(
+    sources: SourceMap,
+    inputs: &[Input],
+    limits: LoadLimits,
+    inspected: Inspected<'_>,
+) -> Loaded {
     let base = sources.len();
     let results: Vec<(SourceFile, LoadedFile, Vec<Diagnostic>)> = inputs
         .par_iter()
@@ -58,18 +80,20 @@ pub fn load_after(sources: SourceMap, inputs: &[Input], limits: LoadLimits) -> L
         .map(|(index, input)| {
             let file = FileId(u32::try_from(base + index).unwrap_or(u32::MAX));
             let bytes = read_input(&input.source, limits.max_file_bytes);
-            crate::guard::isolate(|| load_one(file, input, bytes, limits)).unwrap_or_else(
-                |message| {
-                    (
-                        SourceFile::new(input.display.clone(), String::new()),
-                        LoadedFile {
-                            file,
-                            documents: Vec::new(),
-                        },
-                        vec![crate::guard::internal_error(Location::File(file), &message)],
-                    )
-                },
-            )
+            crate::guard::isolate(|| {
+                let (source, mut loaded, diagnostics) = load_one(file, input, bytes, limits);
+                if input.kind == InputKind::Manifest {
+                    loaded.outlined = outline(&mut loaded.documents, inspected);
+                }
+                (source, loaded, diagnostics)
+            })
+            .unwrap_or_else(|message| {
+                (
+                    SourceFile::new(input.display.clone(), String::new()),
+                    LoadedFile::empty(file),
+                    vec![crate::guard::internal_error(Location::File(file), &message)],
+                )
+            })
         })
         .collect();
     let mut loaded = Loaded {
@@ -78,10 +102,7 @@ pub fn load_after(sources: SourceMap, inputs: &[Input], limits: LoadLimits) -> L
         ..Loaded::default()
     };
     loaded.files = (0..base)
-        .map(|slot| LoadedFile {
-            file: FileId(u32::try_from(slot).unwrap_or(u32::MAX)),
-            documents: Vec::new(),
-        })
+        .map(|slot| LoadedFile::empty(FileId(u32::try_from(slot).unwrap_or(u32::MAX))))
         .collect();
     for (source, file, mut diagnostics) in results {
         loaded.sources.add(source);
@@ -89,6 +110,63 @@ pub fn load_after(sources: SourceMap, inputs: &[Input], limits: LoadLimits) -> L
         loaded.diagnostics.append(&mut diagnostics);
     }
     loaded
+}
+
+impl Loaded {
+    /// Give an outlined file its whole trees back, parsed again from the text already read.
+    pub fn restore(&mut self, file: FileId, limits: LoadLimits) {
+        let Some(text) = self.sources.get(file).map(|source| source.text.as_str()) else {
+            return;
+        };
+        let Some(loaded) = self
+            .files
+            .get_mut(file.0 as usize)
+            .filter(|loaded| loaded.outlined)
+        else {
+            return;
+        };
+        // The problems of this text were reported when it was first parsed.
+        loaded.documents = yaml::parse(file, text, limits.yaml).documents;
+        loaded.outlined = false;
+    }
+}
+
+/// Cut the objects no check inspects down to `apiVersion`, `kind` and `metadata`, and drop
+/// documents that are not objects; `List`s stay whole. Returns whether anything was cut.
+fn outline(documents: &mut [Document], inspected: Inspected<'_>) -> bool {
+    let mut cut = false;
+    for document in documents {
+        let root = &document.root;
+        let identity = root
+            .get("apiVersion")
+            .and_then(Node::as_str)
+            .zip(root.get("kind").and_then(Node::as_str));
+        let outlined = match identity {
+            Some((_, kind)) if kind.ends_with("List") => continue,
+            Some((api_version, kind)) if inspected(api_version, kind) => continue,
+            Some(_) => Node {
+                span: root.span,
+                value: Value::Map(
+                    root.as_map()
+                        .unwrap_or_default()
+                        .iter()
+                        .filter(|entry| {
+                            matches!(entry.key.as_str(), Some("apiVersion" | "kind" | "metadata"))
+                        })
+                        .cloned()
+                        .collect(),
+                ),
+            },
+            None if root.is_null() => continue,
+            None => Node {
+                span: root.span,
+                value: Value::Null,
+            },
+        };
+        document.root = outlined;
+        cut = true;
+    }
+    cut
 }
 
 /// Why a file could not be read, before any parsing.
@@ -140,10 +218,7 @@ pub fn load_one(
     let empty = |diagnostic: Diagnostic, text: String| {
         (
             SourceFile::new(input.display.clone(), text),
-            LoadedFile {
-                file,
-                documents: Vec::new(),
-            },
+            LoadedFile::empty(file),
             vec![diagnostic],
         )
     };
@@ -165,10 +240,7 @@ pub fn load_one(
     if looks_like_template {
         return (
             source,
-            LoadedFile {
-                file,
-                documents: Vec::new(),
-            },
+            LoadedFile::empty(file),
             vec![template_note(whole_file)],
         );
     }
@@ -182,6 +254,7 @@ pub fn load_one(
         LoadedFile {
             file,
             documents: parsed.documents,
+            outlined: false,
         },
         diagnostics,
     )
@@ -297,6 +370,40 @@ mod tests {
         );
         // Go templates inside strings (alert descriptions) are ordinary text.
         assert!(codes(b"description: \"{{ $labels.pod }} is down\"\n").is_empty());
+    }
+
+    #[test]
+    fn uninspected_objects_keep_their_identity_until_restored() {
+        const TEXT: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n---\n\
+             apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec: {}\n---\n\
+             apiVersion: v1\nkind: List\nitems: []\n---\nreplicaCount: 3\n";
+        let only_pods = |_: &str, kind: &str| kind == "Pod";
+        let mut loaded = load_after(
+            SourceMap::default(),
+            &[Input {
+                source: Source::Memory(TEXT.as_bytes().into()),
+                ..input(InputKind::Manifest)
+            }],
+            LoadLimits::default(),
+            &only_pods,
+        );
+        let keys = |loaded: &Loaded, index: usize| -> Vec<String> {
+            let root = &loaded.files[0].documents[index].root;
+            root.as_map()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|entry| entry.key.as_str().map(str::to_owned))
+                .collect()
+        };
+        assert!(loaded.files[0].outlined);
+        assert_eq!(keys(&loaded, 0), ["apiVersion", "kind", "metadata"]);
+        assert_eq!(keys(&loaded, 1), ["apiVersion", "kind", "metadata", "spec"]);
+        assert_eq!(keys(&loaded, 2), ["apiVersion", "kind", "items"]);
+        assert!(loaded.files[0].documents[3].root.is_null());
+        loaded.restore(FileId(0), LoadLimits::default());
+        assert!(!loaded.files[0].outlined);
+        assert_eq!(keys(&loaded, 0), ["apiVersion", "kind", "metadata", "data"]);
+        assert_eq!(keys(&loaded, 3), ["replicaCount"]);
     }
 
     #[test]

@@ -19,10 +19,13 @@ pub struct ObjectId {
 impl ObjectId {
     /// The API group: the part of `apiVersion` before the `/`, empty for the core group.
     pub fn group(&self) -> &str {
-        self.api_version
-            .rsplit_once('/')
-            .map_or("", |(group, _)| group)
+        group_of(&self.api_version)
     }
+}
+
+/// The API group of an `apiVersion`: the part before the `/`, empty for the core group.
+pub fn group_of(api_version: &str) -> &str {
+    api_version.rsplit_once('/').map_or("", |(group, _)| group)
 }
 
 #[derive(Clone, Debug)]

@@ -153,6 +153,8 @@ fn load_extra(
     limits: LoadLimits,
 ) -> FileId {
     if let Some(file) = known.get(path) {
+        // A scanned file that a kustomization consumes needs its whole trees for patching.
+        loaded.restore(*file, limits);
         return *file;
     }
     let file = FileId(u32::try_from(loaded.files.len()).unwrap_or(u32::MAX));

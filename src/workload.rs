@@ -5,8 +5,8 @@
 //! server would reject for a wrong type is reported at that field, never checked as if valid.
 
 use crate::diagnostic::{Diagnostic, Location};
-use crate::object::Object;
-use crate::settings::Settings;
+use crate::object::{Object, group_of};
+use crate::settings::{ExtraWorkload, Settings};
 use crate::source::Span;
 use crate::yaml::{Node, Value};
 
@@ -194,32 +194,49 @@ pub enum View<'a> {
 /// The view the checks see of `object`, or the type errors that make it invalid. Built-in kinds
 /// come first; `settings` may add kinds that carry a pod spec.
 pub fn view<'a>(object: &'a Object, settings: &'a Settings) -> Result<View<'a>, Vec<Diagnostic>> {
-    if is_binding(object) {
-        return binding(object);
-    }
     let kind = object.id.kind.as_str();
     let group = object.id.group();
-    if let Some(location) = POD_SPEC_LOCATIONS
-        .iter()
-        .find(|loc| loc.kind == kind && loc.group.is_none_or(|g| g == group))
-    {
+    if is_binding(group, kind) {
+        return binding(object);
+    }
+    if let Some(location) = pod_spec_location(group, kind) {
         return workload(object, settings, location.path, location.run_to_completion);
     }
-    match settings
-        .extra_workloads
-        .iter()
-        .find(|extra| extra.matches(&object.id.api_version, group, kind))
-    {
+    match extra_workload(settings, &object.id.api_version, group, kind) {
         Some(extra) => workload(object, settings, &extra.pod_spec, false),
         None => Ok(View::Other),
     }
 }
 
-fn is_binding(object: &Object) -> bool {
-    matches!(
-        object.id.kind.as_str(),
-        "RoleBinding" | "ClusterRoleBinding"
-    ) && object.id.group() == "rbac.authorization.k8s.io"
+/// Whether any check looks inside objects of this kind; of the others only the identity
+/// (`apiVersion`, `kind`, `metadata`) is ever read.
+pub fn is_inspected(api_version: &str, kind: &str, settings: &Settings) -> bool {
+    let group = group_of(api_version);
+    is_binding(group, kind)
+        || pod_spec_location(group, kind).is_some()
+        || extra_workload(settings, api_version, group, kind).is_some()
+}
+
+fn pod_spec_location(group: &str, kind: &str) -> Option<&'static PodSpecLocation> {
+    POD_SPEC_LOCATIONS
+        .iter()
+        .find(|loc| loc.kind == kind && loc.group.is_none_or(|g| g == group))
+}
+
+fn extra_workload<'s>(
+    settings: &'s Settings,
+    api_version: &str,
+    group: &str,
+    kind: &str,
+) -> Option<&'s ExtraWorkload> {
+    settings
+        .extra_workloads
+        .iter()
+        .find(|extra| extra.matches(api_version, group, kind))
+}
+
+fn is_binding(group: &str, kind: &str) -> bool {
+    matches!(kind, "RoleBinding" | "ClusterRoleBinding") && group == "rbac.authorization.k8s.io"
 }
 
 fn binding(object: &Object) -> Result<View<'_>, Vec<Diagnostic>> {

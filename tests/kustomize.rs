@@ -127,6 +127,15 @@ fn no_kustomize_lints_each_file_on_its_own() {
 }
 
 #[test]
+fn a_consumed_file_of_an_uninspected_kind_is_patched_whole() {
+    // The loader keeps only the identity of a ConfigMap; the kustomization that consumes it
+    // gets it whole, or the patch's `test` of its data would fail.
+    let output = lint(&["lint", "kustomize-consumed"]);
+    assert_eq!(common::stdout(&output), "");
+    assert_eq!(output.status.code(), Some(0));
+}
+
+#[test]
 fn broken_kustomizations_are_diagnostics_with_positions() {
     let output = lint(&["lint", "kustomize-errors"]);
     assert_eq!(output.status.code(), Some(2));
