@@ -73,19 +73,11 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     let inspected = |api_version: &str, kind: &str| {
         workload::is_inspected(api_version, kind, &options.settings)
     };
-    let mut loaded = load::load_after(
+    let (loaded, rendered) = load_and_render(
         config_sources,
         &discovery.inputs,
         options.limits,
         &inspected,
-    );
-    let tree = resolve::resolve(&discovery.inputs, &mut loaded, options.limits);
-    let rendered = render::render(
-        &discovery.inputs,
-        loaded.first_input,
-        &loaded.files,
-        &loaded.sources,
-        &tree,
     );
     let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
     let exempted = exempt::exempt(
@@ -129,6 +121,27 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     };
     outcome.sort_diagnostics();
     outcome
+}
+
+/// Load `inputs` after the files already in `sources`, read what their kustomizations reference,
+/// and render: the objects to evaluate. Objects whose kind is not `inspected` keep only their
+/// identity unless a patch needs them whole.
+pub fn load_and_render(
+    sources: source::SourceMap,
+    inputs: &[discover::Input],
+    limits: load::LoadLimits,
+    inspected: load::Inspected<'_>,
+) -> (load::Loaded, render::Rendered) {
+    let mut loaded = load::load_after(sources, inputs, limits, inspected);
+    let tree = resolve::resolve(inputs, &mut loaded, limits, inspected);
+    let rendered = render::render(
+        inputs,
+        loaded.first_input,
+        &loaded.files,
+        &loaded.sources,
+        &tree,
+    );
+    (loaded, rendered)
 }
 
 /// Each file's path as the configuration's `file` globs see it, indexed by file id.

@@ -133,7 +133,7 @@ impl Loaded {
 
 /// Cut the objects no check inspects down to `apiVersion`, `kind` and `metadata`, and drop
 /// documents that are not objects; `List`s stay whole. Returns whether anything was cut.
-fn outline(documents: &mut [Document], inspected: Inspected<'_>) -> bool {
+pub fn outline(documents: &mut [Document], inspected: Inspected<'_>) -> bool {
     let mut cut = false;
     for document in documents {
         let root = &document.root;
@@ -179,8 +179,8 @@ pub enum ReadError {
 
 pub fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
     match source {
-        Source::Stdin => read_limited(std::io::stdin().lock(), max_bytes),
-        Source::Memory(bytes) => read_limited(bytes.as_ref(), max_bytes),
+        Source::Stdin => read_limited(std::io::stdin().lock(), max_bytes, 0),
+        Source::Memory(bytes) => read_limited(bytes.as_ref(), max_bytes, bytes.len()),
         Source::File(path) => {
             // A FIFO or device would block or never end; only regular files are read.
             let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
@@ -190,13 +190,21 @@ pub fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError>
             if meta.len() > max_bytes {
                 return Err(ReadError::TooLarge(meta.len()));
             }
-            read_limited(File::open(path).map_err(ReadError::Io)?, max_bytes)
+            let expected = usize::try_from(meta.len()).unwrap_or(0);
+            read_limited(
+                File::open(path).map_err(ReadError::Io)?,
+                max_bytes,
+                expected,
+            )
         }
     }
 }
 
-fn read_limited(reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
-    let mut bytes = Vec::new();
+/// Read at most `max_bytes` (one more to tell that the limit was passed). `expected` sizes the
+/// buffer so the text is not held in a buffer twice its size for the whole run.
+fn read_limited(reader: impl Read, max_bytes: u64, expected: usize) -> Result<Vec<u8>, ReadError> {
+    // One spare byte: reading to the end must find it empty without growing the buffer.
+    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
     reader
         .take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
@@ -204,6 +212,7 @@ fn read_limited(reader: impl Read, max_bytes: u64) -> Result<Vec<u8>, ReadError>
     if bytes.len() as u64 > max_bytes {
         return Err(ReadError::TooLarge(bytes.len() as u64));
     }
+    bytes.shrink_to_fit();
     Ok(bytes)
 }
 
@@ -408,8 +417,9 @@ mod tests {
 
     #[test]
     fn size_limit_applies_to_streams() {
-        let result = read_limited(&b"12345"[..], 4);
+        let result = read_limited(&b"12345"[..], 4, 0);
         assert!(matches!(result, Err(ReadError::TooLarge(5))));
-        assert!(read_limited(&b"1234"[..], 4).is_ok());
+        let bytes = read_limited(&b"1234"[..], 4, 4).expect("within the limit");
+        assert_eq!(bytes.capacity(), 4);
     }
 }

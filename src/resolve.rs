@@ -8,9 +8,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use crate::discover::{Input, InputKind, KUSTOMIZATION_FILE_NAMES, Source, clean_display};
-use crate::load::{LoadLimits, Loaded, load_one, read_input};
-use crate::render::kustomization::{is_remote, join, normalize, references};
+use crate::load::{self, Inspected, LoadLimits, Loaded, load_one, read_input};
+use crate::render::kustomization::{Role, is_remote, items, join, normalize, references};
 use crate::source::FileId;
+use crate::yaml::Node;
 
 /// What a referenced path is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +70,14 @@ impl FileTree {
 /// Follow the kustomizations among `inputs` (already loaded into `loaded`, input `i` is file
 /// `loaded.first_input + i`)
 /// and load what they reference, appending to `loaded`.
-pub fn resolve(inputs: &[Input], loaded: &mut Loaded, limits: LoadLimits) -> FileTree {
+/// Files read here are outlined like the scanned ones (see [`crate::load::load_after`]) until
+/// it is known which of them a patch reads.
+pub fn resolve(
+    inputs: &[Input],
+    loaded: &mut Loaded,
+    limits: LoadLimits,
+    inspected: Inspected<'_>,
+) -> FileTree {
     let mut known: HashMap<PathBuf, FileId> = HashMap::new();
     let mut queue = VecDeque::new();
     for (index, input) in inputs.iter().enumerate() {
@@ -84,12 +92,13 @@ pub fn resolve(inputs: &[Input], loaded: &mut Loaded, limits: LoadLimits) -> Fil
         known.insert(path, file);
     }
     let mut tree = FileTree::default();
+    let mut edges: Vec<Edge> = Vec::new();
     while let Some((file, path)) = queue.pop_front() {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         if tree.kustomizations.insert(file, dir.clone()).is_some() {
             continue;
         }
-        let targets: Vec<PathBuf> = loaded
+        let targets: Vec<(PathBuf, Role)> = loaded
             .files
             .get(file.0 as usize)
             .and_then(|loaded_file| loaded_file.documents.first())
@@ -97,15 +106,20 @@ pub fn resolve(inputs: &[Input], loaded: &mut Loaded, limits: LoadLimits) -> Fil
                 references(&document.root)
                     .iter()
                     .filter(|reference| !is_remote(reference.path))
-                    .map(|reference| join(&dir, reference.path))
+                    .map(|reference| (join(&dir, reference.path), reference.role))
                     .collect()
             })
             .unwrap_or_default();
-        for target in targets {
+        for (target, role) in targets {
+            edges.push(Edge {
+                consumer: file,
+                target: target.clone(),
+                role,
+            });
             if tree.entries.contains_key(&target) {
                 continue;
             }
-            let entry = locate(&target, &mut known, loaded, limits);
+            let entry = locate(&target, &mut known, loaded, limits, inspected);
             if let PathEntry::Kustomization(found) = entry {
                 let kustomization_path = tree_path_of(&known, found).unwrap_or_default();
                 queue.push_back((found, kustomization_path));
@@ -113,7 +127,115 @@ pub fn resolve(inputs: &[Input], loaded: &mut Loaded, limits: LoadLimits) -> Fil
             tree.entries.insert(target, entry);
         }
     }
+    restore_what_patches_read(&tree, &edges, loaded, limits);
     tree
+}
+
+/// One path a kustomization names.
+struct Edge {
+    consumer: FileId,
+    target: PathBuf,
+    role: Role,
+}
+
+/// Scanned files were loaded with only the identity of the objects no check inspects. Patch
+/// files are read whole; so are resource files that a JSON 6902 patch may reach (it can test
+/// any field or change the kind), that is those of a kustomization that has one, or whose
+/// component or consumer has one. Strategic merges and the other transformers never make an
+/// uninspected object inspected, so its identity is all they need.
+fn restore_what_patches_read(
+    tree: &FileTree,
+    edges: &[Edge],
+    loaded: &mut Loaded,
+    limits: LoadLimits,
+) {
+    let file_of = |edge: &Edge| match tree.entry(&edge.target) {
+        Some(PathEntry::File(file)) => Some(*file),
+        _ => None,
+    };
+    let kustomization_of = |edge: &Edge| match tree.entry(&edge.target) {
+        Some(PathEntry::Kustomization(file)) => Some(*file),
+        _ => None,
+    };
+    for edge in edges.iter().filter(|edge| edge.role == Role::Patch) {
+        if let Some(file) = file_of(edge) {
+            loaded.restore(file, limits);
+        }
+    }
+    let mut exposed: HashSet<FileId> = tree
+        .kustomizations
+        .keys()
+        .copied()
+        .filter(|kustomization| has_json_patch(*kustomization, tree, loaded))
+        .collect();
+    // Down from a consumer to what it consumes; both ways between a component and its user,
+    // whose resources the component patches.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for edge in edges {
+            let Some(target) = kustomization_of(edge) else {
+                continue;
+            };
+            let consumer_exposed = exposed.contains(&edge.consumer);
+            if consumer_exposed && exposed.insert(target) {
+                changed = true;
+            }
+            if edge.role == Role::Component && exposed.contains(&target) && !consumer_exposed {
+                exposed.insert(edge.consumer);
+                changed = true;
+            }
+        }
+    }
+    for edge in edges {
+        if edge.role == Role::Resource
+            && exposed.contains(&edge.consumer)
+            && let Some(file) = file_of(edge)
+        {
+            loaded.restore(file, limits);
+        }
+    }
+}
+
+/// Whether the kustomization has a JSON 6902 patch: `patchesJson6902`, or a `patches` entry
+/// whose text or file is a list of operations.
+fn has_json_patch(kustomization: FileId, tree: &FileTree, loaded: &Loaded) -> bool {
+    let Some(root) = loaded
+        .files
+        .get(kustomization.0 as usize)
+        .and_then(|file| file.documents.first())
+        .map(|document| &document.root)
+    else {
+        return false;
+    };
+    if !items(root, "patchesJson6902").is_empty() {
+        return true;
+    }
+    let directory = tree.directory_of(kustomization).unwrap_or(Path::new(""));
+    items(root, "patches").iter().any(|item| {
+        if let Some(text) = item.get("patch").and_then(Node::as_str) {
+            return is_json_patch_text(text);
+        }
+        let Some(path) = item.get("path").and_then(Node::as_str) else {
+            return false;
+        };
+        match tree.entry(&join(directory, path)) {
+            Some(PathEntry::File(file)) => loaded
+                .files
+                .get(file.0 as usize)
+                .and_then(|file| file.documents.first())
+                .is_some_and(|document| document.root.as_seq().is_some()),
+            _ => false,
+        }
+    })
+}
+
+/// A list of operations (`- op: …` or `[{"op": …}]`) rather than a partial object.
+fn is_json_patch_text(text: &str) -> bool {
+    text.lines()
+        .map(str::trim_start)
+        .find(|line| !line.is_empty() && !line.starts_with('#') && *line != "---")
+        .is_some_and(|line| line.starts_with('-') || line.starts_with('['))
 }
 
 fn tree_path_of(known: &HashMap<PathBuf, FileId>, file: FileId) -> Option<PathBuf> {
@@ -128,6 +250,7 @@ fn locate(
     known: &mut HashMap<PathBuf, FileId>,
     loaded: &mut Loaded,
     limits: LoadLimits,
+    inspected: Inspected<'_>,
 ) -> PathEntry {
     match std::fs::metadata(target) {
         Err(error) => PathEntry::Missing(error.to_string()),
@@ -137,24 +260,26 @@ fn locate(
                 .map(|name| target.join(name))
                 .find(|candidate| candidate.is_file());
             match found {
-                Some(file) => PathEntry::Kustomization(load_extra(&file, known, loaded, limits)),
+                Some(file) => {
+                    PathEntry::Kustomization(load_extra(&file, known, loaded, limits, None))
+                }
                 None => PathEntry::PlainDirectory,
             }
         }
-        Ok(_) => PathEntry::File(load_extra(target, known, loaded, limits)),
+        Ok(_) => PathEntry::File(load_extra(target, known, loaded, limits, Some(inspected))),
     }
 }
 
-/// The id of an already loaded file, or load it now.
+/// The id of an already loaded file, or load it now (outlined when `outline` says which kinds
+/// are inspected; a kustomization file is read whole).
 fn load_extra(
     path: &Path,
     known: &mut HashMap<PathBuf, FileId>,
     loaded: &mut Loaded,
     limits: LoadLimits,
+    outline: Option<Inspected<'_>>,
 ) -> FileId {
     if let Some(file) = known.get(path) {
-        // A scanned file that a kustomization consumes needs its whole trees for patching.
-        loaded.restore(*file, limits);
         return *file;
     }
     let file = FileId(u32::try_from(loaded.files.len()).unwrap_or(u32::MAX));
@@ -164,7 +289,10 @@ fn load_extra(
         kind: InputKind::Manifest,
     };
     let bytes = read_input(&input.source, limits.max_file_bytes);
-    let (source, loaded_file, mut diagnostics) = load_one(file, &input, bytes, limits);
+    let (source, mut loaded_file, mut diagnostics) = load_one(file, &input, bytes, limits);
+    if let Some(inspected) = outline {
+        loaded_file.outlined = load::outline(&mut loaded_file.documents, inspected);
+    }
     loaded.sources.add(source);
     loaded.files.push(loaded_file);
     loaded.diagnostics.append(&mut diagnostics);

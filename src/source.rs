@@ -4,7 +4,7 @@
 //! byte range. Lines and columns are only computed when a report needs them, from a line index
 //! built once per file.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// Index of a file in the [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -42,17 +42,26 @@ pub struct SourceFile {
     /// The path as the user gave it, or relative to the walked directory (`<stdin>` for `-`).
     pub display: String,
     pub text: String,
-    line_starts: Vec<usize>,
+    /// Computed on first use: most files of a large repository never need a position.
+    line_starts: OnceLock<Vec<u32>>,
 }
 
 impl SourceFile {
     pub fn new(display: String, text: String) -> Self {
-        let line_starts = line_starts(&text);
         SourceFile {
             display,
             text,
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    /// The byte offset of each line's start (files are at most a few tens of MiB: u32 fits).
+    fn line_starts(&self) -> &[u32] {
+        self.line_starts.get_or_init(|| line_starts(&self.text))
+    }
+
+    fn line_start(&self, index: usize) -> Option<usize> {
+        self.line_starts().get(index).map(|&start| start as usize)
     }
 
     /// The 1-based position of a byte offset; offsets inside a character or past the end are
@@ -60,10 +69,10 @@ impl SourceFile {
     pub fn position(&self, offset: u32) -> Position {
         let offset = (offset as usize).min(self.text.len());
         let line_index = self
-            .line_starts
-            .partition_point(|&start| start <= offset)
+            .line_starts()
+            .partition_point(|&start| start as usize <= offset)
             .saturating_sub(1);
-        let line_start = self.line_starts.get(line_index).copied().unwrap_or(0);
+        let line_start = self.line_start(line_index).unwrap_or(0);
         let prefix = self.text.get(line_start..offset).unwrap_or("");
         Position {
             line: line_index + 1,
@@ -73,12 +82,8 @@ impl SourceFile {
 
     /// The text of a 1-based line without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        let start = self.line_starts.get(line.wrapping_sub(1)).copied();
-        let end = self
-            .line_starts
-            .get(line)
-            .copied()
-            .unwrap_or(self.text.len());
+        let start = self.line_start(line.wrapping_sub(1));
+        let end = self.line_start(line).unwrap_or(self.text.len());
         start
             .and_then(|start| self.text.get(start..end))
             .map(|text| text.trim_end_matches(['\n', '\r']))
@@ -89,9 +94,7 @@ impl SourceFile {
     /// that a parser gives as a line and a 0-based character column.
     pub fn offset_of(&self, line: usize, column0: usize) -> usize {
         let start = self
-            .line_starts
-            .get(line.saturating_sub(1))
-            .copied()
+            .line_start(line.saturating_sub(1))
             .unwrap_or(self.text.len());
         let rest = self.text.get(start..).unwrap_or("");
         rest.char_indices()
@@ -101,19 +104,20 @@ impl SourceFile {
 }
 
 /// YAML recognises LF, CRLF and a lone CR as line breaks.
-fn line_starts(text: &str) -> Vec<usize> {
+fn line_starts(text: &str) -> Vec<u32> {
     let bytes = text.as_bytes();
     let mut starts = vec![0];
+    let mut push = |index: usize| starts.push(u32::try_from(index).unwrap_or(u32::MAX));
     let mut index = 0;
     while let Some(&byte) = bytes.get(index) {
         match byte {
             b'\r' if bytes.get(index + 1) == Some(&b'\n') => {
                 index += 2;
-                starts.push(index);
+                push(index);
             }
             b'\r' | b'\n' => {
                 index += 1;
-                starts.push(index);
+                push(index);
             }
             _ => index += 1,
         }

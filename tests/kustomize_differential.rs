@@ -1,7 +1,9 @@
 //! Differential test against `kubectl kustomize`: for every kustomization directory of the
 //! shared corpus that kubectl renders offline (listed in its KUSTOMIZE.md) and for the
 //! project's own overlays, kubepatrol's rendered objects must have the same identities and
-//! JSON-equal pod specs and RBAC subjects. kubectl runs once per directory, on two threads.
+//! JSON-equal pod specs and RBAC subjects; and rendering with the objects no check inspects
+//! outlined (as `lint` loads them) must give the same inspected objects as rendering every file
+//! whole. kubectl runs once per directory, on two threads.
 //! Without kubectl the test is skipped with a message, unless CI requires it (`CI=true`).
 
 #![allow(
@@ -17,12 +19,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kubepatrol::discover::{self, Options};
-use kubepatrol::load::{self, LoadLimits};
+use kubepatrol::load::LoadLimits;
 use kubepatrol::object::objects_of;
 use kubepatrol::render::tree_edit::to_json;
-use kubepatrol::source::FileId;
+use kubepatrol::settings::Settings;
+use kubepatrol::source::{FileId, SourceMap};
+use kubepatrol::workload;
 use kubepatrol::yaml::{self, Limits, Node};
-use kubepatrol::{render, resolve};
 
 const KUBECTL: &str = "/usr/bin/kubectl";
 
@@ -126,28 +129,66 @@ fn kubectl(dir: &Path) -> Result<Rendering, String> {
     ))
 }
 
-fn kubepatrol(dir: &Path) -> Rendering {
+/// kubepatrol's rendering of `dir`, with every object whole or, as `lint` loads them, with the
+/// objects no check inspects outlined until a patch needs them.
+fn kubepatrol(dir: &Path, outlined: bool) -> (Rendering, Vec<String>) {
     let file = discover::KUSTOMIZATION_FILE_NAMES
         .iter()
         .map(|name| dir.join(name))
         .find(|path| path.is_file())
         .expect("a kustomization file");
     let discovery = discover::discover(&[file.to_string_lossy().into_owned()], &Options::default());
-    let mut loaded = load::load(&discovery.inputs, LoadLimits::default());
-    let tree = resolve::resolve(&discovery.inputs, &mut loaded, LoadLimits::default());
-    let rendered = render::render(
+    let settings = Settings::default();
+    let inspected = |api_version: &str, kind: &str| {
+        !outlined || workload::is_inspected(api_version, kind, &settings)
+    };
+    let (_, rendered) = kubepatrol::load_and_render(
+        SourceMap::default(),
         &discovery.inputs,
-        loaded.first_input,
-        &loaded.files,
-        &loaded.sources,
-        &tree,
+        LoadLimits::default(),
+        &inspected,
     );
-    summary(
-        rendered
-            .objects
-            .iter()
-            .map(|o| (identity(&o.id), o.root.clone())),
-    )
+    let diagnostics = rendered
+        .diagnostics
+        .iter()
+        .map(|diagnostic| format!("{}: {}", diagnostic.code, diagnostic.message))
+        .collect();
+    let objects = rendered
+        .objects
+        .iter()
+        .map(|o| (identity(&o.id), o.root.clone()));
+    (summary(objects), diagnostics)
+}
+
+/// Only the objects some check inspects.
+fn inspected_only(rendering: &Rendering) -> Rendering {
+    let settings = Settings::default();
+    rendering
+        .iter()
+        .filter(|((api_version, kind, _, _), _)| {
+            workload::is_inspected(api_version, kind, &settings)
+        })
+        .map(|(id, value)| (id.clone(), value.clone()))
+        .collect()
+}
+
+/// Outlining must not change what is rendered: the same identities and diagnostics (a JSON
+/// patch that tests or moves a field of an outlined object would fail), and the same inspected
+/// objects as when every file is read whole.
+fn outlining_difference(dir: &Path, whole: &(Rendering, Vec<String>)) -> Option<String> {
+    let (outlined, diagnostics) = kubepatrol(dir, true);
+    if diagnostics != whole.1 {
+        return Some(format!(
+            "outlining changed the diagnostics: {diagnostics:?} instead of {:?}",
+            whole.1
+        ));
+    }
+    let whole = &whole.0;
+    if !whole.keys().eq(outlined.keys()) {
+        return Some("outlining changed the rendered identities".into());
+    }
+    difference(&inspected_only(whole), &inspected_only(&outlined))
+        .map(|found| format!("outlining changed an inspected object: {found}"))
 }
 
 /// The first difference between the two renderings, if any.
@@ -212,14 +253,15 @@ fn rendering_matches_kubectl_kustomize() {
         dirs.extend(corpus_dirs(&corpus));
     }
     let (left, right) = dirs.split_at(dirs.len() / 2);
-    let compare = |dirs: &[PathBuf]| -> Vec<(PathBuf, Option<String>)> {
+    let compare = |dirs: &[PathBuf]| -> Vec<(PathBuf, Option<String>, Option<String>)> {
         dirs.iter()
             .map(|dir| {
+                let whole = kubepatrol(dir, false);
                 let outcome = match kubectl(dir) {
-                    Ok(expected) => difference(&expected, &kubepatrol(dir)),
+                    Ok(expected) => difference(&expected, &whole.0),
                     Err(error) => Some(format!("kubectl failed: {error}")),
                 };
-                (dir.clone(), outcome)
+                (dir.clone(), outcome, outlining_difference(dir, &whole))
             })
             .collect()
     };
@@ -231,12 +273,15 @@ fn rendering_matches_kubectl_kustomize() {
     });
     let mut unexpected = Vec::new();
     let mut passed = 0;
-    for (dir, outcome) in &results {
+    for (dir, outcome, outlining) in &results {
         let relative = dir
             .strip_prefix(&corpus)
             .unwrap_or(dir)
             .to_string_lossy()
             .into_owned();
+        if let Some(difference) = outlining {
+            unexpected.push(format!("{relative}: {difference}"));
+        }
         let known = KNOWN_DIFFERENCES
             .iter()
             .any(|(known, _)| *known == relative);

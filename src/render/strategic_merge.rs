@@ -14,25 +14,40 @@ pub fn merge(base: &Node, patch: &Node) -> Option<Node> {
     merge_node(base, patch).map(|merged| without_repeated_keys(None, &merged))
 }
 
-/// `node` with each keyed list (at any depth) holding one item per key, the first one.
+/// `node` with each keyed list (at any depth) holding one item per key, the first one. Unchanged
+/// subtrees stay shared with `node`.
 fn without_repeated_keys(key: Option<&str>, node: &Node) -> Node {
+    deduplicated(key, node).unwrap_or_else(|| node.clone())
+}
+
+/// [`without_repeated_keys`], or `None` when nothing under `node` repeats a key.
+fn deduplicated(key: Option<&str>, node: &Node) -> Option<Node> {
     match &node.value {
         Value::Map(entries) => {
+            let changed: Vec<Option<Node>> = entries
+                .iter()
+                .map(|entry| deduplicated(entry.key.as_str(), &entry.value))
+                .collect();
+            if changed.iter().all(Option::is_none) {
+                return None;
+            }
             let entries: Vec<Entry> = entries
                 .iter()
-                .map(|entry| Entry {
+                .zip(changed)
+                .map(|(entry, changed)| Entry {
                     key: entry.key.clone(),
-                    value: without_repeated_keys(entry.key.as_str(), &entry.value),
+                    value: changed.unwrap_or_else(|| entry.value.clone()),
                 })
                 .collect();
-            Node {
+            Some(Node {
                 span: node.span,
                 value: Value::Map(entries.into()),
-            }
+            })
         }
         Value::Seq(items) => {
             let identity = key.and_then(|key| merge_key(key, items));
             let mut kept: Vec<Node> = Vec::with_capacity(items.len());
+            let mut changed = false;
             for item in items.iter() {
                 let repeated = identity
                     .and_then(|field| item.get(field))
@@ -43,13 +58,21 @@ fn without_repeated_keys(key: Option<&str>, node: &Node) -> Node {
                                 .is_some_and(|earlier| same_value(earlier, value))
                         })
                     });
-                if !repeated {
-                    kept.push(without_repeated_keys(None, item));
+                if repeated {
+                    changed = true;
+                    continue;
+                }
+                match deduplicated(None, item) {
+                    Some(item) => {
+                        changed = true;
+                        kept.push(item);
+                    }
+                    None => kept.push(item.clone()),
                 }
             }
-            seq(node, kept)
+            changed.then(|| seq(node, kept))
         }
-        _ => node.clone(),
+        _ => None,
     }
 }
 
