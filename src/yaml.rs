@@ -538,11 +538,24 @@ impl<'a> Builder<'a> {
     }
 
     fn report_duplicate_keys(&mut self, entries: &[Entry]) {
-        let mut seen: HashSet<&str> = HashSet::with_capacity(entries.len());
-        for entry in entries {
-            if let Some(key) = entry.key.as_str()
-                && !seen.insert(key)
-            {
+        // Most mappings have a handful of keys: comparing with the earlier ones costs less than
+        // hashing every key into a fresh set.
+        const SCAN_UP_TO: usize = 16;
+        let mut seen: HashSet<&str> = HashSet::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let Some(key) = entry.key.as_str() else {
+                continue;
+            };
+            let repeated = if entries.len() <= SCAN_UP_TO {
+                entries
+                    .get(..index)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|earlier| earlier.key.as_str() == Some(key))
+            } else {
+                !seen.insert(key)
+            };
+            if repeated {
                 self.duplicate_keys.push(YamlError {
                     code: "duplicate-key",
                     span: entry.key.span,
@@ -936,6 +949,26 @@ mod tests {
             parsed.documents[0].root.get("a").and_then(Node::as_int),
             Some(2)
         );
+        // Large mappings take the hashed path: the same reports, at the repeated key.
+        let large: String = (0..20)
+            .map(|i| format!("k{i}: {i}\n"))
+            .chain(["k3: again\n".to_owned(), "k3: thrice\n".to_owned()])
+            .collect();
+        let parsed = parse(FileId(0), &large, Limits::default());
+        let repeated: Vec<&str> = parsed
+            .errors
+            .iter()
+            .map(|error| {
+                slice(
+                    &large,
+                    &Node {
+                        span: error.span,
+                        value: Value::Null,
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(repeated, ["k3", "k3"]);
     }
 
     impl Value {
