@@ -1,5 +1,6 @@
 //! Read and parse every input in parallel into span-carrying documents.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 
@@ -113,21 +114,33 @@ pub fn load_after(
 }
 
 impl Loaded {
-    /// Give an outlined file its whole trees back, parsed again from the text already read.
-    pub fn restore(&mut self, file: FileId, limits: LoadLimits) {
-        let Some(text) = self.sources.get(file).map(|source| source.text.as_str()) else {
-            return;
-        };
-        let Some(loaded) = self
-            .files
-            .get_mut(file.0 as usize)
-            .filter(|loaded| loaded.outlined)
-        else {
-            return;
-        };
-        // The problems of this text were reported when it was first parsed.
-        loaded.documents = yaml::parse(file, text, limits.yaml).documents;
-        loaded.outlined = false;
+    /// Give outlined files their whole trees back, parsed again (in parallel) from the text
+    /// already read.
+    pub fn restore(&mut self, files: &[FileId], limits: LoadLimits) {
+        let outlined: HashSet<FileId> = files
+            .iter()
+            .copied()
+            .filter(|file| {
+                self.files
+                    .get(file.0 as usize)
+                    .is_some_and(|loaded| loaded.outlined)
+            })
+            .collect();
+        let sources = &self.sources;
+        let parsed: Vec<(FileId, Vec<Document>)> = outlined
+            .into_par_iter()
+            .filter_map(|file| {
+                let text = sources.get(file)?.text.as_str();
+                // The problems of this text were reported when it was first parsed.
+                Some((file, yaml::parse(file, text, limits.yaml).documents))
+            })
+            .collect();
+        for (file, documents) in parsed {
+            if let Some(loaded) = self.files.get_mut(file.0 as usize) {
+                loaded.documents = documents;
+                loaded.outlined = false;
+            }
+        }
     }
 }
 
@@ -409,7 +422,7 @@ mod tests {
         assert_eq!(keys(&loaded, 1), ["apiVersion", "kind", "metadata", "spec"]);
         assert_eq!(keys(&loaded, 2), ["apiVersion", "kind", "items"]);
         assert!(loaded.files[0].documents[3].root.is_null());
-        loaded.restore(FileId(0), LoadLimits::default());
+        loaded.restore(&[FileId(0)], LoadLimits::default());
         assert!(!loaded.files[0].outlined);
         assert_eq!(keys(&loaded, 0), ["apiVersion", "kind", "metadata", "data"]);
         assert_eq!(keys(&loaded, 3), ["replicaCount"]);

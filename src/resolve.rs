@@ -157,11 +157,12 @@ fn restore_what_patches_read(
         Some(PathEntry::Kustomization(file)) => Some(*file),
         _ => None,
     };
-    for edge in edges.iter().filter(|edge| edge.role == Role::Patch) {
-        if let Some(file) = file_of(edge) {
-            loaded.restore(file, limits);
-        }
-    }
+    let patches: Vec<FileId> = edges
+        .iter()
+        .filter(|edge| edge.role == Role::Patch)
+        .filter_map(file_of)
+        .collect();
+    loaded.restore(&patches, limits);
     let mut exposed: HashSet<FileId> = tree
         .kustomizations
         .keys()
@@ -187,14 +188,12 @@ fn restore_what_patches_read(
             }
         }
     }
-    for edge in edges {
-        if edge.role == Role::Resource
-            && exposed.contains(&edge.consumer)
-            && let Some(file) = file_of(edge)
-        {
-            loaded.restore(file, limits);
-        }
-    }
+    let reachable: Vec<FileId> = edges
+        .iter()
+        .filter(|edge| edge.role == Role::Resource && exposed.contains(&edge.consumer))
+        .filter_map(file_of)
+        .collect();
+    loaded.restore(&reachable, limits);
 }
 
 /// Whether the kustomization has a JSON 6902 patch: `patchesJson6902`, or a `patches` entry

@@ -9,6 +9,8 @@ pub mod strategic_merge;
 pub mod transform;
 pub mod tree_edit;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{Diagnostic, Location};
 use crate::discover::{Input, InputKind};
 use crate::load::LoadedFile;
@@ -33,29 +35,38 @@ pub fn render(
     sources: &SourceMap,
     tree: &FileTree,
 ) -> Rendered {
-    let mut rendered = Rendered::default();
     let consumed = tree.consumed();
     let context = kustomize::Context {
         files,
         sources,
         tree,
     };
-    for (index, input) in inputs.iter().enumerate() {
-        let index = first_input + index;
-        let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
-        if consumed.contains(&file) {
-            continue;
-        }
-        let Some(loaded) = files.get(index).filter(|loaded| loaded.file == file) else {
-            continue;
-        };
-        if input.kind == InputKind::Kustomization {
-            render_kustomization(&context, loaded, &mut rendered);
-            continue;
-        }
-        let (mut objects, mut diagnostics) = objects_of(loaded.file, &loaded.documents);
-        rendered.objects.append(&mut objects);
-        rendered.diagnostics.append(&mut diagnostics);
+    // Each root renders on its own; the parts are joined in input order.
+    let parts: Vec<Rendered> = inputs
+        .par_iter()
+        .enumerate()
+        .map(|(index, input)| {
+            let index = first_input + index;
+            let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
+            let mut part = Rendered::default();
+            if consumed.contains(&file) {
+                return part;
+            }
+            let Some(loaded) = files.get(index).filter(|loaded| loaded.file == file) else {
+                return part;
+            };
+            if input.kind == InputKind::Kustomization {
+                render_kustomization(&context, loaded, &mut part);
+            } else {
+                (part.objects, part.diagnostics) = objects_of(loaded.file, &loaded.documents);
+            }
+            part
+        })
+        .collect();
+    let mut rendered = Rendered::default();
+    for mut part in parts {
+        rendered.objects.append(&mut part.objects);
+        rendered.diagnostics.append(&mut part.diagnostics);
     }
     kustomize::dedup_diagnostics(&mut rendered.diagnostics);
     rendered
