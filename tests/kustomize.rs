@@ -127,6 +127,23 @@ fn no_kustomize_lints_each_file_on_its_own() {
 }
 
 #[test]
+fn every_format_names_the_overlay() {
+    let overlay = "via kustomize-errors/unmatched/kustomization.yaml";
+    for format in ["line", "human", "github", "sarif"] {
+        let output = lint(&[
+            "lint",
+            "--format",
+            format,
+            "--color",
+            "never",
+            "kustomize-errors/unmatched",
+        ]);
+        let text = common::stdout(&output);
+        assert!(text.contains(overlay), "{format}: {text}");
+    }
+}
+
+#[test]
 fn a_consumed_file_of_an_uninspected_kind_is_patched_whole() {
     // The loader keeps only the identity of a ConfigMap; the kustomization that consumes it
     // gets it whole, or the patch's `test` of its data would fail.

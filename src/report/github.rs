@@ -31,7 +31,11 @@ pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
             Severity::Warning => "warning",
         };
         let title = format!("kubepatrol {} ({})", finding.rule.meta.id, finding.severity);
-        let message = format!("{} ({})", finding.message, finding.subject());
+        let message = format!(
+            "{} ({})",
+            finding.message,
+            super::subject_with_overlays(&outcome.sources, finding)
+        );
         writeln!(
             out,
             "{}",

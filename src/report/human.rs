@@ -87,7 +87,11 @@ struct Drawn<'a> {
 fn from_finding<'a>(sources: &'a SourceMap, finding: &'a Finding) -> Drawn<'a> {
     let primary = finding.primary();
     Drawn {
-        message: format!("{} ({})", finding.message, finding.subject()),
+        message: format!(
+            "{} ({})",
+            finding.message,
+            super::subject_with_overlays(sources, finding)
+        ),
         code: format!("{}[{}]", finding.severity, finding.rule.meta.id),
         severity: match finding.severity {
             Severity::Danger => miette::Severity::Error,

@@ -81,7 +81,7 @@ fn finding_line(outcome: &Outcome, finding: &Finding, prefix: &str) -> Line {
             start.column,
             finding.severity,
             single_line(&finding.message),
-            subject_with_overlays(outcome, finding),
+            super::subject_with_overlays(&outcome.sources, finding),
             finding.rule.meta.id
         ),
     }
@@ -110,18 +110,4 @@ fn suppressed_line(outcome: &Outcome, suppressed: &Suppressed) -> Line {
 
 fn single_line(text: &str) -> String {
     text.replace(['\n', '\r'], " ")
-}
-
-/// The finding's subject, followed by the overlays it was rendered through, if any.
-fn subject_with_overlays(outcome: &Outcome, finding: &crate::finding::Finding) -> String {
-    let subject = finding.subject();
-    if finding.via.is_empty() {
-        return subject;
-    }
-    let overlays: Vec<&str> = finding
-        .via
-        .iter()
-        .map(|file| outcome.sources.display(*file))
-        .collect();
-    format!("{subject} via {}", overlays.join(", "))
 }

@@ -158,3 +158,18 @@ pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Re
         Format::Html => html::write(report, out),
     }
 }
+
+/// The finding's subject, followed by the overlays it was rendered through, if any: `container
+/// "web" of Deployment shop/web via overlays/prod/kustomization.yaml`.
+pub fn subject_with_overlays(sources: &SourceMap, finding: &Finding) -> String {
+    let subject = finding.subject();
+    if finding.via.is_empty() {
+        return subject;
+    }
+    let overlays: Vec<&str> = finding
+        .via
+        .iter()
+        .map(|file| sources.display(*file))
+        .collect();
+    format!("{subject} via {}", overlays.join(", "))
+}

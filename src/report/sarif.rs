@@ -331,7 +331,11 @@ fn result<'a>(context: &Context<'_>, finding: &'a Finding) -> SarifResult<'a> {
             .unwrap_or_default(),
         level: level(finding.severity),
         message: Message {
-            text: sentence(&format!("{} ({})", finding.message, finding.subject())),
+            text: sentence(&format!(
+                "{} ({})",
+                finding.message,
+                super::subject_with_overlays(&context.report.outcome.sources, finding)
+            )),
         },
         locations: [primary],
         related_locations: related,
