@@ -210,6 +210,7 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
         outcome,
         views: &views,
         uses: Uses::default(),
+        touches: HashMap::new(),
         written: Default::default(),
         verified: Default::default(),
     };
@@ -222,6 +223,11 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
                     if let Some(slot) = edited.get_mut(planned.file.0 as usize) {
                         *slot = true;
                     }
+                    context
+                        .touches
+                        .entry(candidate.finding)
+                        .or_default()
+                        .push(planned.target);
                 }
             }
             Err(reason) => {
@@ -384,6 +390,9 @@ struct Context<'a, 'w> {
     /// The keys of every mapping of each edited file as written, by the mapping's span, to see
     /// the keys a Kustomize patch removed.
     written: std::cell::RefCell<HashMap<FileId, HashMap<Span, Vec<String>>>>,
+    /// The nodes each finding's own edits change, so that a refused edit of a group refuses
+    /// only the findings that asked for it.
+    touches: HashMap<usize, Vec<Target>>,
     /// The last text checked for each file and whether it passed, since planning again after
     /// a refusal mostly yields the same files.
     verified: std::cell::RefCell<HashMap<FileId, (String, bool)>>,
@@ -477,16 +486,27 @@ impl Context<'_, '_> {
         let rendered = group.iter().any(|candidate| candidate.rendered);
         self.set(base, &pending, rendered, &mut placed)?;
         let weight = group.iter().map(|c| c.weight).min().unwrap_or(1);
-        let findings: Vec<usize> = group.iter().map(|c| c.finding).collect();
+        let all: Vec<usize> = group.iter().map(|c| c.finding).collect();
         Ok(placed
             .into_iter()
-            .map(|(target, edit)| Planned {
-                file: target.span.file,
-                edit,
-                target,
-                weight,
-                findings: findings.clone(),
-                group: id,
+            .map(|(target, edit)| {
+                let asked: Vec<usize> = group
+                    .iter()
+                    .filter(|c| {
+                        self.touches
+                            .get(&c.finding)
+                            .is_some_and(|targets| targets.contains(&target))
+                    })
+                    .map(|c| c.finding)
+                    .collect();
+                Planned {
+                    file: target.span.file,
+                    edit,
+                    target,
+                    weight,
+                    findings: if asked.is_empty() { all.clone() } else { asked },
+                    group: id,
+                }
             })
             .collect())
     }

@@ -419,6 +419,18 @@ pub fn remove_entry(text: &str, map: &Node, index: usize) -> Result<Vec<Edit>, S
     }
     let (key_start, _) = range(entry.key.span);
     let (_, value_end) = range(entry.value.span);
+    if is_flow(text, map) && inside(map.span, entry.key.span) {
+        let local: Vec<&Entry> = local_entries(map).collect();
+        let spans: Vec<(usize, usize)> = local
+            .iter()
+            .map(|other| (other.key.span.start as usize, other.value.span.end as usize))
+            .collect();
+        let remove: Vec<bool> = local
+            .iter()
+            .map(|other| other.key.span == entry.key.span)
+            .collect();
+        return Ok(flow_deletions(&spans, &remove));
+    }
     let line = line_start(text, key_start);
     let prefix = slice(text, line, key_start);
     if prefix.trim().is_empty() {
@@ -444,19 +456,7 @@ pub fn remove_entry(text: &str, map: &Node, index: usize) -> Result<Vec<Edit>, S
             _ => Err("it is the only key of its sequence item".into()),
         };
     }
-    if !is_flow(text, map) || !inside(map.span, entry.key.span) {
-        return Err("it is written in a flow mapping merged from elsewhere".into());
-    }
-    let local: Vec<&Entry> = local_entries(map).collect();
-    let spans: Vec<(usize, usize)> = local
-        .iter()
-        .map(|other| (other.key.span.start as usize, other.value.span.end as usize))
-        .collect();
-    let remove: Vec<bool> = local
-        .iter()
-        .map(|other| other.key.span == entry.key.span)
-        .collect();
-    Ok(flow_deletions(&spans, &remove))
+    Err("it shares its line with other text".into())
 }
 
 /// Remove the items at `indexes` of the sequence `seq`.
