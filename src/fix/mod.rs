@@ -701,6 +701,16 @@ impl Context<'_, '_> {
                         }
                     ),
                 );
+            } else if used < planned.weight {
+                // A finding merged across overlays, but this overlay's value is its own.
+                refuse(
+                    &mut refused,
+                    planned.findings.iter().copied(),
+                    &format!(
+                        "the finding comes from {} overlays, but the value to edit is used by only {used} of them",
+                        planned.weight
+                    ),
+                );
             }
             let text = self.text(planned.file);
             let lines = slice_lines(text, planned.edit.start, planned.edit.end);

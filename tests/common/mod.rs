@@ -153,7 +153,8 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
 
 /// The documents of a manifest as JSON, without the fields `kubepatrol fix` may change: in
 /// every pod spec (a mapping with `containers`) the host namespace flags, and in each of its
-/// containers `resources`, the probes, `ports[].hostPort`, the securityContext flags that fixes
+/// containers (and any mapping with a `name` and an `image`, such as a container a Kustomize
+/// patch adds) `resources`, the probes, `ports[].hostPort`, the securityContext flags that fixes
 /// set, `capabilities.drop`, and the dangerous entries of `capabilities.add`. Emptied
 /// securityContexts and capabilities count as absent. Two versions of a file that compare
 /// equal differ at most in the fixed fields.
@@ -199,6 +200,10 @@ fn strip_pod_specs(value: &mut serde_json::Value) {
                 }
             }
             map.values_mut().for_each(strip_pod_specs);
+            // A container a Kustomize patch adds is written in the patch, outside a pod spec.
+            if map.get("image").is_some_and(Value::is_string) && map.contains_key("name") {
+                strip_container(value);
+            }
         }
         Value::Array(items) => items.iter_mut().for_each(strip_pod_specs),
         _ => {}
