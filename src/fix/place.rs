@@ -258,7 +258,9 @@ pub fn insert(text: &str, map: &Node, absent: &[(&'static str, Pending)], style:
         .map(|entry| column(text, entry.key.span.start as usize))
         .min()
     else {
-        return Err("the mapping has no entry to align new keys with".into());
+        return Err(
+            "the mapping has no key of its own (only a `<<` merge) to align new keys with".into(),
+        );
     };
     let Some(last_end) = local
         .iter()
@@ -294,11 +296,18 @@ pub fn insert(text: &str, map: &Node, absent: &[(&'static str, Pending)], style:
 pub fn fill_null(text: &str, entry: &Entry, pending: &Pending, style: Style) -> Placed {
     let (start, end) = range(entry.value.span);
     if start != end {
-        if pending.todo().is_some() {
-            return Err("a flow-style value cannot hold the TODO(kubepatrol) comment".into());
-        }
         let quote = style.json || starts_with(text, entry.key.span.start as usize, '"');
-        return Ok(Edit::replace(start, end, flow(pending, style, quote)));
+        let value = flow(pending, style, quote);
+        return match (pending, pending.todo()) {
+            (_, None) => Ok(Edit::replace(start, end, value)),
+            // `cpu: ~` becomes `cpu: 100m  # TODO…` when the line has room for the comment.
+            (Pending::Leaf(_), Some(todo))
+                if !style.json && slice(text, end, line_end(text, end)).trim().is_empty() =>
+            {
+                Ok(Edit::replace(start, end, format!("{value}  # {todo}")))
+            }
+            _ => Err("a flow-style value cannot hold the TODO(kubepatrol) comment".into()),
+        };
     }
     // An empty value has no text of its own: write right after the key's colon.
     let key_end = entry.key.span.end as usize;
@@ -575,5 +584,29 @@ mod tests {
             fill_null(text, &entries[1], &leaf, YAML).expect("b"),
         ];
         assert_eq!(edited(text, edits), "a: true\nb: true\n");
+        let placeholder = Pending::Leaf(Desired::Placeholder {
+            text: "100m".into(),
+            todo: "TODO(kubepatrol): check",
+        });
+        let edit = fill_null(text, &entries[1], &placeholder, YAML).expect("b");
+        assert_eq!(
+            edited(text, vec![edit]),
+            "a:\nb: 100m  # TODO(kubepatrol): check\n"
+        );
+    }
+
+    #[test]
+    fn crlf_files_get_crlf_lines() {
+        let text = "c:\r\n  name: a\r\n";
+        let map = root(text).get("c").expect("c").clone();
+        let style = Style {
+            newline: "\r\n",
+            ..YAML
+        };
+        let edit = insert(text, &map, &flag("privileged"), style).expect("placed");
+        assert_eq!(
+            edited(text, vec![edit]),
+            "c:\r\n  name: a\r\n  securityContext:\r\n    privileged: false\r\n"
+        );
     }
 }
