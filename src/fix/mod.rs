@@ -166,6 +166,7 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
             via: Vec::new(),
         })
         .collect();
+    // A finding and its inspected object share one `Arc` of the object's id (see `evaluate`).
     let by_id: HashMap<*const crate::object::ObjectId, usize> = objects
         .iter()
         .enumerate()
@@ -243,6 +244,11 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
             .collect();
         match context.settle(&remaining) {
             Ok(files) => break files,
+            // Each round refuses at least one remaining finding, so this ends; the guard only
+            // keeps a bug from looping forever.
+            Err(more) if more.keys().all(|finding| refused.contains_key(finding)) => {
+                break Vec::new();
+            }
             Err(more) => refused.extend(more),
         }
     };
