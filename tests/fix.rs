@@ -224,3 +224,27 @@ fn a_file_with_nothing_to_fix_exits_zero() {
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).starts_with("0 fixed, 0 not fixable"));
 }
+
+/// What `--diff` prints is what `fix` writes: applied with `git apply`, it gives the expected
+/// files.
+#[test]
+fn the_diff_applies_with_git_apply() {
+    let case = fixtures().join("fix/styles");
+    let temp = tempfile::tempdir().expect("temp dir");
+    copy_dir(&case.join("input"), temp.path());
+    let diff = run_in(temp.path(), &["fix", "--diff", "--with-placeholders", "."]);
+    let patch = tempfile::NamedTempFile::new().expect("patch file");
+    fs::write(patch.path(), &diff.stdout).expect("write patch");
+    let applied = std::process::Command::new("git")
+        .args(["apply", "--unsafe-paths"])
+        .arg(patch.path())
+        .current_dir(temp.path())
+        .output()
+        .expect("git runs");
+    assert!(
+        applied.status.success(),
+        "{}",
+        String::from_utf8_lossy(&applied.stderr)
+    );
+    assert_eq!(read_tree(temp.path()), read_tree(&case.join("expected")));
+}
