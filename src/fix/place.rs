@@ -281,15 +281,22 @@ pub fn insert(text: &str, map: &Node, absent: &[(&'static str, Pending)], style:
     for (key, pending) in absent {
         block(&mut lines, key, pending, indent, step, style, true);
     }
-    if at == text.len() && !text.ends_with('\n') {
-        // The last line has no line break: give it one; the new lines end without one.
-        let body = lines.strip_suffix(style.newline).unwrap_or(&lines);
-        lines = format!("{}{body}", style.newline);
-    }
-    Ok(Edit {
+    Ok(lines_at(text, at, indent, &lines, style))
+}
+
+/// Insert whole `lines` at the line start `at`. At the end of a text whose last line has no
+/// line break, the break goes before the new lines instead of after them.
+fn lines_at(text: &str, at: usize, indent: usize, lines: &str, style: Style) -> Edit {
+    let lines = if at == text.len() && !text.ends_with('\n') {
+        let body = lines.strip_suffix(style.newline).unwrap_or(lines);
+        format!("{}{body}", style.newline)
+    } else {
+        lines.to_owned()
+    };
+    Edit {
         column: indent,
         ..Edit::replace(at, at, lines)
-    })
+    }
 }
 
 /// Give a key whose value is null (`key:`, `key: ~`) the pending value.
@@ -341,15 +348,13 @@ pub fn fill_null(text: &str, entry: &Entry, pending: &Pending, style: Style) -> 
                 block(&mut lines, key, child, indent, 2, style, comment);
                 comment = false;
             }
-            let at = next_line_start(text, start);
-            if at == text.len() && !text.ends_with('\n') {
-                let body = lines.strip_suffix(style.newline).unwrap_or(&lines);
-                lines = format!("{}{body}", style.newline);
-            }
-            Ok(Edit {
-                column: indent,
-                ..Edit::replace(at, at, lines)
-            })
+            Ok(lines_at(
+                text,
+                next_line_start(text, start),
+                indent,
+                &lines,
+                style,
+            ))
         }
     }
 }
@@ -519,11 +524,16 @@ mod tests {
         apply(text, &edits).expect("applies")
     }
 
-    fn flag(key: &'static str) -> Vec<(&'static str, Pending)> {
-        vec![(
+    /// `map` with `securityContext.privileged: false` inserted.
+    fn with_flag(text: &str, map: &Node, style: Style) -> String {
+        let absent = vec![(
             "securityContext",
-            Pending::Map(vec![(key, Pending::Leaf(Desired::Bool(false)))]),
-        )]
+            Pending::Map(vec![("privileged", Pending::Leaf(Desired::Bool(false)))]),
+        )];
+        edited(
+            text,
+            vec![insert(text, map, &absent, style).expect("placed")],
+        )
     }
 
     #[test]
@@ -531,9 +541,8 @@ mod tests {
         let text = "c:\n  - name: a  # n\n    args:\n      - |\n        x\n\n    # trailing\n";
         let tree = root(text);
         let container = &tree.get("c").expect("c").as_seq().expect("seq")[0];
-        let edit = insert(text, container, &flag("privileged"), YAML).expect("placed");
         assert_eq!(
-            edited(text, vec![edit]),
+            with_flag(text, container, YAML),
             "c:\n  - name: a  # n\n    args:\n      - |\n        x\n\n    securityContext:\n      privileged: false\n    # trailing\n"
         );
     }
@@ -542,16 +551,14 @@ mod tests {
     fn flow_and_json_insertions_keep_their_commas() {
         let text = "c: {name: a}\n";
         let map = root(text).get("c").expect("c").clone();
-        let edit = insert(text, &map, &flag("privileged"), YAML).expect("placed");
         assert_eq!(
-            edited(text, vec![edit]),
+            with_flag(text, &map, YAML),
             "c: {name: a, securityContext: {privileged: false}}\n"
         );
         let json = "{\n  \"name\": \"a\"\n}\n";
         let style = Style { json: true, ..YAML };
-        let edit = insert(json, &root(json), &flag("privileged"), style).expect("placed");
         assert_eq!(
-            edited(json, vec![edit]),
+            with_flag(json, &root(json), style),
             "{\n  \"name\": \"a\",\n  \"securityContext\": {\"privileged\": false}\n}\n"
         );
     }
@@ -603,9 +610,8 @@ mod tests {
             newline: "\r\n",
             ..YAML
         };
-        let edit = insert(text, &map, &flag("privileged"), style).expect("placed");
         assert_eq!(
-            edited(text, vec![edit]),
+            with_flag(text, &map, style),
             "c:\r\n  name: a\r\n  securityContext:\r\n    privileged: false\r\n"
         );
     }

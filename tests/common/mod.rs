@@ -173,18 +173,6 @@ pub fn comparable_documents(text: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
-const DANGEROUS: &[&str] = &[
-    "ALL",
-    "SYS_ADMIN",
-    "NET_ADMIN",
-    "SYS_MODULE",
-    "SYS_PTRACE",
-    "SYS_RAWIO",
-    "SYS_BOOT",
-    "DAC_READ_SEARCH",
-    "BPF",
-];
-
 fn strip_pod_specs(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
@@ -241,9 +229,8 @@ fn strip_container(container: &mut serde_json::Value) {
                 Some(Value::Array(added)) => added
                     .iter()
                     .filter(|name| {
-                        let name = name.as_str().unwrap_or_default().to_ascii_uppercase();
-                        let name = name.strip_prefix("CAP_").unwrap_or(&name);
-                        !DANGEROUS.contains(&name)
+                        !kubepatrol::settings::Settings::default()
+                            .is_dangerous_capability(name.as_str().unwrap_or_default())
                     })
                     .cloned()
                     .collect(),
