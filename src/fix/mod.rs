@@ -425,6 +425,13 @@ impl Context<'_, '_> {
             .map_or("", |source| source.text.as_str())
     }
 
+    /// A kustomization file: values in it that reach an object come from inline patches.
+    fn is_kustomization(&self, file: FileId) -> bool {
+        let display = self.outcome.sources.display(file);
+        let name = display.rsplit('/').next().unwrap_or(display);
+        crate::discover::KUSTOMIZATION_FILE_NAMES.contains(&name)
+    }
+
     fn base_node(&self, candidate: &Candidate) -> Option<&Node> {
         let workload = self.views.get(&candidate.object)?.as_ref()?;
         match candidate.base {
@@ -716,6 +723,13 @@ impl Context<'_, '_> {
                         "the finding comes from {} overlays, but the value to edit is used by only {used} of them",
                         planned.weight
                     ),
+                );
+            }
+            if self.is_kustomization(planned.file) {
+                refuse(
+                    &mut refused,
+                    planned.findings.iter().copied(),
+                    "the value is written in an inline patch of a kustomization, YAML inside a string that kubepatrol does not edit",
                 );
             }
             let text = self.text(planned.file);
