@@ -346,6 +346,8 @@ fn candidate(
 #[derive(Debug, Default)]
 struct Uses {
     counts: HashMap<Target, usize>,
+    /// The overlays whose rendered objects use the node, for nodes of rendered objects.
+    overlays: HashMap<Target, Vec<FileId>>,
     /// Indexed by file id: whether the file's nodes were counted.
     counted: Vec<bool>,
 }
@@ -363,30 +365,38 @@ impl Uses {
 
 fn uses(outcome: &Outcome, counted: Vec<bool>) -> Uses {
     let wanted = |span: Span| counted.get(span.file.0 as usize) == Some(&true);
-    let mut counts: HashMap<Target, usize> = HashMap::new();
-    let mut stack: Vec<&Node> = outcome
-        .inspected
-        .iter()
-        .map(|inspected| &inspected.root)
-        .collect();
-    while let Some(node) = stack.pop() {
-        if wanted(node.span) {
-            *counts.entry(Target::of(node)).or_default() += 1;
-        }
-        match &node.value {
-            Value::Map(entries) => {
-                for entry in entries.iter() {
-                    if wanted(entry.key.span) {
-                        *counts.entry(Target::key(&entry.key)).or_default() += 1;
-                    }
-                    stack.push(&entry.value);
-                }
+    let mut uses = Uses::default();
+    for inspected in &outcome.inspected {
+        let mut count = |target: Target| {
+            *uses.counts.entry(target).or_default() += 1;
+            if !inspected.via.is_empty() {
+                let overlays = uses.overlays.entry(target).or_default();
+                overlays.extend(&inspected.via);
+                overlays.sort();
+                overlays.dedup();
             }
-            Value::Seq(items) => stack.extend(items.iter()),
-            _ => {}
+        };
+        let mut stack = vec![&inspected.root];
+        while let Some(node) = stack.pop() {
+            if wanted(node.span) {
+                count(Target::of(node));
+            }
+            match &node.value {
+                Value::Map(entries) => {
+                    for entry in entries.iter() {
+                        if wanted(entry.key.span) {
+                            count(Target::key(&entry.key));
+                        }
+                        stack.push(&entry.value);
+                    }
+                }
+                Value::Seq(items) => stack.extend(items.iter()),
+                _ => {}
+            }
         }
     }
-    Uses { counts, counted }
+    uses.counted = counted;
+    uses
 }
 
 struct Context<'a, 'w> {
@@ -423,6 +433,37 @@ impl Context<'_, '_> {
             .sources
             .get(file)
             .map_or("", |source| source.text.as_str())
+    }
+
+    /// Why the overlays that use the edited value are not exactly the overlays whose finding
+    /// asks for the edit, if they are not: counting uses cannot tell a base used by overlays A
+    /// and C from one used by A and B.
+    fn overlays_differ(&self, planned: &Planned) -> Option<String> {
+        let using = self.uses.overlays.get(&planned.target)?;
+        let mut asking: Vec<FileId> = planned
+            .findings
+            .iter()
+            .filter_map(|&finding| self.outcome.findings.get(finding))
+            .flat_map(|finding| finding.via.iter().copied())
+            .collect();
+        asking.sort();
+        asking.dedup();
+        let name = |file: &FileId| self.outcome.sources.display(*file).to_owned();
+        if let Some(other) = using.iter().find(|file| !asking.contains(file)) {
+            return Some(format!(
+                "the value is also rendered through {}, which does not have this finding: an edit would change it too",
+                name(other)
+            ));
+        }
+        asking
+            .iter()
+            .find(|file| !using.contains(file))
+            .map(|missing| {
+                format!(
+                    "the finding also comes from {}, whose value is written elsewhere",
+                    name(missing)
+                )
+            })
     }
 
     /// A kustomization file: values in it that reach an object come from inline patches.
@@ -714,6 +755,8 @@ impl Context<'_, '_> {
                         }
                     ),
                 );
+            } else if let Some(reason) = self.overlays_differ(planned) {
+                refuse(&mut refused, planned.findings.iter().copied(), &reason);
             } else if used < planned.weight {
                 // A finding merged across overlays, but this overlay's value is its own.
                 refuse(
