@@ -1,5 +1,5 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
@@ -285,12 +285,14 @@ fn run_fix(args: FixArgs) -> ExitCode {
         Err(code) => return code,
     };
     let outcome = lint(&options);
+    let scope = options.paths.iter().map(PathBuf::from).collect();
     let plan = fix::plan(
         &outcome,
         &options.settings,
         &fix::Options {
             checks: (!checks.is_empty()).then_some(checks),
             with_placeholders: args.with_placeholders,
+            scope,
         },
     );
     let mut failed = false;

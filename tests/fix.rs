@@ -248,3 +248,18 @@ fn the_diff_applies_with_git_apply() {
     );
     assert_eq!(read_tree(temp.path()), read_tree(&case.join("expected")));
 }
+
+/// A base outside the scanned paths may have overlays the run cannot see: it is not edited.
+#[test]
+fn a_base_outside_the_scanned_paths_is_not_edited() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    copy_dir(&fixtures().join("fix/kustomize/input"), temp.path());
+    let before = read_tree(temp.path());
+    let output = run_in(
+        temp.path(),
+        &["fix", "--checks", "runAsPrivileged", "overlays/prod"],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("outside the scanned paths"));
+    assert_eq!(read_tree(temp.path()), before);
+}

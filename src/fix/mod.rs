@@ -18,6 +18,7 @@ pub mod report;
 pub mod verify;
 
 use std::collections::{HashMap, HashSet};
+use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -41,6 +42,9 @@ pub struct Options {
     pub checks: Option<Vec<&'static RuleEntry>>,
     /// Insert placeholder resources and probes, marked for review.
     pub with_placeholders: bool,
+    /// The scanned paths: a file outside them (a Kustomize base an overlay refers to) may have
+    /// users the run cannot see, so it is not edited. Empty: every file may be edited.
+    pub scope: Vec<PathBuf>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -209,6 +213,7 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
     }
     let mut context = Context {
         outcome,
+        scope: &options.scope,
         views: &views,
         uses: Uses::default(),
         touches: HashMap::new(),
@@ -401,6 +406,7 @@ fn uses(outcome: &Outcome, counted: Vec<bool>) -> Uses {
 
 struct Context<'a, 'w> {
     outcome: &'a Outcome,
+    scope: &'a [PathBuf],
     views: &'a HashMap<usize, Option<Workload<'w>>>,
     uses: Uses,
     /// The keys of every mapping of each edited file as written, by the mapping's span, to see
@@ -464,6 +470,23 @@ impl Context<'_, '_> {
                     name(missing)
                 )
             })
+    }
+
+    /// Whether `file` is below one of the scanned paths.
+    fn in_scope(&self, file: FileId) -> bool {
+        let display = Path::new(self.outcome.sources.display(file));
+        let below = |root: &PathBuf| {
+            let root: PathBuf = root
+                .components()
+                .filter(|part| *part != Component::CurDir)
+                .collect();
+            if root.as_os_str().is_empty() {
+                display.is_relative() && display.components().next() != Some(Component::ParentDir)
+            } else {
+                display.starts_with(&root)
+            }
+        };
+        self.scope.is_empty() || self.scope.iter().any(below)
     }
 
     /// A kustomization file: values in it that reach an object come from inline patches.
@@ -765,6 +788,16 @@ impl Context<'_, '_> {
                     &format!(
                         "the finding comes from {} overlays, but the value to edit is used by only {used} of them",
                         planned.weight
+                    ),
+                );
+            }
+            if !self.in_scope(planned.file) {
+                refuse(
+                    &mut refused,
+                    planned.findings.iter().copied(),
+                    &format!(
+                        "the value is written in {}, outside the scanned paths, where overlays this run does not see may use it; run fix on a directory that holds every user",
+                        self.outcome.sources.display(planned.file)
                     ),
                 );
             }
