@@ -5,8 +5,9 @@
 //! [`Remedy`] (semantic changes), [`place`] turns the changes of one container or pod spec into
 //! byte edits in the style the text is written in, and this module decides which edits are
 //! safe: a value written once but used in several places (an alias, a merge key, a Kustomize
-//! base rendered by several overlays) is edited only when every use has the same finding; edits
-//! must not overlap; lines holding template expressions are left alone; and every edited file
+//! base rendered by several overlays) is edited only when every use has the same finding;
+//! files outside the scanned paths, inline patches of kustomizations, Helm output and lines
+//! holding template expressions are left alone; edits must not overlap; and every edited file
 //! must still parse to the same objects except for the fixed fields ([`verify`]). Whatever
 //! fails a test is reported as not fixable with the reason, and the plan is made again without
 //! it.
@@ -556,8 +557,19 @@ impl Context<'_, '_> {
         }
         for (seq, mut indexes) in sequences {
             indexes.sort_unstable();
-            for edit in place::remove_items(self.text(seq.span.file), seq, &indexes)? {
+            let text = self.text(seq.span.file);
+            for edit in place::remove_items(text, seq, &indexes)? {
                 placed.push((Target::of(seq), edit));
+            }
+            let emptied = indexes.len() == seq.as_seq().map_or(0, <[Node]>::len);
+            if emptied && !place::is_flow(text, seq) {
+                let holder = find(base, seq.span, Found::Entry)
+                    .and_then(|(map, index)| map.as_map()?.get(index))
+                    .filter(|entry| entry.value.as_seq().is_some());
+                let Some(entry) = holder else {
+                    return Err("the emptied sequence's key was not found".into());
+                };
+                placed.push((Target::of(seq), place::empty_sequence(text, entry)?));
             }
         }
         let rendered = group.iter().any(|candidate| candidate.rendered);

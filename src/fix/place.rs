@@ -317,13 +317,9 @@ pub fn fill_null(text: &str, entry: &Entry, pending: &Pending, style: Style) -> 
         };
     }
     // An empty value has no text of its own: write right after the key's colon.
-    let key_end = entry.key.span.end as usize;
-    let gap = slice(text, key_end, line_end(text, key_end));
-    let from_colon = gap.trim_start();
-    if !from_colon.starts_with(':') {
+    let Some(start) = after_colon(text, entry) else {
         return Err("the empty value is not written after its key".into());
-    }
-    let start = key_end + (gap.len() - from_colon.len()) + 1;
+    };
     let rest_of_line = slice(text, start, line_end(text, start)).trim();
     match pending {
         Pending::Leaf(desired) => {
@@ -357,6 +353,26 @@ pub fn fill_null(text: &str, entry: &Entry, pending: &Pending, style: Style) -> 
             ))
         }
     }
+}
+
+/// The offset just past the colon that follows `entry`'s key on its line.
+fn after_colon(text: &str, entry: &Entry) -> Option<usize> {
+    let key_end = entry.key.span.end as usize;
+    let gap = slice(text, key_end, line_end(text, key_end));
+    let from_colon = gap.trim_start();
+    from_colon
+        .starts_with(':')
+        .then(|| key_end + (gap.len() - from_colon.len()) + 1)
+}
+
+/// `key: []` for a block sequence whose every item [`remove_items`] removes, rather than a key
+/// left with an empty (null) value.
+pub fn empty_sequence(text: &str, entry: &Entry) -> Placed {
+    let at = after_colon(text, entry).ok_or("the sequence's key has no colon on its line")?;
+    if !slice(text, at, line_end(text, at)).trim().is_empty() {
+        return Err("the sequence's key shares its line with other text".into());
+    }
+    Ok(Edit::replace(at, at, " []"))
 }
 
 /// What follows `end` on its line: nothing, or a comment starting after `gap` bytes.
