@@ -16,7 +16,7 @@ Examples:
   kubepatrol baseline > .kubepatrol-baseline.json
   kubepatrol lint --baseline .kubepatrol-baseline.json   report only findings not in the baseline
   kubepatrol lint --format github --output-sarif kubepatrol.sarif --output-html report.html .
-  kubepatrol fix --diff deploy/           show the safe fixes as a unified diff, change nothing
+  kubepatrol fix --diff deploy/            show the safe fixes as a unified diff, change nothing
   kubepatrol fix deploy/                   apply them (each file rewritten atomically)
   kubepatrol fix --checks hostPortSet,runAsPrivileged --dry-run .
   kubepatrol fix --with-placeholders .     also add resources and probes marked TODO(kubepatrol)
