@@ -253,28 +253,30 @@ pub fn insert(text: &str, map: &Node, absent: &[(&'static str, Pending)], style:
     if style.json {
         return Err("a JSON file has no block-style mapping".into());
     }
-    let Some(indent) = local
+    let (indent, at) = match local
         .iter()
         .map(|entry| column(text, entry.key.span.start as usize))
         .min()
-    else {
-        return Err(
-            "the mapping has no key of its own (only a `<<` merge) to align new keys with".into(),
-        );
-    };
-    let Some(last_end) = local
-        .iter()
-        .filter_map(|entry| {
-            written_end(text, &entry.value, map.span).max(written_end(text, &entry.key, map.span))
-        })
-        .max()
-    else {
-        return Err("the end of the mapping was not found".into());
-    };
-    let at = if last_end > 0 && slice(text, last_end - 1, last_end) == "\n" {
-        last_end
-    } else {
-        next_line_start(text, last_end)
+    {
+        Some(indent) => {
+            let Some(last_end) = local
+                .iter()
+                .filter_map(|entry| {
+                    written_end(text, &entry.value, map.span)
+                        .max(written_end(text, &entry.key, map.span))
+                })
+                .max()
+            else {
+                return Err("the end of the mapping was not found".into());
+            };
+            let at = if last_end > 0 && slice(text, last_end - 1, last_end) == "\n" {
+                last_end
+            } else {
+                next_line_start(text, last_end)
+            };
+            (indent, at)
+        }
+        None => merge_only(text, map)?,
     };
     let step = step_of(text, map, indent);
     let mut lines = String::new();
@@ -297,6 +299,25 @@ fn lines_at(text: &str, at: usize, indent: usize, lines: &str, style: Style) -> 
         column: indent,
         ..Edit::replace(at, at, lines)
     }
+}
+
+/// Where new keys go in a block mapping whose only written line is `<<: *alias` (or a flow
+/// list of aliases): the mapping starts at its `<<`, so new keys align with it, on the next line.
+fn merge_only(text: &str, map: &Node) -> Result<(usize, usize), String> {
+    let start = map.span.start as usize;
+    let line = slice(text, start, line_end(text, start));
+    let value = line
+        .strip_prefix("<<")
+        .map(str::trim_start)
+        .and_then(|rest| rest.strip_prefix(':'))
+        .map(str::trim_start)
+        .unwrap_or("");
+    let aliases_only = value.starts_with('*')
+        || (value.starts_with('[') && value.contains(']') && !value.contains('{'));
+    if !aliases_only {
+        return Err("the mapping has no key of its own to align new keys with".into());
+    }
+    Ok((column(text, start), next_line_start(text, start)))
 }
 
 /// Give a key whose value is null (`key:`, `key: ~`) the pending value.
@@ -615,6 +636,16 @@ mod tests {
         assert_eq!(
             edited(text, vec![edit]),
             "a:\nb: 100m  # TODO(kubepatrol): check\n"
+        );
+    }
+
+    #[test]
+    fn a_mapping_of_only_a_merge_gets_keys_aligned_with_its_merge_key() {
+        let text = "t: &t {a: 1}\np:\n  <<: *t  # timings\nq: 2\n";
+        let map = root(text).get("p").expect("p").clone();
+        assert_eq!(
+            with_flag(text, &map, YAML),
+            "t: &t {a: 1}\np:\n  <<: *t  # timings\n  securityContext:\n    privileged: false\nq: 2\n"
         );
     }
 
