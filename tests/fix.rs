@@ -263,3 +263,18 @@ fn a_base_outside_the_scanned_paths_is_not_edited() {
     assert!(stdout(&output).contains("outside the scanned paths"));
     assert_eq!(read_tree(temp.path()), before);
 }
+
+/// Every check at once on every check fixture: fixes of one container meet in one block.
+#[test]
+fn all_checks_at_once_on_every_check_fixture() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    for dir in check_dirs() {
+        let target = temp.path().join(dir.file_name().unwrap());
+        fs::create_dir(&target).expect("dir");
+        for name in fail_fixtures(&dir) {
+            fs::copy(dir.join(&name), target.join(&name)).expect("copy");
+        }
+    }
+    let report = fix_and_check(temp.path(), &["--with-placeholders", "."]);
+    assert!(report.contains(": fixed ["));
+}

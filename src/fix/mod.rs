@@ -490,6 +490,19 @@ impl Context<'_, '_> {
         self.scope.is_empty() || self.scope.iter().any(below)
     }
 
+    /// Whether an input error points into `file` (a repeated key, say): what it means is not
+    /// clear enough to edit around.
+    fn has_errors(&self, file: FileId) -> bool {
+        self.outcome.diagnostics.iter().any(|diagnostic| {
+            diagnostic.level == crate::diagnostic::Level::Error
+                && match diagnostic.location {
+                    crate::diagnostic::Location::Span(span) => span.file == file,
+                    crate::diagnostic::Location::File(other) => other == file,
+                    crate::diagnostic::Location::Path(_) => false,
+                }
+        })
+    }
+
     /// A kustomization file: values in it that reach an object come from inline patches.
     fn is_kustomization(&self, file: FileId) -> bool {
         let display = self.outcome.sources.display(file);
@@ -811,6 +824,13 @@ impl Context<'_, '_> {
                         "the value is written in {}, outside the scanned paths, where overlays this run does not see may use it; run fix on a directory that holds every user",
                         self.outcome.sources.display(planned.file)
                     ),
+                );
+            }
+            if self.has_errors(planned.file) {
+                refuse(
+                    &mut refused,
+                    planned.findings.iter().copied(),
+                    "the file has errors (`kubepatrol lint` shows them): fix those first",
                 );
             }
             if self.is_kustomization(planned.file) {

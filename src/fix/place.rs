@@ -274,7 +274,13 @@ pub fn insert(text: &str, map: &Node, absent: &[(&'static str, Pending)], style:
             } else {
                 next_line_start(text, last_end)
             };
-            (indent, at)
+            // Text the tree does not show (an alias, a `<<` line) can follow the last value.
+            let last_key = local
+                .iter()
+                .map(|entry| entry.key.span.start as usize)
+                .max()
+                .unwrap_or(at);
+            (indent, at.max(block_end(text, last_key)))
         }
         None => merge_only(text, map)?,
     };
@@ -299,6 +305,31 @@ fn lines_at(text: &str, at: usize, indent: usize, lines: &str, style: Style) -> 
         column: indent,
         ..Edit::replace(at, at, lines)
     }
+}
+
+/// The line start just after the last line of the block entry whose key starts at `key`: the
+/// entry goes on while lines are indented deeper than the key, or as deep but start a sequence
+/// item (an indentless sequence); blank and comment-only lines do not end it, but new lines go
+/// before them.
+fn block_end(text: &str, key: usize) -> usize {
+    let key_column = column(text, key);
+    let mut end = next_line_start(text, key);
+    let mut at = end;
+    while at < text.len() {
+        let line = slice(text, at, line_end(text, at));
+        let content = line.trim_start_matches(' ');
+        let indent = line.len() - content.len();
+        let blank = content.trim().is_empty() || content.starts_with('#');
+        if !blank {
+            let item = content == "-" || content.starts_with("- ");
+            if indent < key_column || (indent == key_column && !item) {
+                break;
+            }
+            end = next_line_start(text, at);
+        }
+        at = next_line_start(text, at);
+    }
+    end
 }
 
 /// Where new keys go in a block mapping whose only written line is `<<: *alias` (or a flow
@@ -646,6 +677,22 @@ mod tests {
         assert_eq!(
             with_flag(text, &map, YAML),
             "t: &t {a: 1}\np:\n  <<: *t  # timings\n  securityContext:\n    privileged: false\nq: 2\n"
+        );
+    }
+
+    #[test]
+    fn keys_go_after_text_the_tree_does_not_show() {
+        let text = "t: &t {a: 1}\nc:\n  name: x\n  probe:\n    <<: *t\n  args:\n  - y\nd: 1\n";
+        let map = root(text).get("c").expect("c").clone();
+        assert_eq!(
+            with_flag(text, &map, YAML),
+            "t: &t {a: 1}\nc:\n  name: x\n  probe:\n    <<: *t\n  args:\n  - y\n  securityContext:\n    privileged: false\nd: 1\n"
+        );
+        let text = "t: &t {a: 1}\nc:\n  name: x\n  probe:\n    <<: *t\n# note\nd: 1\n";
+        let map = root(text).get("c").expect("c").clone();
+        assert_eq!(
+            with_flag(text, &map, YAML),
+            "t: &t {a: 1}\nc:\n  name: x\n  probe:\n    <<: *t\n  securityContext:\n    privileged: false\n# note\nd: 1\n"
         );
     }
 

@@ -10,8 +10,8 @@ use crate::yaml::{Limits, Node, parse};
 
 /// Pod spec fields that a fix may remove.
 const POD_FIELDS: &[&str] = &["hostNetwork", "hostIPC", "hostPID"];
-/// Container fields that a fix may add to.
-const CONTAINER_FIELDS: &[&str] = &["resources", "readinessProbe", "livenessProbe"];
+/// Probes that a fix may give a `tcpSocket` handler.
+const PROBES: &[&str] = &["readinessProbe", "livenessProbe"];
 /// securityContext fields that a fix may set.
 const SECURITY_FIELDS: &[&str] = &[
     "privileged",
@@ -37,17 +37,19 @@ pub fn same_objects(before: &str, after: &str) -> bool {
             .all(|(a, b)| a.index == b.index && comparable(&a.root) == comparable(&b.root))
 }
 
-/// The tree as JSON without the fields fixes own; emptied securityContexts, capabilities and
-/// null values of those fields count as absent.
+/// The tree as JSON without the fields fixes own: host namespace flags, `hostPort`s, the
+/// securityContext flags and capabilities, placeholder quantities and probe handlers. What
+/// that leaves empty, and null values, count as absent.
 pub fn comparable(root: &Node) -> Json {
     let mut value = to_json(root);
     let mut stack = vec![&mut value];
     while let Some(node) = stack.pop() {
         match node {
             Json::Object(map) => {
-                for field in POD_FIELDS.iter().chain(CONTAINER_FIELDS) {
+                for field in POD_FIELDS {
                     map.remove(*field);
                 }
+                strip_placeholders(map);
                 if let Some(Json::Array(ports)) = map.get_mut("ports") {
                     for port in ports.iter_mut() {
                         if let Json::Object(port) = port {
@@ -65,11 +67,41 @@ pub fn comparable(root: &Node) -> Json {
     value
 }
 
-fn strip_security_context(map: &mut serde_json::Map<String, Json>) {
-    let Some(context) = map.get_mut("securityContext") else {
-        return;
+/// Placeholder quantities (`resources.{requests,limits}.{cpu,memory}`) and `tcpSocket`
+/// handlers; what they leave empty counts as absent.
+fn strip_placeholders(map: &mut serde_json::Map<String, Json>) {
+    if let Some(Json::Object(resources)) = map.get_mut("resources") {
+        for section in ["requests", "limits"] {
+            if let Some(Json::Object(quantities)) = resources.get_mut(section) {
+                quantities.remove("cpu");
+                quantities.remove("memory");
+            }
+            remove_if_empty(resources, section);
+        }
+    }
+    remove_if_empty(map, "resources");
+    for probe in PROBES {
+        if let Some(Json::Object(handlers)) = map.get_mut(*probe) {
+            handlers.remove("tcpSocket");
+        }
+        remove_if_empty(map, probe);
+    }
+}
+
+/// Remove `key` when its value is null or an empty mapping.
+fn remove_if_empty(map: &mut serde_json::Map<String, Json>, key: &str) {
+    let empty = match map.get(key) {
+        Some(Json::Object(fields)) => fields.is_empty(),
+        Some(Json::Null) => true,
+        _ => false,
     };
-    if let Json::Object(fields) = context {
+    if empty {
+        map.remove(key);
+    }
+}
+
+fn strip_security_context(map: &mut serde_json::Map<String, Json>) {
+    if let Some(Json::Object(fields)) = map.get_mut("securityContext") {
         for field in SECURITY_FIELDS {
             fields.remove(*field);
         }
@@ -77,23 +109,9 @@ fn strip_security_context(map: &mut serde_json::Map<String, Json>) {
             capabilities.remove("add");
             capabilities.remove("drop");
         }
-        let empty_capabilities = match fields.get("capabilities") {
-            Some(Json::Object(capabilities)) => capabilities.is_empty(),
-            Some(Json::Null) => true,
-            _ => false,
-        };
-        if empty_capabilities {
-            fields.remove("capabilities");
-        }
+        remove_if_empty(fields, "capabilities");
     }
-    let empty = match map.get("securityContext") {
-        Some(Json::Object(fields)) => fields.is_empty(),
-        Some(Json::Null) => true,
-        _ => false,
-    };
-    if empty {
-        map.remove("securityContext");
-    }
+    remove_if_empty(map, "securityContext");
 }
 
 #[cfg(test)]

@@ -154,7 +154,7 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
 /// The documents of a manifest as JSON, without the fields `kubepatrol fix` may change: in
 /// every pod spec (a mapping with `containers`) the host namespace flags, and in each of its
 /// containers (and any mapping with a `name` and an `image`, such as a container a Kustomize
-/// patch adds) `resources`, the probes, `ports[].hostPort`, the securityContext flags that fixes
+/// patch adds) the `cpu` and `memory` quantities, the probes' `tcpSocket`, `ports[].hostPort`, the securityContext flags that fixes
 /// set, `capabilities.drop`, and the dangerous entries of `capabilities.add`. Emptied
 /// securityContexts and capabilities count as absent. Two versions of a file that compare
 /// equal differ at most in the fixed fields.
@@ -203,8 +203,32 @@ fn strip_container(container: &mut serde_json::Value) {
     let Value::Object(container) = container else {
         return;
     };
+    // Placeholders only fill in missing quantities and handlers; anything else in resources
+    // and probes must be as it was.
+    if let Some(Value::Object(resources)) = container.get_mut("resources") {
+        for section in ["requests", "limits"] {
+            if let Some(Value::Object(quantities)) = resources.get_mut(section) {
+                quantities.retain(|name, _| name != "cpu" && name != "memory");
+                if quantities.is_empty() {
+                    resources.remove(section);
+                }
+            } else if resources.get(section).is_some_and(Value::is_null) {
+                resources.remove(section);
+            }
+        }
+    }
+    for probe in ["readinessProbe", "livenessProbe"] {
+        if let Some(Value::Object(handlers)) = container.get_mut(probe) {
+            handlers.remove("tcpSocket");
+        }
+    }
     for field in ["resources", "readinessProbe", "livenessProbe"] {
-        container.remove(field);
+        let empty = container.get(field).is_some_and(|value| {
+            value.is_null() || value.as_object().is_some_and(|m| m.is_empty())
+        });
+        if empty {
+            container.remove(field);
+        }
     }
     if let Some(Value::Array(ports)) = container.get_mut("ports") {
         for port in ports.iter_mut().filter_map(Value::as_object_mut) {
