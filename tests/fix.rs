@@ -278,3 +278,17 @@ fn all_checks_at_once_on_every_check_fixture() {
     let report = fix_and_check(temp.path(), &["--with-placeholders", "."]);
     assert!(report.contains(": fixed ["));
 }
+
+/// The Kustomize fixtures (bases, overlays, components, strategic-merge and JSON 6902 patches):
+/// fixes land in the file that wrote each value, or say why not.
+#[test]
+fn the_kustomize_fixtures_are_fixed_where_values_are_written() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    copy_dir(&fixtures().join("kustomize"), temp.path());
+    let report = fix_and_check(temp.path(), &["--with-placeholders", "."]);
+    assert!(
+        report.contains("overlays/staging/add-capability.yaml:7:11: fixed [capabilitiesAdded]")
+    );
+    assert!(report.contains("a Kustomize patch removes it"));
+    assert!(report.contains("inline patch of a kustomization"));
+}

@@ -215,6 +215,15 @@ fn step_of(text: &str, map: &Node, indent: usize) -> usize {
 /// before its closing brace (flow).
 pub fn insert(text: &str, map: &Node, absent: &[(&'static str, Pending)], style: Style) -> Placed {
     let local: Vec<&Entry> = local_entries(map).collect();
+    let written = |entry: &&Entry| {
+        let (start, end) = range(entry.key.span);
+        entry.key.as_str() == Some(slice(text, start, end).trim_matches(['"', '\'']))
+    };
+    if !local.iter().all(written) {
+        // Rendering made this mapping (a JSON patch adding below a missing parent): its key
+        // spans point at the patch, not at keys written in a mapping.
+        return Err("the mapping is made by a Kustomize patch, not written in a file".into());
+    }
     let todo = absent.iter().find_map(|(_, pending)| pending.todo());
     if is_flow(text, map) {
         if todo.is_some() {

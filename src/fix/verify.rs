@@ -58,6 +58,7 @@ pub fn comparable(root: &Node) -> Json {
                     }
                 }
                 strip_security_context(map);
+                strip_patch_value(map);
                 stack.extend(map.values_mut());
             }
             Json::Array(items) => stack.extend(items.iter_mut()),
@@ -105,13 +106,44 @@ fn strip_security_context(map: &mut serde_json::Map<String, Json>) {
         for field in SECURITY_FIELDS {
             fields.remove(*field);
         }
-        if let Some(Json::Object(capabilities)) = fields.get_mut("capabilities") {
-            capabilities.remove("add");
-            capabilities.remove("drop");
-        }
-        remove_if_empty(fields, "capabilities");
+        strip_capabilities(fields);
     }
     remove_if_empty(map, "securityContext");
+}
+
+fn strip_capabilities(map: &mut serde_json::Map<String, Json>) {
+    if let Some(Json::Object(capabilities)) = map.get_mut("capabilities") {
+        capabilities.remove("add");
+        capabilities.remove("drop");
+    }
+    remove_if_empty(map, "capabilities");
+}
+
+/// A JSON patch operation (`op`, `path`, `value`) writes its value at `path`: the value is
+/// stripped as it would be there, when that is a securityContext or its capabilities.
+fn strip_patch_value(map: &mut serde_json::Map<String, Json>) {
+    if !map.contains_key("op") {
+        return;
+    }
+    let Some(last) = map
+        .get("path")
+        .and_then(Json::as_str)
+        .and_then(|path| path.rsplit('/').next())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    let Some(value) = map.get_mut("value") else {
+        return;
+    };
+    let mut holder = serde_json::Map::new();
+    holder.insert(last.clone(), std::mem::take(value));
+    match last.as_str() {
+        "securityContext" => strip_security_context(&mut holder),
+        "capabilities" => strip_capabilities(&mut holder),
+        _ => {}
+    }
+    *value = holder.remove(&last).unwrap_or(Json::Null);
 }
 
 #[cfg(test)]
@@ -126,5 +158,9 @@ mod tests {
         assert!(!same_objects(before, "a: 2\n"));
         assert!(!same_objects(before, "a: 1\n---\nb: 2\n"));
         assert!(!same_objects(before, "a: [1\n"));
+        let patch =
+            "- op: add\n  path: /x/securityContext/capabilities\n  value:\n    add: [SYS_ADMIN]\n";
+        let fixed = "- op: add\n  path: /x/securityContext/capabilities\n  value:\n    add: []\n    drop: [ALL]\n";
+        assert!(same_objects(patch, fixed));
     }
 }

@@ -187,6 +187,7 @@ fn strip_pod_specs(value: &mut serde_json::Value) {
                     }
                 }
             }
+            strip_patch_value(map);
             map.values_mut().for_each(strip_pod_specs);
             // A container a Kustomize patch adds is written in the patch, outside a pod spec.
             if map.get("image").is_some_and(Value::is_string) && map.contains_key("name") {
@@ -196,6 +197,35 @@ fn strip_pod_specs(value: &mut serde_json::Value) {
         Value::Array(items) => items.iter_mut().for_each(strip_pod_specs),
         _ => {}
     }
+}
+
+/// The value of a JSON patch operation that writes a securityContext or its capabilities,
+/// stripped as it would be inside a container.
+fn strip_patch_value(map: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::{Value, json};
+    let path = map.get("path").and_then(Value::as_str).unwrap_or_default();
+    let wrap: fn(Value) -> Value = if path.ends_with("/securityContext") {
+        |value| json!({ "securityContext": value })
+    } else if path.ends_with("/capabilities") {
+        |value| json!({ "securityContext": { "capabilities": value } })
+    } else {
+        return;
+    };
+    let capabilities = path.ends_with("/capabilities");
+    let (true, Some(value)) = (map.contains_key("op"), map.get_mut("value")) else {
+        return;
+    };
+    let mut container = wrap(std::mem::take(value));
+    strip_container(&mut container);
+    let context = container
+        .get("securityContext")
+        .cloned()
+        .unwrap_or(Value::Null);
+    *value = if capabilities {
+        context.get("capabilities").cloned().unwrap_or(Value::Null)
+    } else {
+        context
+    };
 }
 
 fn strip_container(container: &mut serde_json::Value) {
