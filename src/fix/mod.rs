@@ -16,10 +16,12 @@ pub mod diff;
 pub mod edit;
 pub mod place;
 pub mod report;
+mod safety;
+mod uses;
 pub mod verify;
 
 use std::collections::{HashMap, HashSet};
-use std::path::{Component, Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -35,6 +37,7 @@ use crate::yaml::{Node, Value};
 
 use edit::Edit;
 use place::{Pending, Style};
+use uses::{Kind, Target, Uses};
 
 /// What to fix.
 #[derive(Debug, Default)]
@@ -106,43 +109,6 @@ struct Candidate {
     /// The rule's place in the registry: the fixes of one container are written in this order,
     /// whatever order the findings came in.
     rank: usize,
-}
-
-/// A written node: its span and what it is (a one-item block sequence and its item share a
-/// span, so the span alone does not tell them apart).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Target {
-    span: Span,
-    kind: Kind,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Kind {
-    Key,
-    Scalar,
-    Map,
-    Seq,
-}
-
-impl Target {
-    fn of(node: &Node) -> Self {
-        let kind = match node.value {
-            Value::Map(_) => Kind::Map,
-            Value::Seq(_) => Kind::Seq,
-            _ => Kind::Scalar,
-        };
-        Target {
-            span: node.span,
-            kind,
-        }
-    }
-
-    fn key(key: &Node) -> Self {
-        Target {
-            span: key.span,
-            kind: Kind::Key,
-        }
-    }
 }
 
 /// An edit with what it is for.
@@ -242,7 +208,7 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
             }
         }
     }
-    context.uses = uses(outcome, edited);
+    context.uses = uses::count(outcome, edited);
     let files = loop {
         let remaining: Vec<&Candidate> = candidates
             .iter()
@@ -346,65 +312,6 @@ fn candidate(
     })
 }
 
-/// How many times written nodes are used across every rendered object: more than once for a
-/// value reached through an alias or a merge key, or from a base rendered by several overlays.
-/// Only nodes of the files that fixes edit are counted.
-#[derive(Debug, Default)]
-struct Uses {
-    counts: HashMap<Target, usize>,
-    /// The overlays whose rendered objects use the node, for nodes of rendered objects.
-    overlays: HashMap<Target, Vec<FileId>>,
-    /// Indexed by file id: whether the file's nodes were counted.
-    counted: Vec<bool>,
-}
-
-impl Uses {
-    /// The uses of `target`; unknown ones count as too many, so nothing uncounted is edited.
-    fn of(&self, target: Target) -> usize {
-        if self.counted.get(target.span.file.0 as usize) == Some(&true) {
-            self.counts.get(&target).copied().unwrap_or(1)
-        } else {
-            usize::MAX
-        }
-    }
-}
-
-fn uses(outcome: &Outcome, counted: Vec<bool>) -> Uses {
-    let wanted = |span: Span| counted.get(span.file.0 as usize) == Some(&true);
-    let mut uses = Uses::default();
-    for inspected in &outcome.inspected {
-        let mut count = |target: Target| {
-            *uses.counts.entry(target).or_default() += 1;
-            if !inspected.via.is_empty() {
-                let overlays = uses.overlays.entry(target).or_default();
-                overlays.extend(&inspected.via);
-                overlays.sort();
-                overlays.dedup();
-            }
-        };
-        let mut stack = vec![&inspected.root];
-        while let Some(node) = stack.pop() {
-            if wanted(node.span) {
-                count(Target::of(node));
-            }
-            match &node.value {
-                Value::Map(entries) => {
-                    for entry in entries.iter() {
-                        if wanted(entry.key.span) {
-                            count(Target::key(&entry.key));
-                        }
-                        stack.push(&entry.value);
-                    }
-                }
-                Value::Seq(items) => stack.extend(items.iter()),
-                _ => {}
-            }
-        }
-    }
-    uses.counted = counted;
-    uses
-}
-
 struct Context<'a, 'w> {
     outcome: &'a Outcome,
     scope: &'a [PathBuf],
@@ -440,74 +347,6 @@ impl Context<'_, '_> {
             .sources
             .get(file)
             .map_or("", |source| source.text.as_str())
-    }
-
-    /// Why the overlays that use the edited value are not exactly the overlays whose finding
-    /// asks for the edit, if they are not: counting uses cannot tell a base used by overlays A
-    /// and C from one used by A and B.
-    fn overlays_differ(&self, planned: &Planned) -> Option<String> {
-        let using = self.uses.overlays.get(&planned.target)?;
-        let mut asking: Vec<FileId> = planned
-            .findings
-            .iter()
-            .filter_map(|&finding| self.outcome.findings.get(finding))
-            .flat_map(|finding| finding.via.iter().copied())
-            .collect();
-        asking.sort();
-        asking.dedup();
-        let name = |file: &FileId| self.outcome.sources.display(*file).to_owned();
-        if let Some(other) = using.iter().find(|file| !asking.contains(file)) {
-            return Some(format!(
-                "the value is also rendered through {}, which does not have this finding: an edit would change it too",
-                name(other)
-            ));
-        }
-        asking
-            .iter()
-            .find(|file| !using.contains(file))
-            .map(|missing| {
-                format!(
-                    "the finding also comes from {}, whose value is written elsewhere",
-                    name(missing)
-                )
-            })
-    }
-
-    /// Whether `file` is below one of the scanned paths.
-    fn in_scope(&self, file: FileId) -> bool {
-        let display = Path::new(self.outcome.sources.display(file));
-        let below = |root: &PathBuf| {
-            let root: PathBuf = root
-                .components()
-                .filter(|part| *part != Component::CurDir)
-                .collect();
-            if root.as_os_str().is_empty() {
-                display.is_relative() && display.components().next() != Some(Component::ParentDir)
-            } else {
-                display.starts_with(&root)
-            }
-        };
-        self.scope.is_empty() || self.scope.iter().any(below)
-    }
-
-    /// Whether an input error points into `file` (a repeated key, say): what it means is not
-    /// clear enough to edit around.
-    fn has_errors(&self, file: FileId) -> bool {
-        self.outcome.diagnostics.iter().any(|diagnostic| {
-            diagnostic.level == crate::diagnostic::Level::Error
-                && match diagnostic.location {
-                    crate::diagnostic::Location::Span(span) => span.file == file,
-                    crate::diagnostic::Location::File(other) => other == file,
-                    crate::diagnostic::Location::Path(_) => false,
-                }
-        })
-    }
-
-    /// A kustomization file: values in it that reach an object come from inline patches.
-    fn is_kustomization(&self, file: FileId) -> bool {
-        let display = self.outcome.sources.display(file);
-        let name = display.rsplit('/').next().unwrap_or(display);
-        crate::discover::KUSTOMIZATION_FILE_NAMES.contains(&name)
     }
 
     fn base_node(&self, candidate: &Candidate) -> Option<&Node> {
@@ -789,65 +628,8 @@ impl Context<'_, '_> {
             }
         }
         for planned in &merged {
-            let used = self.uses.of(planned.target);
-            if used > planned.weight {
-                refuse(
-                    &mut refused,
-                    planned.findings.iter().copied(),
-                    &format!(
-                        "the value is written once and used {} times (through an alias, a merge key or a Kustomize base rendered by several overlays), and not every use has this finding: an edit would change the others too",
-                        if used == usize::MAX {
-                            "several".to_owned()
-                        } else {
-                            used.to_string()
-                        }
-                    ),
-                );
-            } else if let Some(reason) = self.overlays_differ(planned) {
+            if let Some(reason) = self.refusal(planned) {
                 refuse(&mut refused, planned.findings.iter().copied(), &reason);
-            } else if used < planned.weight {
-                // A finding merged across overlays, but this overlay's value is its own.
-                refuse(
-                    &mut refused,
-                    planned.findings.iter().copied(),
-                    &format!(
-                        "the finding comes from {} overlays, but the value to edit is used by only {used} of them",
-                        planned.weight
-                    ),
-                );
-            }
-            if !self.in_scope(planned.file) {
-                refuse(
-                    &mut refused,
-                    planned.findings.iter().copied(),
-                    &format!(
-                        "the value is written in {}, outside the scanned paths, where overlays this run does not see may use it; run fix on a directory that holds every user",
-                        self.outcome.sources.display(planned.file)
-                    ),
-                );
-            }
-            if self.has_errors(planned.file) {
-                refuse(
-                    &mut refused,
-                    planned.findings.iter().copied(),
-                    "the file has errors (`kubepatrol lint` shows them): fix those first",
-                );
-            }
-            if self.is_kustomization(planned.file) {
-                refuse(
-                    &mut refused,
-                    planned.findings.iter().copied(),
-                    "the value is written in an inline patch of a kustomization, YAML inside a string that kubepatrol does not edit",
-                );
-            }
-            let text = self.text(planned.file);
-            let lines = slice_lines(text, planned.edit.start, planned.edit.end);
-            if lines.contains("{{") {
-                refuse(
-                    &mut refused,
-                    planned.findings.iter().copied(),
-                    "the lines to edit hold template expressions (`{{ }}`)",
-                );
             }
         }
         if !refused.is_empty() {
@@ -912,13 +694,6 @@ fn refuse(
     for finding in findings {
         refused.entry(finding).or_insert_with(|| reason.to_owned());
     }
-}
-
-/// The whole lines that `start..end` touches.
-fn slice_lines(text: &str, start: usize, end: usize) -> &str {
-    let from = edit::line_start(text, start);
-    let to = edit::line_end(text, end);
-    text.get(from..to).unwrap_or("")
 }
 
 /// Add `path: value` to the tree of keys to write, merging shared prefixes.
