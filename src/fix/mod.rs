@@ -1,16 +1,17 @@
 //! `kubepatrol fix`: turn the findings of a lint run into minimal text edits of the files that
 //! wrote the offending values.
 //!
-//! The stage comes after `exempt` and reads only the lint outcome: each finding's rule gives a
-//! [`Remedy`] (semantic changes), [`place`] turns the changes of one container or pod spec into
-//! byte edits in the style the text is written in, and this module decides which edits are
-//! safe: a value written once but used in several places (an alias, a merge key, a Kustomize
-//! base rendered by several overlays) is edited only when every use has the same finding;
-//! files outside the scanned paths, inline patches of kustomizations, Helm output and lines
-//! holding template expressions are left alone; edits must not overlap; and every edited file
-//! must still parse to the same objects except for the fixed fields ([`verify`]). Whatever
-//! fails a test is reported as not fixable with the reason, and the plan is made again without
-//! it.
+//! The stage comes after `exempt` and reads only the lint outcome. Each finding's rule gives a
+//! [`Remedy`] (semantic changes); this module groups the changes of one container or pod spec
+//! and [`place`] turns them into byte edits ([`edit`]) in the style the text is written in.
+//! [`safety`] refuses what is not safe: a value written once but used in several places (an
+//! alias, a merge key, a Kustomize base rendered by several overlays, counted by [`uses`]) is
+//! edited only when every use has the same finding; files outside the scanned paths, files
+//! with input errors, inline patches of kustomizations and lines holding template expressions
+//! are left alone. Edits must not overlap, and every edited file must still parse to the same
+//! objects except for the fixed fields ([`verify`]). Whatever fails a test is reported as not
+//! fixable with the reason, and the plan is made again without it. [`report`] and [`diff`]
+//! say what was done.
 
 pub mod diff;
 pub mod edit;
