@@ -427,26 +427,30 @@ impl Context<'_, '_> {
         }
         let rendered = group.iter().any(|candidate| candidate.rendered);
         self.set(base, &pending, rendered, &mut placed)?;
-        let weight = group.iter().map(|c| c.weight).min().unwrap_or(1);
-        let all: Vec<usize> = group.iter().map(|c| c.finding).collect();
         Ok(placed
             .into_iter()
             .map(|(target, edit)| {
-                let asked: Vec<usize> = group
+                // The findings whose own edits change this node; all of the group when none
+                // does (a node only the combined edit reaches).
+                let asking: Vec<&&Candidate> = group
                     .iter()
                     .filter(|c| {
                         self.touches
                             .get(&c.finding)
                             .is_some_and(|targets| targets.contains(&target))
                     })
-                    .map(|c| c.finding)
                     .collect();
+                let asking = if asking.is_empty() {
+                    group.iter().collect()
+                } else {
+                    asking
+                };
                 Planned {
                     file: target.span.file,
                     edit,
                     target,
-                    weight,
-                    findings: if asked.is_empty() { all.clone() } else { asked },
+                    weight: asking.iter().map(|c| c.weight).min().unwrap_or(1),
+                    findings: asking.iter().map(|c| c.finding).collect(),
                     group: id,
                 }
             })
