@@ -16,6 +16,10 @@ Examples:
   kubepatrol baseline > .kubepatrol-baseline.json
   kubepatrol lint --baseline .kubepatrol-baseline.json   report only findings not in the baseline
   kubepatrol lint --format github --output-sarif kubepatrol.sarif --output-html report.html .
+  kubepatrol fix --diff deploy/            show the safe fixes as a unified diff, change nothing
+  kubepatrol fix deploy/                   apply them (each file rewritten atomically)
+  kubepatrol fix --checks hostPortSet,runAsPrivileged --dry-run .
+  kubepatrol fix --with-placeholders .     also add resources and probes marked TODO(kubepatrol)
   kubepatrol checks                        list every check
   kubepatrol explain runAsRootAllowed      why a check matters and how to fix it";
 
@@ -39,6 +43,9 @@ pub enum Command {
     /// Record today's findings (after exemptions) as a baseline, written to standard output.
     #[command(after_help = EXAMPLES)]
     Baseline(BaselineArgs),
+    /// Fix findings with minimal edits that keep everything else as written.
+    #[command(after_help = EXAMPLES)]
+    Fix(FixArgs),
     /// List every check with its category, severity and level.
     Checks,
     /// Explain a check: what it finds, why it is a risk and how to fix it.
@@ -145,6 +152,13 @@ pub struct BaselineArgs {
     #[arg(value_name = "PATHS")]
     pub paths: Vec<String>,
 
+    #[command(flatten)]
+    pub inputs: InputArgs,
+}
+
+/// How `baseline` and `fix` find their inputs and configuration.
+#[derive(Debug, Args)]
+pub struct InputArgs {
     /// Configuration file [default: the nearest .kubepatrol.yaml up to the repository root].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -156,6 +170,33 @@ pub struct BaselineArgs {
     /// Do not honour .gitignore, .ignore and .kubepatrolignore files.
     #[arg(long)]
     pub no_ignore: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FixArgs {
+    /// Files and directories to fix. Default: the current directory.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<String>,
+
+    /// Fix only the findings of these checks (comma-separated ids; Polaris ids accepted).
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub checks: Vec<String>,
+
+    /// Say what would be fixed, write nothing.
+    #[arg(long, conflicts_with = "diff")]
+    pub dry_run: bool,
+
+    /// Print the fixes as a unified diff on standard output, write nothing (the per-finding
+    /// report goes to standard error).
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Also fix missing resources and probes, with placeholder values marked `# TODO(kubepatrol)`.
+    #[arg(long)]
+    pub with_placeholders: bool,
+
+    #[command(flatten)]
+    pub inputs: InputArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -32,6 +32,8 @@ pub struct Inspected {
     pub root: Node,
     /// Whether any check applied (a workload or a binding), as opposed to, say, a Service.
     pub checked: bool,
+    /// The kustomizations the object was rendered through (see [`Object::via`]).
+    pub via: Vec<crate::source::FileId>,
     pub passed: Vec<Passed>,
 }
 
@@ -85,6 +87,7 @@ fn evaluate_object(
             id: object.id.clone(),
             root: object.root.clone(),
             checked: false,
+            via: object.via.clone(),
             passed: Vec::new(),
         }],
         ..Evaluation::default()

@@ -50,6 +50,7 @@ pub fn explain(entry: &RuleEntry) -> String {
         ("Message", meta.message),
         ("Risk", meta.risk),
         ("Remediation", meta.remediation),
+        ("Fix", meta.fix),
     ] {
         let _ = writeln!(out, "{}", heading.to_uppercase());
         let mut in_code = false;

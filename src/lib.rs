@@ -1,6 +1,7 @@
 //! kubepatrol: a policy linter for Kubernetes manifests that points at the offending line and
 //! column. The pipeline runs in one direction: discover → load → render → evaluate → report.
 
+pub mod atomic;
 pub mod baseline;
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod exempt;
 pub mod explain;
 pub mod finding;
 pub mod fingerprint;
+pub mod fix;
 pub mod guard;
 pub mod load;
 pub mod object;

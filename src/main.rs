@@ -1,11 +1,14 @@
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Parser;
 
-use kubepatrol::cli::{BaselineArgs, Cli, ColorChoice, Command, FailOn, LintArgs};
+use kubepatrol::cli::{
+    BaselineArgs, Cli, ColorChoice, Command, FailOn, FixArgs, InputArgs, LintArgs,
+};
+use kubepatrol::fix::{self, report::Mode};
 use kubepatrol::report::events::{self, RunTimes};
 use kubepatrol::report::{Format, Outcome, Report};
 use kubepatrol::rules::{self, Severity};
@@ -36,6 +39,7 @@ fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Lint(args) => run_lint(*args),
         Command::Baseline(args) => run_baseline(args),
+        Command::Fix(args) => run_fix(args),
         Command::Checks => print(&explain::checks_table()),
         Command::Explain { id } => match rules::find(&id) {
             Some(entry) => print(&explain::explain(entry)),
@@ -223,21 +227,9 @@ fn report_stopped(format: Format, output: Option<&Path>, stopped: &Outcome) -> E
 /// Write the baseline to standard output; input errors go to standard error (exit 2), the
 /// baseline of the readable files is still written.
 fn run_baseline(args: BaselineArgs) -> ExitCode {
-    let to_stderr = |outcome: &Outcome| {
-        let report = Report::new(outcome, report::Options::default());
-        let _ = report::write(Format::Line, &report, &mut io::stderr().lock());
-    };
-    let options = match prepare(
-        args.paths,
-        args.config.as_deref(),
-        args.exclude,
-        args.no_ignore,
-    ) {
+    let options = match prepare_inputs(args.paths, args.inputs) {
         Ok(options) => options,
-        Err(stopped) => {
-            to_stderr(&stopped);
-            return ExitCode::from(EXIT_ERROR);
-        }
+        Err(code) => return code,
     };
     let outcome = lint(&options);
     let mut stdout = BufWriter::new(io::stdout().lock());
@@ -252,6 +244,106 @@ fn run_baseline(args: BaselineArgs) -> ExitCode {
         return ExitCode::from(EXIT_ERROR);
     }
     ExitCode::SUCCESS
+}
+
+/// Input problems of `baseline` and `fix`, in the line format on standard error.
+fn to_stderr(outcome: &Outcome) {
+    let report = Report::new(outcome, report::Options::default());
+    let _ = report::write(Format::Line, &report, &mut io::stderr().lock());
+}
+
+/// [`prepare`] for `baseline` and `fix`: a run stopped by its configuration is reported on
+/// standard error and exits with 2.
+fn prepare_inputs(paths: Vec<String>, inputs: InputArgs) -> Result<LintOptions, ExitCode> {
+    prepare(
+        paths,
+        inputs.config.as_deref(),
+        inputs.exclude,
+        inputs.no_ignore,
+    )
+    .map_err(|stopped| {
+        to_stderr(&stopped);
+        ExitCode::from(EXIT_ERROR)
+    })
+}
+
+/// Fix what can be fixed safely. Exit codes: 2 for input or usage errors (the readable files
+/// are still fixed) or a file that cannot be written, 1 when findings remain that were not
+/// fixed, else 0; `--dry-run` and `--diff` exit as the run would.
+fn run_fix(args: FixArgs) -> ExitCode {
+    if args.paths.iter().any(|path| path == discover::STDIN_ARG) {
+        eprintln!("error: `fix` edits files in place and cannot read standard input; use `lint -`");
+        return ExitCode::from(EXIT_ERROR);
+    }
+    let mut checks = Vec::new();
+    for id in &args.checks {
+        match rules::find(id) {
+            Some(entry) => checks.push(entry),
+            None => {
+                eprintln!("error: unknown check `{id}`; `kubepatrol checks` lists them");
+                return ExitCode::from(EXIT_ERROR);
+            }
+        }
+    }
+    let options = match prepare_inputs(args.paths, args.inputs) {
+        Ok(options) => options,
+        Err(code) => return code,
+    };
+    let outcome = lint(&options);
+    let scope = options.paths.iter().map(PathBuf::from).collect();
+    let plan = fix::plan(
+        &outcome,
+        &options.settings,
+        &fix::Options {
+            checks: (!checks.is_empty()).then_some(checks),
+            with_placeholders: args.with_placeholders,
+            scope,
+        },
+    );
+    let mut failed = false;
+    let mode = if args.dry_run || args.diff {
+        Mode::DryRun
+    } else {
+        for file in &plan.files {
+            // A symbolic link keeps pointing at the file it named; that file is rewritten.
+            let path = std::fs::canonicalize(&file.path)
+                .unwrap_or_else(|_| Path::new(&file.path).to_path_buf());
+            if let Err(error) =
+                kubepatrol::atomic::write_file(&path, |out| out.write_all(file.after.as_bytes()))
+            {
+                eprintln!("error: cannot write {}: {error}", file.path);
+                failed = true;
+            }
+        }
+        Mode::Write
+    };
+    let lines = fix::report::lines(&outcome, &plan, mode);
+    if args.diff {
+        let diff = fix::diff::unified(&plan.files);
+        if print(&diff) != ExitCode::SUCCESS {
+            failed = true;
+        }
+        eprint!("{lines}");
+    } else if print(&lines) != ExitCode::SUCCESS {
+        failed = true;
+    }
+    if outcome.has_errors() {
+        // Notes (skipped templates, say) matter to `lint`; here only what stopped a fix does.
+        let problems = outcome
+            .diagnostics
+            .into_iter()
+            .filter(|diagnostic| diagnostic.level >= kubepatrol::diagnostic::Level::Warning)
+            .collect();
+        to_stderr(&Outcome::stopped(outcome.sources, problems));
+        return ExitCode::from(EXIT_ERROR);
+    }
+    if failed {
+        ExitCode::from(EXIT_ERROR)
+    } else if plan.fixed() < plan.results.len() {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// `auto` colours a terminal unless `NO_COLOR` is set to anything non-empty (no-color.org).
@@ -293,21 +385,5 @@ fn write_to(
             other => other,
         };
     };
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    // The temporary file's own name would only confuse the message.
-    let mut temp = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|error| io::Error::new(error.kind(), error.kind().to_string()))?;
-    let mut writer = BufWriter::new(temp.as_file_mut());
-    write(&mut writer).and_then(|()| writer.flush())?;
-    drop(writer);
-    // A temporary file is private (0600); a report is not: keep the permissions of the file
-    // being replaced, else the usual 0644.
-    let permissions = std::fs::metadata(path)
-        .map(|meta| meta.permissions())
-        .unwrap_or_else(|_| std::os::unix::fs::PermissionsExt::from_mode(0o644));
-    temp.as_file().set_permissions(permissions)?;
-    temp.persist(path).map(|_| ()).map_err(|error| error.error)
+    kubepatrol::atomic::write_file(path, write)
 }

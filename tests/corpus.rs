@@ -48,3 +48,45 @@ fn the_whole_corpus_is_linted_without_a_panic() {
     assert!(report["counts"]["objects"].as_u64().unwrap_or_default() > 3000);
     assert!(!report["findings"].as_array().expect("findings").is_empty());
 }
+
+/// `fix` on a copy of the corpus: every file stays byte-identical or parses to the same objects
+/// except the fixed fields, and a second run fixes nothing and finds exactly what the first
+/// could not fix (so lint no longer reports the fixed findings). The corpus itself is never
+/// written.
+#[test]
+fn fix_on_a_copy_of_the_corpus_changes_only_the_fixed_fields() {
+    let Some(corpus) = corpus() else { return };
+    let temp = tempfile::tempdir().expect("temp dir");
+    common::copy_dir(&corpus, temp.path());
+    let before = common::read_tree(temp.path());
+    let output = common::run_in(temp.path(), &["fix", "--with-placeholders", "."]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(matches!(output.status.code(), Some(0..=2)));
+    let report = common::stdout(&output);
+    let after = common::read_tree(temp.path());
+    assert_eq!(before.len(), after.len());
+    let mut changed = 0;
+    for (path, old) in &before {
+        let new = &after[path];
+        if old == new {
+            continue;
+        }
+        changed += 1;
+        let (old, new) = (String::from_utf8_lossy(old), String::from_utf8_lossy(new));
+        assert_eq!(
+            common::comparable_documents(&old),
+            common::comparable_documents(&new),
+            "{} changed more than the fixed fields",
+            path.display()
+        );
+    }
+    assert!(changed > 100, "only {changed} files changed:\n{report}");
+
+    let again = common::stdout(&common::run_in(
+        temp.path(),
+        &["fix", "--dry-run", "--with-placeholders", "."],
+    ));
+    assert!(again.contains("\n0 fixed, "), "a second run fixes more");
+    assert_eq!(common::not_fixable(&again), common::not_fixable(&report));
+}

@@ -1,6 +1,6 @@
 //! A binding grants a role to the anonymous user or the unauthenticated group.
 
-use super::{Rule, Verdict, Violation};
+use super::{FixSubject, Remedy, Rule, Verdict, Violation};
 use crate::workload::Binding;
 use crate::yaml::Node;
 
@@ -28,6 +28,10 @@ impl Rule for AnonymousUserRbacBinding {
             }
         });
         Violation::at_each(anonymous).into()
+    }
+
+    fn remedy(&self, _subject: &FixSubject<'_, '_>) -> Remedy {
+        Remedy::Never("a human must choose who the binding is for")
     }
 }
 

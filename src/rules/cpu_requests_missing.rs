@@ -1,6 +1,6 @@
 //! `resources.requests.cpu` is not set.
 
-use super::{Resource, Rule, Verdict, resource_missing};
+use super::{FixSubject, Remedy, Resource, Rule, Verdict, resource_missing, resource_remedy};
 use crate::workload::{Container, Workload};
 
 pub struct CpuRequestsMissing;
@@ -8,5 +8,9 @@ pub struct CpuRequestsMissing;
 impl Rule for CpuRequestsMissing {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         resource_missing(container, Resource::Requests, "cpu")
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        resource_remedy(subject, Resource::Requests, "cpu")
     }
 }

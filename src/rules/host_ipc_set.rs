@@ -1,6 +1,6 @@
 //! `hostIPC` is true: the pod shares the node's IPC namespace.
 
-use super::{Rule, Verdict, host_namespace_shared};
+use super::{FixSubject, Remedy, Rule, Verdict, host_namespace_shared, remove_labelled_entries};
 use crate::workload::Workload;
 
 pub struct HostIpcSet;
@@ -8,5 +8,9 @@ pub struct HostIpcSet;
 impl Rule for HostIpcSet {
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {
         host_namespace_shared(workload, "hostIPC")
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        remove_labelled_entries(subject)
     }
 }

@@ -1,6 +1,6 @@
 //! `hostNetwork` is true: the pod shares the node's network namespace.
 
-use super::{Rule, Verdict, host_namespace_shared};
+use super::{FixSubject, Remedy, Rule, Verdict, host_namespace_shared, remove_labelled_entries};
 use crate::workload::Workload;
 
 pub struct HostNetworkSet;
@@ -8,5 +8,9 @@ pub struct HostNetworkSet;
 impl Rule for HostNetworkSet {
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {
         host_namespace_shared(workload, "hostNetwork")
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        remove_labelled_entries(subject)
     }
 }

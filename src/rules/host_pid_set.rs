@@ -1,6 +1,6 @@
 //! `hostPID` is true: the pod shares the node's process namespace.
 
-use super::{Rule, Verdict, host_namespace_shared};
+use super::{FixSubject, Remedy, Rule, Verdict, host_namespace_shared, remove_labelled_entries};
 use crate::workload::Workload;
 
 pub struct HostPidSet;
@@ -8,5 +8,9 @@ pub struct HostPidSet;
 impl Rule for HostPidSet {
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {
         host_namespace_shared(workload, "hostPID")
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        remove_labelled_entries(subject)
     }
 }

@@ -1,6 +1,6 @@
 //! A container port is bound to a port of the node (`ports[].hostPort` is non-zero).
 
-use super::{Rule, Verdict, Violation};
+use super::{FixSubject, Remedy, Rule, Verdict, Violation, remove_labelled_entries};
 use crate::workload::{Container, Workload};
 use crate::yaml::Node;
 
@@ -25,5 +25,9 @@ impl Rule for HostPortSet {
                 )
             });
         Violation::at_each(host_ports).into()
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        remove_labelled_entries(subject)
     }
 }

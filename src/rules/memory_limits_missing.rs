@@ -1,6 +1,6 @@
 //! `resources.limits.memory` is not set.
 
-use super::{Resource, Rule, Verdict, resource_missing};
+use super::{FixSubject, Remedy, Resource, Rule, Verdict, resource_missing, resource_remedy};
 use crate::workload::{Container, Workload};
 
 pub struct MemoryLimitsMissing;
@@ -8,5 +8,9 @@ pub struct MemoryLimitsMissing;
 impl Rule for MemoryLimitsMissing {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         resource_missing(container, Resource::Limits, "memory")
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        resource_remedy(subject, Resource::Limits, "memory")
     }
 }

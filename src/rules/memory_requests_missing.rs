@@ -1,6 +1,6 @@
 //! `resources.requests.memory` is not set.
 
-use super::{Resource, Rule, Verdict, resource_missing};
+use super::{FixSubject, Remedy, Resource, Rule, Verdict, resource_missing, resource_remedy};
 use crate::workload::{Container, Workload};
 
 pub struct MemoryRequestsMissing;
@@ -8,5 +8,9 @@ pub struct MemoryRequestsMissing;
 impl Rule for MemoryRequestsMissing {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         resource_missing(container, Resource::Requests, "memory")
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        resource_remedy(subject, Resource::Requests, "memory")
     }
 }

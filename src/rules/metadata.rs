@@ -13,6 +13,7 @@
 //! ## Success       one line, shown for passed results
 //! ## Risk          what an attacker or a failure can do
 //! ## Remediation   what to change, with a YAML example
+//! ## Fix           what `kubepatrol fix` does about a finding, or why it does not
 //! ```
 
 use std::fmt;
@@ -93,6 +94,8 @@ pub struct RuleMeta {
     pub success: &'static str,
     pub risk: &'static str,
     pub remediation: &'static str,
+    /// What `kubepatrol fix` does about a finding, or why it never does.
+    pub fix: &'static str,
     /// The whole document, for `explain`.
     pub document: &'static str,
 }
@@ -138,6 +141,7 @@ impl RuleMeta {
             success: one_line("Success")?,
             risk: section("Risk")?,
             remediation: section("Remediation")?,
+            fix: section("Fix")?,
             document,
         })
     }
@@ -183,7 +187,7 @@ fn parse_level(text: &str) -> Result<Level, String> {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "---\nid: x\ncategory: images\nseverity: danger\nlevel: container\n---\n\n# Title\n\n## Message\nBad thing\n\n## Success\nGood thing\n\n## Risk\nRisky.\n\n## Remediation\nFix it:\n```yaml\na: 1\n```\n";
+    const GOOD: &str = "---\nid: x\ncategory: images\nseverity: danger\nlevel: container\n---\n\n# Title\n\n## Message\nBad thing\n\n## Success\nGood thing\n\n## Risk\nRisky.\n\n## Remediation\nFix it:\n```yaml\na: 1\n```\n\n## Fix\nNever.\n";
 
     #[test]
     fn parses_a_complete_document() {
@@ -194,6 +198,7 @@ mod tests {
         );
         assert_eq!(meta.category, Category::Images);
         assert!(meta.remediation.ends_with("```"));
+        assert_eq!(meta.fix, "Never.");
         assert_eq!(meta.polaris, None);
     }
 

@@ -19,6 +19,7 @@ mod metadata;
 mod not_read_only_root_file_system;
 mod privilege_escalation_allowed;
 mod readiness_probe_missing;
+mod remedy;
 mod run_as_privileged;
 mod run_as_root_allowed;
 mod shared;
@@ -32,9 +33,11 @@ use crate::workload::{Binding, Container, Workload};
 
 use crate::settings::normalize_capability;
 pub use metadata::{Category, Level, RuleMeta, Severity};
+pub use remedy::{Change, Desired, FixSubject, Remedy};
+use remedy::{remove_labelled_entries, set_security_flag};
 use shared::{
-    Resource, added_capabilities, host_namespace_shared, probe_missing, resource_missing,
-    security_flag_required,
+    Resource, added_capabilities, host_namespace_shared, privileged, probe_missing, probe_remedy,
+    resource_missing, resource_remedy, security_flag_required, sys_admin_entries,
 };
 
 /// What a rule concluded about one subject.
@@ -119,6 +122,11 @@ pub trait Rule: Sync + Send {
 
     fn check_binding(&self, _binding: &Binding<'_>) -> Verdict {
         Verdict::NotApplicable
+    }
+
+    /// What `kubepatrol fix` does about a finding of this rule; by default, nothing.
+    fn remedy(&self, _subject: &FixSubject<'_, '_>) -> Remedy {
+        Remedy::Never("no automatic fix exists for this check")
     }
 }
 

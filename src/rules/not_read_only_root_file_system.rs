@@ -1,6 +1,6 @@
 //! `securityContext.readOnlyRootFilesystem` is not true.
 
-use super::{Rule, Verdict, security_flag_required};
+use super::{FixSubject, Remedy, Rule, Verdict, security_flag_required, set_security_flag};
 use crate::workload::{Container, Workload};
 
 pub struct NotReadOnlyRootFileSystem;
@@ -8,5 +8,9 @@ pub struct NotReadOnlyRootFileSystem;
 impl Rule for NotReadOnlyRootFileSystem {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         security_flag_required(container, "readOnlyRootFilesystem", true)
+    }
+
+    fn remedy(&self, _subject: &FixSubject<'_, '_>) -> Remedy {
+        Remedy::Changes(vec![set_security_flag("readOnlyRootFilesystem", true)])
     }
 }

@@ -1,6 +1,6 @@
 //! No usable `readinessProbe` on a regular container or sidecar of a long-running pod.
 
-use super::{Rule, Verdict, probe_missing};
+use super::{FixSubject, Remedy, Rule, Verdict, probe_missing, probe_remedy};
 use crate::workload::{Container, Workload};
 
 pub struct ReadinessProbeMissing;
@@ -8,5 +8,9 @@ pub struct ReadinessProbeMissing;
 impl Rule for ReadinessProbeMissing {
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         probe_missing(workload, container, "readinessProbe")
+    }
+
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        probe_remedy(subject, "readinessProbe")
     }
 }

@@ -1,16 +1,18 @@
 //! `securityContext.privileged` is true: the container has every device and capability of the node.
 
-use super::{Rule, Verdict, Violation};
+use super::{FixSubject, Remedy, Rule, Verdict, Violation, privileged, set_security_flag};
 use crate::workload::{Container, Workload};
 
 pub struct RunAsPrivileged;
 
 impl Rule for RunAsPrivileged {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
-        container
-            .security_context("privileged")
-            .filter(|value| value.as_bool() == Some(true))
+        privileged(container)
             .map(|value| Violation::at(value.span, "`privileged` is true"))
             .into()
+    }
+
+    fn remedy(&self, _subject: &FixSubject<'_, '_>) -> Remedy {
+        Remedy::Changes(vec![set_security_flag("privileged", false)])
     }
 }

@@ -1,7 +1,7 @@
 //! The container may run as root: effective `runAsUser` is 0, or effective `runAsNonRoot` is not
 //! true and effective `runAsUser` is not a positive integer (spec §2, container over pod).
 
-use super::{Rule, Verdict, Violation};
+use super::{FixSubject, Remedy, Rule, Verdict, Violation, set_security_flag};
 use crate::workload::{Container, Effective, Scope, Workload};
 
 pub struct RunAsRootAllowed;
@@ -39,6 +39,26 @@ impl Rule for RunAsRootAllowed {
             },
         };
         Verdict::Fail(violation)
+    }
+
+    /// `runAsNonRoot: true` on the container (it overrides the pod's value), unless the
+    /// container is told to run as UID 0: then the kubelet would refuse to start it.
+    fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
+        let Some((workload, container)) = subject.container() else {
+            return Remedy::Unsafe("the finding is not about a container".into());
+        };
+        match workload
+            .effective(container, "runAsUser")
+            .and_then(|user| user.node.as_int())
+        {
+            Some(0) => Remedy::Unsafe(
+                "`runAsUser` is 0: with `runAsNonRoot: true` the kubelet would refuse to start the container; choose a non-root user ID".into(),
+            ),
+            Some(negative) if negative < 0 => {
+                Remedy::Unsafe("`runAsUser` is not a valid user ID; choose one".into())
+            }
+            _ => Remedy::Changes(vec![set_security_flag("runAsNonRoot", true)]),
+        }
     }
 }
 

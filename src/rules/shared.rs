@@ -1,8 +1,8 @@
 //! The pieces several checks share, so that each check file reads like the spec's sentence.
 
-use super::{Verdict, Violation};
+use super::{Change, Desired, FixSubject, Remedy, Verdict, Violation, normalize_capability};
 use crate::workload::{Container, ContainerKind, Workload};
-use crate::yaml::Node;
+use crate::yaml::{Node, Value};
 
 /// A pod-level `host*` flag set to true (hostNetwork, hostIPC, hostPID).
 pub fn host_namespace_shared(workload: &Workload<'_>, field: &str) -> Verdict {
@@ -42,6 +42,20 @@ pub fn added_capabilities<'a>(
         .filter_map(|entry| Some((entry, entry.as_str()?)))
 }
 
+/// `securityContext.privileged` when it is true.
+pub fn privileged<'a>(container: &Container<'a>) -> Option<&'a Node> {
+    container
+        .security_context("privileged")
+        .filter(|value| value.as_bool() == Some(true))
+}
+
+/// The `capabilities.add` entries that name `SYS_ADMIN`, in any accepted spelling.
+pub fn sys_admin_entries<'a>(container: &Container<'a>) -> impl Iterator<Item = &'a Node> {
+    added_capabilities(container)
+        .filter(|(_, name)| normalize_capability(name) == "SYS_ADMIN")
+        .map(|(node, _)| node)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Resource {
     Requests,
@@ -55,7 +69,27 @@ impl Resource {
             Resource::Limits => "limits",
         }
     }
+
+    fn other(self) -> Resource {
+        match self {
+            Resource::Requests => Resource::Limits,
+            Resource::Limits => Resource::Requests,
+        }
+    }
+
+    /// A modest placeholder, the request below the limit.
+    fn placeholder(self, name: &str) -> &'static str {
+        match (self, name) {
+            (Resource::Requests, "cpu") => "100m",
+            (Resource::Limits, "cpu") => "500m",
+            (Resource::Requests, _) => "128Mi",
+            (Resource::Limits, _) => "256Mi",
+        }
+    }
 }
+
+const RESOURCES_TODO: &str = "TODO(kubepatrol): placeholder, set what the container needs";
+const PROBE_TODO: &str = "TODO(kubepatrol): placeholder, check the port and the handler";
 
 /// A quantity is set when present and neither null nor empty; `0` is set (spec §2).
 fn quantity<'a>(container: &Container<'a>, resource: Resource, name: &str) -> Option<&'a Node> {
@@ -85,6 +119,67 @@ pub fn resource_missing(container: &Container<'_>, resource: Resource, name: &st
     } else {
         violation
     })
+}
+
+/// A placeholder quantity: the other half of the pair when it is written (a request above its
+/// limit would be rejected, and the API server defaults a missing request to the limit anyway),
+/// else a modest default.
+pub fn resource_remedy(
+    subject: &FixSubject<'_, '_>,
+    resource: Resource,
+    name: &'static str,
+) -> Remedy {
+    let Some((_, container)) = subject.container() else {
+        return Remedy::Unsafe("the finding is not about a container".into());
+    };
+    let text = quantity(container, resource.other(), name)
+        .and_then(plain_text)
+        .unwrap_or_else(|| resource.placeholder(name).to_owned());
+    Remedy::Placeholders(vec![Change::Set {
+        path: vec!["resources", resource.key(), name],
+        value: Desired::Placeholder {
+            text,
+            todo: RESOURCES_TODO,
+        },
+    }])
+}
+
+/// A value that can be written back as a plain scalar meaning the same quantity.
+fn plain_text(node: &Node) -> Option<String> {
+    match &node.value {
+        Value::Int(number) => Some(number.to_string()),
+        Value::Str(text)
+            if !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '+' | '-')) =>
+        {
+            Some(text.to_string())
+        }
+        _ => None,
+    }
+}
+
+/// A placeholder `tcpSocket` probe on the container's first declared port (8080 without one).
+pub fn probe_remedy(subject: &FixSubject<'_, '_>, field: &'static str) -> Remedy {
+    let Some((_, container)) = subject.container() else {
+        return Remedy::Unsafe("the finding is not about a container".into());
+    };
+    let port = container
+        .node
+        .get("ports")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .find_map(|port| port.get("containerPort")?.as_int())
+        .unwrap_or(8080);
+    Remedy::Placeholders(vec![Change::Set {
+        path: vec![field, "tcpSocket", "port"],
+        value: Desired::Placeholder {
+            text: port.to_string(),
+            todo: PROBE_TODO,
+        },
+    }])
 }
 
 const PROBE_HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc"];

@@ -1,6 +1,6 @@
 //! The image has no tag, or the tag `latest`, and no digest; or the container has no image.
 
-use super::{Rule, Verdict, Violation};
+use super::{FixSubject, Remedy, Rule, Verdict, Violation};
 use crate::workload::{Container, Workload};
 use crate::yaml::Node;
 
@@ -20,6 +20,10 @@ impl Rule for TagNotSpecified {
             ImageTag::Latest => Verdict::Fail(at(image, "the tag `latest` moves")),
             ImageTag::Missing => Verdict::Fail(at(image, "no tag: resolves to `latest`")),
         }
+    }
+
+    fn remedy(&self, _subject: &FixSubject<'_, '_>) -> Remedy {
+        Remedy::Never("a human must choose the image tag or digest")
     }
 }
 

@@ -119,6 +119,212 @@ pub fn found(report: &serde_json::Value, file: &str, check: Option<&str>) -> Vec
     found
 }
 
+/// Copy the tree at `from` into `to` (created).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create dir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Every file below `dir` by its path relative to `dir`, with its bytes.
+pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        for entry in std::fs::read_dir(&current).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let relative = path.strip_prefix(dir).expect("below dir").to_path_buf();
+                files.insert(relative, std::fs::read(&path).expect("read"));
+            }
+        }
+    }
+    files
+}
+
+/// The documents of a manifest as JSON, without the fields `kubepatrol fix` may change: in
+/// every pod spec (a mapping with `containers`) the host namespace flags, and in each of its
+/// containers (and any mapping with a `name` and an `image`, such as a container a Kustomize
+/// patch adds) the `cpu` and `memory` quantities, the probes' `tcpSocket`, `ports[].hostPort`, the securityContext flags that fixes
+/// set, `capabilities.drop`, and the dangerous entries of `capabilities.add`. Emptied
+/// securityContexts and capabilities count as absent. Two versions of a file that compare
+/// equal differ at most in the fixed fields.
+pub fn comparable_documents(text: &str) -> Vec<serde_json::Value> {
+    use kubepatrol::render::tree_edit::to_json;
+    use kubepatrol::source::FileId;
+    use kubepatrol::yaml::{Limits, parse};
+    parse(FileId(0), text, Limits::default())
+        .documents
+        .iter()
+        .map(|document| {
+            let mut value = to_json(&document.root);
+            strip_pod_specs(&mut value);
+            value
+        })
+        .collect()
+}
+
+fn strip_pod_specs(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if map.get("containers").is_some_and(Value::is_array) {
+                for field in ["hostNetwork", "hostIPC", "hostPID"] {
+                    map.remove(field);
+                }
+                for list in ["containers", "initContainers", "ephemeralContainers"] {
+                    if let Some(Value::Array(containers)) = map.get_mut(list) {
+                        containers.iter_mut().for_each(strip_container);
+                    }
+                }
+            }
+            strip_patch_value(map);
+            map.values_mut().for_each(strip_pod_specs);
+            // A container a Kustomize patch adds is written in the patch, outside a pod spec.
+            if map.get("image").is_some_and(Value::is_string) && map.contains_key("name") {
+                strip_container(value);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_pod_specs),
+        _ => {}
+    }
+}
+
+/// The value of a JSON patch operation that writes a securityContext or its capabilities,
+/// stripped as it would be inside a container.
+fn strip_patch_value(map: &mut serde_json::Map<String, serde_json::Value>) {
+    use serde_json::{Value, json};
+    let path = map.get("path").and_then(Value::as_str).unwrap_or_default();
+    let wrap: fn(Value) -> Value = if path.ends_with("/securityContext") {
+        |value| json!({ "securityContext": value })
+    } else if path.ends_with("/capabilities") {
+        |value| json!({ "securityContext": { "capabilities": value } })
+    } else {
+        return;
+    };
+    let capabilities = path.ends_with("/capabilities");
+    let (true, Some(value)) = (map.contains_key("op"), map.get_mut("value")) else {
+        return;
+    };
+    let mut container = wrap(std::mem::take(value));
+    strip_container(&mut container);
+    let context = container
+        .get("securityContext")
+        .cloned()
+        .unwrap_or(Value::Null);
+    *value = if capabilities {
+        context.get("capabilities").cloned().unwrap_or(Value::Null)
+    } else {
+        context
+    };
+}
+
+fn strip_container(container: &mut serde_json::Value) {
+    use serde_json::Value;
+    let Value::Object(container) = container else {
+        return;
+    };
+    // Placeholders only fill in missing quantities and handlers; anything else in resources
+    // and probes must be as it was.
+    if let Some(Value::Object(resources)) = container.get_mut("resources") {
+        for section in ["requests", "limits"] {
+            if let Some(Value::Object(quantities)) = resources.get_mut(section) {
+                quantities.retain(|name, _| name != "cpu" && name != "memory");
+                if quantities.is_empty() {
+                    resources.remove(section);
+                }
+            } else if resources.get(section).is_some_and(Value::is_null) {
+                resources.remove(section);
+            }
+        }
+    }
+    for probe in ["readinessProbe", "livenessProbe"] {
+        if let Some(Value::Object(handlers)) = container.get_mut(probe) {
+            handlers.remove("tcpSocket");
+        }
+    }
+    for field in ["resources", "readinessProbe", "livenessProbe"] {
+        let empty = container.get(field).is_some_and(|value| {
+            value.is_null() || value.as_object().is_some_and(|m| m.is_empty())
+        });
+        if empty {
+            container.remove(field);
+        }
+    }
+    if let Some(Value::Array(ports)) = container.get_mut("ports") {
+        for port in ports.iter_mut().filter_map(Value::as_object_mut) {
+            port.remove("hostPort");
+        }
+    }
+    let Some(context) = container.get_mut("securityContext") else {
+        return;
+    };
+    if let Value::Object(fields) = context {
+        for field in [
+            "privileged",
+            "allowPrivilegeEscalation",
+            "readOnlyRootFilesystem",
+            "runAsNonRoot",
+        ] {
+            fields.remove(field);
+        }
+        if let Some(Value::Object(capabilities)) = fields.get_mut("capabilities") {
+            capabilities.remove("drop");
+            let kept: Vec<Value> = match capabilities.get("add") {
+                Some(Value::Array(added)) => added
+                    .iter()
+                    .filter(|name| {
+                        !kubepatrol::settings::Settings::default()
+                            .is_dangerous_capability(name.as_str().unwrap_or_default())
+                    })
+                    .cloned()
+                    .collect(),
+                _ => Vec::new(),
+            };
+            if kept.is_empty() {
+                capabilities.remove("add");
+            } else {
+                capabilities.insert("add".into(), Value::Array(kept));
+            }
+        }
+        if matches!(fields.get("capabilities"), Some(Value::Null))
+            || fields
+                .get("capabilities")
+                .and_then(Value::as_object)
+                .is_some_and(|capabilities| capabilities.is_empty())
+        {
+            fields.remove("capabilities");
+        }
+    }
+    if context.is_null() || context.as_object().is_some_and(|fields| fields.is_empty()) {
+        container.remove("securityContext");
+    }
+}
+
+/// `(file, check)` of each `not fixable` line of a `kubepatrol fix` report.
+pub fn not_fixable(report: &str) -> Vec<(String, String)> {
+    let mut found: Vec<(String, String)> = report
+        .lines()
+        .filter_map(|line| {
+            let (place, rest) = line.split_once(": not fixable [")?;
+            let file = place.rsplitn(3, ':').nth(2)?;
+            let check = rest.split(']').next()?;
+            Some((file.to_owned(), check.to_owned()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

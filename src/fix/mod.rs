@@ -1,0 +1,769 @@
+//! `kubepatrol fix`: turn the findings of a lint run into minimal text edits of the files that
+//! wrote the offending values.
+//!
+//! The stage comes after `exempt` and reads only the lint outcome. Each finding's rule gives a
+//! [`Remedy`] (semantic changes); this module groups the changes of one container or pod spec
+//! and [`place`] turns them into byte edits ([`edit`]) in the style the text is written in.
+//! [`safety`] refuses what is not safe: a value written once but used in several places (an
+//! alias, a merge key, a Kustomize base rendered by several overlays, counted by [`uses`]) is
+//! edited only when every use has the same finding; files outside the scanned paths, files
+//! with input errors, inline patches of kustomizations and lines holding template expressions
+//! are left alone. Edits must not overlap, and every edited file must still parse to the same
+//! objects except for the fixed fields ([`verify`]). Whatever fails a test is reported as not
+//! fixable with the reason, and the plan is made again without it. [`report`] and [`diff`]
+//! say what was done.
+
+pub mod diff;
+pub mod edit;
+pub mod place;
+pub mod report;
+mod safety;
+mod uses;
+pub mod verify;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::finding::Finding;
+use crate::object::Object;
+use crate::report::Outcome;
+use crate::rules::{Change, Desired, FixSubject, Remedy, RuleEntry};
+use crate::settings::Settings;
+use crate::source::{FileId, Span};
+use crate::workload::{self, View, Workload};
+use crate::yaml::{Node, Value};
+
+use edit::Edit;
+use place::{Pending, Style};
+use uses::{Kind, Target, Uses};
+
+/// What to fix.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// Only findings of these checks; every check when `None`.
+    pub checks: Option<Vec<&'static RuleEntry>>,
+    /// Insert placeholder resources and probes, marked for review.
+    pub with_placeholders: bool,
+    /// The scanned paths: a file outside them (a Kustomize base an overlay refers to) may have
+    /// users the run cannot see, so it is not edited. Empty: every file may be edited.
+    pub scope: Vec<PathBuf>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Status {
+    Fixed,
+    NotFixable(String),
+}
+
+/// What became of one finding (an index into the outcome's findings).
+#[derive(Clone, Debug)]
+pub struct FindingFix {
+    pub finding: usize,
+    pub status: Status,
+}
+
+/// One file's text before and after.
+#[derive(Clone, Debug)]
+pub struct FileFix {
+    pub file: FileId,
+    pub path: String,
+    pub before: String,
+    pub after: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub results: Vec<FindingFix>,
+    pub files: Vec<FileFix>,
+}
+
+impl Plan {
+    pub fn fixed(&self) -> usize {
+        self.results
+            .iter()
+            .filter(|result| result.status == Status::Fixed)
+            .count()
+    }
+}
+
+/// Where a remedy's paths start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Base {
+    PodSpec,
+    Container(usize),
+}
+
+/// A finding whose rule gave changes, waiting to be placed.
+struct Candidate {
+    finding: usize,
+    object: usize,
+    base: Base,
+    changes: Vec<Change>,
+    /// How many rendered objects the finding stands for (a finding merged across overlays
+    /// stands for one per overlay).
+    weight: usize,
+    /// Rendered through Kustomize: what a file says may differ from the rendered object.
+    rendered: bool,
+    /// The rule's place in the registry: the fixes of one container are written in this order,
+    /// whatever order the findings came in.
+    rank: usize,
+}
+
+/// An edit with what it is for.
+#[derive(Clone, Debug)]
+struct Planned {
+    file: FileId,
+    edit: Edit,
+    /// The written node the edit changes for every one of its uses.
+    target: Target,
+    weight: usize,
+    findings: Vec<usize>,
+    /// Which object and base asked for it.
+    group: usize,
+}
+
+/// Plan the fixes of `outcome`'s findings; nothing is written.
+pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
+    let objects: Vec<Object> = outcome
+        .inspected
+        .iter()
+        .map(|inspected| Object {
+            id: inspected.id.clone(),
+            file: inspected.root.span.file,
+            root: inspected.root.clone(),
+            helm_template: None,
+            via: Vec::new(),
+        })
+        .collect();
+    // A finding and its inspected object share one `Arc` of the object's id (see `evaluate`).
+    let by_id: HashMap<*const crate::object::ObjectId, usize> = objects
+        .iter()
+        .enumerate()
+        .map(|(index, object)| (Arc::as_ptr(&object.id), index))
+        .collect();
+    let mut views: HashMap<usize, Option<Workload<'_>>> = HashMap::new();
+    let mut refused: HashMap<usize, String> = HashMap::new();
+    let mut candidates = Vec::new();
+    let mut selected = Vec::new();
+    for (index, finding) in outcome.findings.iter().enumerate() {
+        let wanted = options.checks.as_ref().is_none_or(|checks| {
+            checks
+                .iter()
+                .any(|entry| entry.meta.id == finding.rule.meta.id)
+        });
+        if !wanted {
+            continue;
+        }
+        selected.push(index);
+        let object = by_id.get(&Arc::as_ptr(&finding.object)).copied();
+        let view = object.and_then(|object| {
+            views
+                .entry(object)
+                .or_insert_with(|| {
+                    objects
+                        .get(object)
+                        .and_then(|object| match workload::view(object, settings) {
+                            Ok(View::Workload(workload)) => Some(workload),
+                            _ => None,
+                        })
+                })
+                .as_ref()
+        });
+        match candidate(index, finding, object, view, options) {
+            Ok(found) => candidates.push(found),
+            Err(reason) => {
+                refused.insert(index, reason);
+            }
+        }
+    }
+    let mut context = Context {
+        outcome,
+        scope: &options.scope,
+        views: &views,
+        uses: Uses::default(),
+        touches: HashMap::new(),
+        written: Default::default(),
+        verified: Default::default(),
+    };
+    // Each finding on its own first, so that a reason names the finding it is about.
+    let mut edited = vec![false; outcome.sources.len()];
+    for candidate in &candidates {
+        match context.place(&[candidate], 0) {
+            Ok(planned) => {
+                for planned in planned {
+                    if let Some(slot) = edited.get_mut(planned.file.0 as usize) {
+                        *slot = true;
+                    }
+                    context
+                        .touches
+                        .entry(candidate.finding)
+                        .or_default()
+                        .push(planned.target);
+                }
+            }
+            Err(reason) => {
+                refused.insert(candidate.finding, reason);
+            }
+        }
+    }
+    context.uses = uses::count(outcome, edited);
+    let files = loop {
+        let remaining: Vec<&Candidate> = candidates
+            .iter()
+            .filter(|candidate| !refused.contains_key(&candidate.finding))
+            .collect();
+        match context.settle(&remaining) {
+            Ok(files) => break files,
+            // Each round refuses at least one remaining finding, so this ends; the guard only
+            // keeps a bug from looping forever.
+            Err(more) if more.keys().all(|finding| refused.contains_key(finding)) => {
+                break Vec::new();
+            }
+            Err(more) => refused.extend(more),
+        }
+    };
+    let results = selected
+        .into_iter()
+        .map(|finding| FindingFix {
+            finding,
+            status: refused
+                .remove(&finding)
+                .map_or(Status::Fixed, Status::NotFixable),
+        })
+        .collect();
+    Plan { results, files }
+}
+
+/// The changes a finding's rule proposes, or why there are none.
+fn candidate(
+    index: usize,
+    finding: &Finding,
+    object: Option<usize>,
+    view: Option<&Workload<'_>>,
+    options: &Options,
+) -> Result<Candidate, String> {
+    if let Some(template) = &finding.helm_template {
+        return Err(format!(
+            "rendered by Helm from `{template}`: fix the chart, not its output"
+        ));
+    }
+    let rule = finding.rule.rule;
+    let (remedy, base) = match (view, &finding.container) {
+        (None, _) => (rule.remedy(&FixSubject::Binding), Base::PodSpec),
+        (Some(workload), None) => (
+            rule.remedy(&FixSubject::Pod {
+                workload,
+                labels: &finding.labels,
+            }),
+            Base::PodSpec,
+        ),
+        (Some(workload), Some(wanted)) => {
+            let primary = finding.primary();
+            let mut matching =
+                workload.containers.iter().enumerate().filter(|(_, c)| {
+                    c.kind == wanted.kind && c.name.map(str::to_owned) == wanted.name
+                });
+            let found = match (matching.next(), matching.next()) {
+                (Some(only), None) => Some(only),
+                (Some(_), Some(_)) => workload.containers.iter().enumerate().find(|(_, c)| {
+                    c.node.span.file == primary.file
+                        && c.node.span.start <= primary.start
+                        && primary.end <= c.node.span.end
+                }),
+                _ => None,
+            };
+            let Some((position, container)) = found else {
+                return Err("the container could not be told apart from another".into());
+            };
+            (
+                rule.remedy(&FixSubject::Container {
+                    workload,
+                    container,
+                    labels: &finding.labels,
+                }),
+                Base::Container(position),
+            )
+        }
+    };
+    let changes = match remedy {
+        Remedy::Never(reason) => return Err(format!("never fixed automatically: {reason}")),
+        Remedy::Unsafe(reason) => return Err(reason),
+        Remedy::Placeholders(_) if !options.with_placeholders => {
+            return Err("needs values only you know; `--with-placeholders` inserts placeholders marked TODO(kubepatrol)".into());
+        }
+        Remedy::Changes(changes) | Remedy::Placeholders(changes) => changes,
+    };
+    let Some(object) = object else {
+        return Err("the object was not found".into());
+    };
+    Ok(Candidate {
+        finding: index,
+        object,
+        base,
+        changes,
+        weight: finding.via.len().max(1),
+        rendered: !finding.via.is_empty(),
+        rank: crate::rules::all()
+            .iter()
+            .position(|entry| std::ptr::eq(entry, finding.rule))
+            .unwrap_or(usize::MAX),
+    })
+}
+
+struct Context<'a, 'w> {
+    outcome: &'a Outcome,
+    scope: &'a [PathBuf],
+    views: &'a HashMap<usize, Option<Workload<'w>>>,
+    uses: Uses,
+    /// The keys of every mapping of each edited file as written, by the mapping's span, to see
+    /// the keys a Kustomize patch removed.
+    written: std::cell::RefCell<HashMap<FileId, HashMap<Span, Vec<String>>>>,
+    /// The nodes each finding's own edits change, so that a refused edit of a group refuses
+    /// only the findings that asked for it.
+    touches: HashMap<usize, Vec<Target>>,
+    /// The last text checked for each file and whether it passed, since planning again after
+    /// a refusal mostly yields the same files.
+    verified: std::cell::RefCell<HashMap<FileId, (String, bool)>>,
+}
+
+impl Context<'_, '_> {
+    fn style(&self, file: FileId) -> Style {
+        let text = self.text(file);
+        Style {
+            json: self
+                .outcome
+                .sources
+                .display(file)
+                .to_ascii_lowercase()
+                .ends_with(".json"),
+            newline: edit::newline(text),
+        }
+    }
+
+    fn text(&self, file: FileId) -> &str {
+        self.outcome
+            .sources
+            .get(file)
+            .map_or("", |source| source.text.as_str())
+    }
+
+    fn base_node(&self, candidate: &Candidate) -> Option<&Node> {
+        let workload = self.views.get(&candidate.object)?.as_ref()?;
+        match candidate.base {
+            Base::PodSpec => Some(workload.spec),
+            Base::Container(index) => workload.containers.get(index).map(|c| c.node),
+        }
+    }
+
+    /// The edits for candidates that share one object and base, all together: one insertion
+    /// per mapping, so that several fixes of one container make one coherent block.
+    fn place(&self, group: &[&Candidate], id: usize) -> Result<Vec<Planned>, String> {
+        let Some(first) = group.first() else {
+            return Ok(Vec::new());
+        };
+        let Some(base) = self.base_node(first) else {
+            return Err("the pod spec or the container was not found".into());
+        };
+        let mut pending: Vec<(&'static str, Pending)> = Vec::new();
+        let mut entries: Vec<Span> = Vec::new();
+        let mut items: Vec<Span> = Vec::new();
+        let mut ordered = group.to_vec();
+        ordered.sort_by_key(|candidate| candidate.rank);
+        for candidate in ordered {
+            for change in &candidate.changes {
+                match change {
+                    Change::RemoveEntry(span) if !entries.contains(span) => entries.push(*span),
+                    Change::RemoveItem(span) if !items.contains(span) => items.push(*span),
+                    Change::RemoveEntry(_) | Change::RemoveItem(_) => {}
+                    Change::Set { path, value } => add_pending(&mut pending, path, value)?,
+                }
+            }
+        }
+        let mut placed: Vec<(Target, Edit)> = Vec::new();
+        for span in entries {
+            let Some((map, index)) = find(base, span, Found::Entry) else {
+                return Err("the value to remove was not found".into());
+            };
+            let target = Target {
+                span,
+                kind: Kind::Scalar,
+            };
+            for edit in place::remove_entry(self.text(span.file), map, index)? {
+                placed.push((target, edit));
+            }
+        }
+        let mut sequences: Vec<(&Node, Vec<usize>)> = Vec::new();
+        for span in items {
+            let Some((seq, index)) = find(base, span, Found::Item) else {
+                return Err("the sequence item to remove was not found".into());
+            };
+            match sequences
+                .iter_mut()
+                .find(|(known, _)| known.span == seq.span)
+            {
+                Some((_, indexes)) => indexes.push(index),
+                None => sequences.push((seq, vec![index])),
+            }
+        }
+        for (seq, mut indexes) in sequences {
+            indexes.sort_unstable();
+            let text = self.text(seq.span.file);
+            for edit in place::remove_items(text, seq, &indexes)? {
+                placed.push((Target::of(seq), edit));
+            }
+            let emptied = indexes.len() == seq.as_seq().map_or(0, <[Node]>::len);
+            if emptied && !place::is_flow(text, seq) {
+                let holder = find(base, seq.span, Found::Entry)
+                    .and_then(|(map, index)| map.as_map()?.get(index))
+                    .filter(|entry| entry.value.as_seq().is_some());
+                let Some(entry) = holder else {
+                    return Err("the emptied sequence's key was not found".into());
+                };
+                placed.push((Target::of(seq), place::empty_sequence(text, entry)?));
+            }
+        }
+        let rendered = group.iter().any(|candidate| candidate.rendered);
+        self.set(base, &pending, rendered, &mut placed)?;
+        Ok(placed
+            .into_iter()
+            .map(|(target, edit)| {
+                // The findings whose own edits change this node; all of the group when none
+                // does (a node only the combined edit reaches).
+                let asking: Vec<&&Candidate> = group
+                    .iter()
+                    .filter(|c| {
+                        self.touches
+                            .get(&c.finding)
+                            .is_some_and(|targets| targets.contains(&target))
+                    })
+                    .collect();
+                let asking = if asking.is_empty() {
+                    group.iter().collect()
+                } else {
+                    asking
+                };
+                Planned {
+                    file: target.span.file,
+                    edit,
+                    target,
+                    weight: asking.iter().map(|c| c.weight).min().unwrap_or(1),
+                    findings: asking.iter().map(|c| c.finding).collect(),
+                    group: id,
+                }
+            })
+            .collect())
+    }
+
+    /// Make `map` hold `pending`: descend into mappings that exist, replace values that differ,
+    /// fill null values, and insert every absent key of one mapping with one edit.
+    fn set(
+        &self,
+        map: &Node,
+        pending: &[(&'static str, Pending)],
+        rendered: bool,
+        placed: &mut Vec<(Target, Edit)>,
+    ) -> Result<(), String> {
+        let mut absent = Vec::new();
+        for (key, wanted) in pending {
+            let Some(entry) = map.entry(key) else {
+                absent.push((*key, wanted.clone()));
+                continue;
+            };
+            let file = entry.key.span.file;
+            if entry.value.is_null() {
+                let edit = place::fill_null(self.text(file), entry, wanted, self.style(file))?;
+                placed.push((Target::key(&entry.key), edit));
+                continue;
+            }
+            match wanted {
+                Pending::Map(children) if entry.value.as_map().is_some() => {
+                    self.set(&entry.value, children, rendered, placed)?;
+                }
+                Pending::Map(_) => return Err(format!("`{key}` is not a mapping")),
+                Pending::Leaf(Desired::Bool(flag)) => {
+                    if entry.value.as_bool() != Some(*flag) {
+                        let edit = place::replace_scalar(&entry.value, &flag.to_string())?;
+                        placed.push((Target::of(&entry.value), edit));
+                    }
+                }
+                Pending::Leaf(Desired::ListIfAbsent(_)) => {}
+                Pending::Leaf(Desired::Placeholder { .. }) => {
+                    if entry.value.as_str() == Some("") {
+                        return Err(format!("`{key}` is an empty string; write the value"));
+                    }
+                }
+            }
+        }
+        if !absent.is_empty() {
+            let file = map.span.file;
+            let removed = absent
+                .iter()
+                .find(|(key, _)| rendered && self.written_has(map, key));
+            if let Some((key, _)) = removed {
+                return Err(format!(
+                    "`{key}` is written in {} but a Kustomize patch removes it; fix the patch",
+                    self.outcome.sources.display(file)
+                ));
+            }
+            let edit = place::insert(self.text(file), map, &absent, self.style(file))?;
+            placed.push((Target::of(map), edit));
+        }
+        Ok(())
+    }
+
+    /// Whether each edited text parses like its file's text, in parallel; the last text of
+    /// each file and its verdict are remembered, since planning again after a refusal mostly
+    /// yields the same files.
+    fn verify_all(&self, applied: &[(FileId, Vec<&Planned>, Option<String>)]) -> Vec<bool> {
+        let mut cache = self.verified.borrow_mut();
+        let work: Vec<(&str, Option<&str>, Option<bool>)> = applied
+            .iter()
+            .map(|(file, _, after)| {
+                let known = cache
+                    .get(file)
+                    .filter(|(text, _)| Some(text.as_str()) == after.as_deref())
+                    .map(|(_, passed)| *passed);
+                (self.text(*file), after.as_deref(), known)
+            })
+            .collect();
+        let passed: Vec<bool> = work
+            .par_iter()
+            .map(|(before, after, known)| match (after, known) {
+                (None, _) => false,
+                (Some(_), Some(known)) => *known,
+                (Some(after), None) => verify::same_objects(before, after),
+            })
+            .collect();
+        for ((file, _, after), passed) in applied.iter().zip(&passed) {
+            if let Some(after) = after {
+                cache.insert(*file, (after.clone(), *passed));
+            }
+        }
+        passed
+    }
+
+    /// Whether the mapping written at `map`'s span has `key` in the file as written: a rendered
+    /// mapping lacks a key that a Kustomize patch removed, and inserting it again would
+    /// repeat it.
+    fn written_has(&self, map: &Node, key: &str) -> bool {
+        let file = map.span.file;
+        let mut cache = self.written.borrow_mut();
+        let keys = cache.entry(file).or_insert_with(|| {
+            let parsed = crate::yaml::parse(file, self.text(file), crate::yaml::Limits::default());
+            let mut keys: HashMap<Span, Vec<String>> = HashMap::new();
+            let mut stack: Vec<&Node> = parsed.documents.iter().map(|doc| &doc.root).collect();
+            while let Some(node) = stack.pop() {
+                match &node.value {
+                    Value::Map(entries) => {
+                        keys.entry(node.span).or_default().extend(
+                            entries
+                                .iter()
+                                .filter_map(|entry| entry.key.as_str().map(str::to_owned)),
+                        );
+                        stack.extend(entries.iter().map(|entry| &entry.value));
+                    }
+                    Value::Seq(items) => stack.extend(items.iter()),
+                    _ => {}
+                }
+            }
+            keys
+        });
+        keys.get(&map.span)
+            .is_some_and(|written| written.iter().any(|known| known == key))
+    }
+
+    /// Place every remaining candidate and check the edits together. `Err` names the findings
+    /// to leave out, with why; `Ok` is the edited files.
+    fn settle(&self, candidates: &[&Candidate]) -> Result<Vec<FileFix>, HashMap<usize, String>> {
+        let mut refused = HashMap::new();
+        let mut groups: Vec<((usize, Base), Vec<&Candidate>)> = Vec::new();
+        for candidate in candidates {
+            let key = (candidate.object, candidate.base);
+            match groups.iter_mut().find(|(known, _)| *known == key) {
+                Some((_, group)) => group.push(candidate),
+                None => groups.push((key, vec![candidate])),
+            }
+        }
+        let mut merged: Vec<Planned> = Vec::new();
+        let mut same: HashMap<(FileId, usize, usize, String), usize> = HashMap::new();
+        for (id, (_, group)) in groups.iter().enumerate() {
+            match self.place(group, id) {
+                Ok(planned) => {
+                    for planned in planned {
+                        let key = (
+                            planned.file,
+                            planned.edit.start,
+                            planned.edit.end,
+                            planned.edit.text.clone(),
+                        );
+                        match same.get(&key).and_then(|&at| merged.get_mut(at)) {
+                            // The same edit for another use of a shared value.
+                            Some(known) => {
+                                known.weight += planned.weight;
+                                known.findings.extend(planned.findings);
+                            }
+                            None => {
+                                same.insert(key, merged.len());
+                                merged.push(planned);
+                            }
+                        }
+                    }
+                }
+                Err(reason) => refuse(&mut refused, group.iter().map(|c| c.finding), &reason),
+            }
+        }
+        let mut by_target: HashMap<Target, Vec<&Planned>> = HashMap::new();
+        for planned in &merged {
+            by_target.entry(planned.target).or_default().push(planned);
+        }
+        for same_target in by_target.values() {
+            let groups: HashSet<usize> = same_target.iter().map(|planned| planned.group).collect();
+            if groups.len() > 1 {
+                // Identical edits were merged above: these are different edits of one value.
+                refuse(
+                    &mut refused,
+                    same_target
+                        .iter()
+                        .flat_map(|planned| planned.findings.iter().copied()),
+                    "the value is written once for several objects that need different edits",
+                );
+            }
+        }
+        for planned in &merged {
+            if let Some(reason) = self.refusal(planned) {
+                refuse(&mut refused, planned.findings.iter().copied(), &reason);
+            }
+        }
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+        let mut files: Vec<FileId> = merged.iter().map(|planned| planned.file).collect();
+        files.sort();
+        files.dedup();
+        let mut applied: Vec<(FileId, Vec<&Planned>, Option<String>)> = Vec::new();
+        for file in files {
+            let mut planned: Vec<&Planned> = merged
+                .iter()
+                .filter(|planned| planned.file == file)
+                .collect();
+            planned.sort_by_key(|planned| planned.edit.order());
+            let edits: Vec<Edit> = planned.iter().map(|p| p.edit.clone()).collect();
+            if let Some((first, second)) = edit::first_overlap(&edits) {
+                let involved = [first, second]
+                    .into_iter()
+                    .filter_map(|index| planned.get(index))
+                    .flat_map(|planned| planned.findings.iter().copied());
+                refuse(
+                    &mut refused,
+                    involved,
+                    "its edit overlaps the edit of another fix at the same place",
+                );
+                continue;
+            }
+            let after = edit::apply(self.text(file), &edits);
+            applied.push((file, planned, after));
+        }
+        let passed = self.verify_all(&applied);
+        let mut fixes = Vec::new();
+        for ((file, planned, after), passed) in applied.into_iter().zip(passed) {
+            match after.filter(|_| passed) {
+                Some(after) => fixes.push(FileFix {
+                    file,
+                    path: self.outcome.sources.display(file).to_owned(),
+                    before: self.text(file).to_owned(),
+                    after,
+                }),
+                None => refuse(
+                    &mut refused,
+                    planned.iter().flat_map(|p| p.findings.iter().copied()),
+                    "the edited file would not parse to the same objects (please report this); it is left as it is",
+                ),
+            }
+        }
+        if refused.is_empty() {
+            Ok(fixes)
+        } else {
+            Err(refused)
+        }
+    }
+}
+
+fn refuse(
+    refused: &mut HashMap<usize, String>,
+    findings: impl Iterator<Item = usize>,
+    reason: &str,
+) {
+    for finding in findings {
+        refused.entry(finding).or_insert_with(|| reason.to_owned());
+    }
+}
+
+/// Add `path: value` to the tree of keys to write, merging shared prefixes.
+fn add_pending(
+    tree: &mut Vec<(&'static str, Pending)>,
+    path: &[&'static str],
+    value: &Desired,
+) -> Result<(), String> {
+    let Some((first, rest)) = path.split_first() else {
+        return Err("a change names no field".into());
+    };
+    let position = tree.iter().position(|(key, _)| key == first);
+    if rest.is_empty() {
+        return match position.and_then(|at| tree.get(at)) {
+            None => {
+                tree.push((first, Pending::Leaf(value.clone())));
+                Ok(())
+            }
+            Some((_, Pending::Leaf(known))) if known == value => Ok(()),
+            Some(_) => Err(format!("two fixes want different values for `{first}`")),
+        };
+    }
+    let at = match position {
+        Some(at) => at,
+        None => {
+            tree.push((first, Pending::Map(Vec::new())));
+            tree.len() - 1
+        }
+    };
+    match tree.get_mut(at) {
+        Some((_, Pending::Map(children))) => add_pending(children, rest, value),
+        _ => Err(format!("two fixes disagree about `{first}`")),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Found {
+    Entry,
+    Item,
+}
+
+/// The collection below `base` that holds, as a mapping value (`Entry`) or a sequence item
+/// (`Item`), the node written at `span`, with its index.
+fn find(base: &Node, span: Span, wanted: Found) -> Option<(&Node, usize)> {
+    let mut stack = vec![base];
+    while let Some(node) = stack.pop() {
+        match &node.value {
+            Value::Map(entries) => {
+                for (index, entry) in entries.iter().enumerate() {
+                    if wanted == Found::Entry && entry.value.span == span {
+                        return Some((node, index));
+                    }
+                    stack.push(&entry.value);
+                }
+            }
+            Value::Seq(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    if wanted == Found::Item && item.span == span {
+                        return Some((node, index));
+                    }
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
