@@ -14,11 +14,6 @@ use kubepatrol::report::{Format, Outcome, Report};
 use kubepatrol::rules::{self, Severity};
 use kubepatrol::{LintOptions, baseline, config, discover, explain, lint, report};
 
-/// Parsing builds millions of small nodes on every thread; mimalloc allocates and frees them
-/// with less work and less contention between threads than the system allocator.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Exit codes: 2 for input or usage errors, 1 for findings at or above the threshold, else 0.
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;

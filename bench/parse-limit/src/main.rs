@@ -4,10 +4,6 @@
 
 use kubepatrol::{discover, load};
 
-/// The same allocator as kubepatrol's binary, so the comparison is of the work alone.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     let paths: Vec<String> = std::env::args().skip(1).collect();
     let paths = if paths.is_empty() {
