@@ -9,9 +9,11 @@ use std::path::{Path, PathBuf};
 
 use crate::discover::{Input, InputKind, KUSTOMIZATION_FILE_NAMES, Source, clean_display};
 use crate::load::{self, Inspected, LoadLimits, Loaded, load_one, read_input};
-use crate::render::kustomization::{Role, is_remote, items, join, normalize, references};
+use crate::render::kustomization::{
+    Role, is_json_patch, is_remote, items, join, normalize, references,
+};
 use crate::source::FileId;
-use crate::yaml::Node;
+use crate::yaml::{self, Document, Node};
 
 /// What a referenced path is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,7 +169,7 @@ fn restore_what_patches_read(
         .kustomizations
         .keys()
         .copied()
-        .filter(|kustomization| has_json_patch(*kustomization, tree, loaded))
+        .filter(|kustomization| has_json_patch(*kustomization, tree, loaded, limits))
         .collect();
     // Down from a consumer to what it consumes; both ways between a component and its user,
     // whose resources the component patches.
@@ -197,8 +199,13 @@ fn restore_what_patches_read(
 }
 
 /// Whether the kustomization has a JSON 6902 patch: `patchesJson6902`, or a `patches` entry
-/// whose text or file is a list of operations.
-fn has_json_patch(kustomization: FileId, tree: &FileTree, loaded: &Loaded) -> bool {
+/// with a document that [`is_json_patch`], inline or in its file.
+fn has_json_patch(
+    kustomization: FileId,
+    tree: &FileTree,
+    loaded: &Loaded,
+    limits: LoadLimits,
+) -> bool {
     let Some(root) = loaded
         .files
         .get(kustomization.0 as usize)
@@ -211,9 +218,14 @@ fn has_json_patch(kustomization: FileId, tree: &FileTree, loaded: &Loaded) -> bo
         return true;
     }
     let directory = tree.directory_of(kustomization).unwrap_or(Path::new(""));
+    let any_json = |documents: &[Document]| {
+        documents
+            .iter()
+            .any(|document| is_json_patch(&document.root))
+    };
     items(root, "patches").iter().any(|item| {
         if let Some(text) = item.get("patch").and_then(Node::as_str) {
-            return is_json_patch_text(text);
+            return any_json(&yaml::parse(kustomization, text, limits.yaml).documents);
         }
         let Some(path) = item.get("path").and_then(Node::as_str) else {
             return false;
@@ -222,19 +234,10 @@ fn has_json_patch(kustomization: FileId, tree: &FileTree, loaded: &Loaded) -> bo
             Some(PathEntry::File(file)) => loaded
                 .files
                 .get(file.0 as usize)
-                .and_then(|file| file.documents.first())
-                .is_some_and(|document| document.root.as_seq().is_some()),
+                .is_some_and(|file| any_json(&file.documents)),
             _ => false,
         }
     })
-}
-
-/// A list of operations (`- op: …` or `[{"op": …}]`) rather than a partial object.
-fn is_json_patch_text(text: &str) -> bool {
-    text.lines()
-        .map(str::trim_start)
-        .find(|line| !line.is_empty() && !line.starts_with('#') && *line != "---")
-        .is_some_and(|line| line.starts_with('-') || line.starts_with('['))
 }
 
 fn tree_path_of(known: &HashMap<PathBuf, FileId>, file: FileId) -> Option<PathBuf> {

@@ -69,6 +69,12 @@ pub fn items<'a>(root: &'a Node, key: &str) -> &'a [Node] {
     root.get(key).and_then(Node::as_seq).unwrap_or_default()
 }
 
+/// A patch document is a JSON 6902 patch when it is a list of operations, a strategic merge
+/// patch otherwise (as kustomize decides).
+pub fn is_json_patch(document: &Node) -> bool {
+    document.as_seq().is_some()
+}
+
 /// A `patchesStrategicMerge` item is either a file path or the patch itself.
 pub fn is_inline_patch(text: &str) -> bool {
     text.contains('\n') || text.contains(": ")

@@ -10,7 +10,9 @@ use crate::diagnostic::{Diagnostic, Level, Location};
 use crate::load::LoadedFile;
 use crate::object::{Object, objects_of};
 use crate::render::json6902;
-use crate::render::kustomization::{is_inline_patch, is_remote, items, join, parse_inline};
+use crate::render::kustomization::{
+    is_inline_patch, is_json_patch, is_remote, items, join, parse_inline,
+};
 use crate::render::select::{Candidate, Selector};
 use crate::render::strategic_merge::merge;
 use crate::render::transform::{self, ImageRule, Rename};
@@ -312,7 +314,7 @@ impl Renderer<'_> {
         };
         let mut resources = resources;
         for patch in self.patch_documents(item, dir) {
-            if patch.as_seq().is_some() {
+            if is_json_patch(&patch) {
                 resources = self.json_patch(resources, &patch, selector.as_ref(), item.span);
             } else {
                 resources = self.strategic_merge(resources, &patch, selector.as_ref());
