@@ -49,15 +49,10 @@ fn deduplicated(key: Option<&str>, node: &Node) -> Option<Node> {
             let mut kept: Vec<Node> = Vec::with_capacity(items.len());
             let mut changed = false;
             for item in items.iter() {
-                let repeated = identity
-                    .and_then(|field| item.get(field))
-                    .is_some_and(|value| {
-                        kept.iter().any(|earlier| {
-                            identity
-                                .and_then(|field| earlier.get(field))
-                                .is_some_and(|earlier| same_value(earlier, value))
-                        })
-                    });
+                let repeated = identity.is_some_and(|field| {
+                    kept.iter()
+                        .any(|earlier| same_identity(earlier, item, field))
+                });
                 if repeated {
                     changed = true;
                     continue;
@@ -74,6 +69,14 @@ fn deduplicated(key: Option<&str>, node: &Node) -> Option<Node> {
         }
         _ => None,
     }
+}
+
+/// Whether two items of a keyed list have the same value of `field` (items without it are
+/// never the same).
+fn same_identity(a: &Node, b: &Node, field: &str) -> bool {
+    a.get(field)
+        .zip(b.get(field))
+        .is_some_and(|(x, y)| same_value(x, y))
 }
 
 fn merge_node(base: &Node, patch: &Node) -> Option<Node> {
@@ -182,13 +185,9 @@ fn merge_list(key: &str, base: &Node, patch: &Node) -> Node {
     let mut remaining: Vec<Node> = base_items.to_vec();
     let mut result: Vec<Node> = Vec::new();
     for item in patch_items {
-        let found = item.get(merge_key).and_then(|identity| {
-            remaining.iter().position(|current| {
-                current
-                    .get(merge_key)
-                    .is_some_and(|value| same_value(value, identity))
-            })
-        });
+        let found = remaining
+            .iter()
+            .position(|current| same_identity(current, item, merge_key));
         match found {
             Some(index) => {
                 let current = remaining.remove(index);
