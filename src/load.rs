@@ -216,8 +216,9 @@ pub fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError>
 /// Read at most `max_bytes` (one more to tell that the limit was passed). `expected` sizes the
 /// buffer so the text is not held in a buffer twice its size for the whole run.
 fn read_limited(reader: impl Read, max_bytes: u64, expected: usize) -> Result<Vec<u8>, ReadError> {
-    // One spare byte: reading to the end must find it empty without growing the buffer.
-    let mut bytes = Vec::with_capacity(expected.saturating_add(1));
+    // read_to_end probes for the end on the stack when the buffer is full, so a buffer of the
+    // expected size is not grown (and shrink_to_fit below then has nothing to do).
+    let mut bytes = Vec::with_capacity(expected);
     reader
         .take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
