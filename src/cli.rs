@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::report::Format;
-use crate::report::events::EventTarget;
+use kubepatrol::report::Format;
+use kubepatrol::report::events::EventTarget;
+use kubepatrol::settings::FailOn;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -63,7 +64,7 @@ pub struct LintArgs {
 
     /// Output format [default: human on a terminal, line otherwise].
     #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    pub format: Option<FormatArg>,
 
     /// Colour in the human format; `auto` colours a terminal unless NO_COLOR is set.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
@@ -75,7 +76,7 @@ pub struct LintArgs {
 
     /// Lowest severity that makes the run exit with 1 [default: `failOn` of the config, else warning].
     #[arg(long, value_enum)]
-    pub fail_on: Option<FailOn>,
+    pub fail_on: Option<FailOnArg>,
 
     /// Configuration file [default: the nearest .kubepatrol.yaml up to the repository root].
     #[arg(long, value_name = "FILE")]
@@ -206,11 +207,53 @@ pub enum ColorChoice {
     Never,
 }
 
+/// `--fail-on`: the lowest severity that makes the exit code 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-#[cfg_attr(test, derive(schemars::JsonSchema))]
-#[cfg_attr(test, schemars(rename_all = "lowercase"))]
-pub enum FailOn {
+pub enum FailOnArg {
     Warning,
     Danger,
     Never,
+}
+
+impl From<FailOnArg> for FailOn {
+    fn from(arg: FailOnArg) -> Self {
+        match arg {
+            FailOnArg::Warning => FailOn::Warning,
+            FailOnArg::Danger => FailOn::Danger,
+            FailOnArg::Never => FailOn::Never,
+        }
+    }
+}
+
+/// `--format`: the library's [`Format`] as a command-line value, with its help.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// One line per finding: `PATH:LINE:COL: SEVERITY: MESSAGE [CHECK]`.
+    Line,
+    /// A versioned JSON document (see docs/json-output.md).
+    Json,
+    /// Graphical diagnostics with the source snippet (the default on a terminal).
+    Human,
+    /// SARIF 2.1.0 for code scanning (see docs/sarif.md).
+    Sarif,
+    /// GitHub Actions workflow commands that annotate the pull request.
+    Github,
+    /// The health score, its grade and the counts per category, kind and namespace.
+    Summary,
+    /// One self-contained HTML page with the overview, charts and a filterable workload table.
+    Html,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Self {
+        match arg {
+            FormatArg::Line => Format::Line,
+            FormatArg::Json => Format::Json,
+            FormatArg::Human => Format::Human,
+            FormatArg::Sarif => Format::Sarif,
+            FormatArg::Github => Format::Github,
+            FormatArg::Summary => Format::Summary,
+            FormatArg::Html => Format::Html,
+        }
+    }
 }

@@ -3,7 +3,7 @@
 
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 /// Replace the default panic output (a backtrace on stderr) by nothing: callers turn the panic
 /// into a diagnostic that names the file.
@@ -24,7 +24,7 @@ pub fn isolate<T>(work: impl FnOnce() -> T) -> Result<T, String> {
 
 pub fn internal_error(location: Location, message: &str) -> Diagnostic {
     Diagnostic::error(
-        "internal-error",
+        Code::InternalError,
         location,
         format!("kubepatrol failed on this input ({message}); please report it with the file"),
     )

@@ -5,14 +5,19 @@ use std::time::SystemTime;
 
 use clap::Parser;
 
-use kubepatrol::cli::{
-    BaselineArgs, Cli, ColorChoice, Command, FailOn, FixArgs, InputArgs, LintArgs,
-};
-use kubepatrol::fix::{self, report::Mode};
+mod cli;
+
+use cli::{BaselineArgs, Cli, ColorChoice, Command, FixArgs, InputArgs, LintArgs};
+use kubepatrol::diagnostic::{Code, Diagnostic, Location};
+use kubepatrol::discover::{self, DiscoverOptions};
+use kubepatrol::exempt::baseline;
+use kubepatrol::fix::{self, FixOptions, report::Mode};
 use kubepatrol::report::events::{self, RunTimes};
-use kubepatrol::report::{Format, Outcome, Report};
+use kubepatrol::report::{Format, Report, ReportOptions};
+use kubepatrol::rules::explain;
 use kubepatrol::rules::{self, Severity};
-use kubepatrol::{LintOptions, baseline, config, discover, explain, lint, report};
+use kubepatrol::settings::FailOn;
+use kubepatrol::{LintOptions, Outcome, config, lint, report};
 
 /// Exit codes: 2 for input or usage errors, 1 for findings at or above the threshold, else 0.
 const EXIT_FINDINGS: u8 = 1;
@@ -70,41 +75,19 @@ fn run_lint(args: LintArgs) -> ExitCode {
         eprintln!("error: cannot start {jobs} threads: {error}");
         return ExitCode::from(EXIT_ERROR);
     }
-    let format = args.format.unwrap_or(if io::stdout().is_terminal() {
-        Format::Human
-    } else {
-        Format::Line
-    });
-    let mut options = match prepare(
-        args.paths,
-        args.config.as_deref(),
-        args.exclude,
-        args.no_ignore,
-    ) {
+    let format = args
+        .format
+        .map(Format::from)
+        .unwrap_or(if io::stdout().is_terminal() {
+            Format::Human
+        } else {
+            Format::Line
+        });
+    let options = match lint_options(&args) {
         Ok(options) => options,
         Err(stopped) => return report_stopped(format, args.output.as_deref(), &stopped),
     };
-    if let Some(path) = &args.baseline {
-        match baseline::read(path) {
-            Ok(recorded) => options.baseline = Some(recorded),
-            Err(error) => {
-                let stopped = Outcome::stopped(Default::default(), vec![error]);
-                return report_stopped(format, args.output.as_deref(), &stopped);
-            }
-        }
-    }
-    options.report_unused_ignores = args.report_unused_ignores;
-    options.discover.stdin_name = args.stdin_filename;
-    options.discover.no_kustomize = args.no_kustomize;
-    let configured = options.config.as_ref().map(|loaded| &loaded.config);
-    let fail_on = args
-        .fail_on
-        .or(configured.and_then(|config| config.fail_on))
-        .unwrap_or(FailOn::Warning);
-    let min_score = args
-        .min_score
-        .or(configured.and_then(|config| config.min_score.map(u32::from)));
-
+    let gate = Gate::of(&args, &options);
     let started = SystemTime::now();
     let outcome = lint(&options);
     let times = RunTimes {
@@ -113,13 +96,102 @@ fn run_lint(args: LintArgs) -> ExitCode {
     };
     let mut report = Report::new(
         &outcome,
-        report::Options {
+        ReportOptions {
             include_passed: args.include_passed,
             color: false,
             show_suppressed: args.show_suppressed,
             repository: repository(),
         },
     );
+    if let Err(code) = write_reports(&args, format, &mut report, times) {
+        return code;
+    }
+    gate.exit_code(&outcome, report.health.score)
+}
+
+/// The options of a `lint` run: the configuration, the baseline and the flags applied.
+fn lint_options(args: &LintArgs) -> Result<LintOptions, Box<Outcome>> {
+    let mut options = prepare(
+        args.paths.clone(),
+        args.config.as_deref(),
+        args.exclude.clone(),
+        args.no_ignore,
+    )?;
+    if let Some(path) = &args.baseline {
+        let recorded = read_baseline(path)
+            .map_err(|error| Box::new(Outcome::stopped(Default::default(), vec![error])))?;
+        options.baseline = Some(recorded);
+    }
+    options.report_unused_ignores = args.report_unused_ignores;
+    options.discover.stdin_name = args.stdin_filename.clone();
+    options.discover.no_kustomize = args.no_kustomize;
+    Ok(options)
+}
+
+/// Read the baseline at `path`.
+fn read_baseline(path: &Path) -> Result<baseline::Baseline, Diagnostic> {
+    let display = path.to_string_lossy().into_owned();
+    let text = std::fs::read_to_string(path).map_err(|error| {
+        Diagnostic::error(
+            Code::InvalidBaseline,
+            Location::Path(display.clone()),
+            format!("cannot read the baseline: {error}"),
+        )
+    })?;
+    baseline::parse(&display, &text)
+}
+
+/// What decides the exit code of a `lint` run besides input errors: flags over configuration.
+struct Gate {
+    fail_on: FailOn,
+    min_score: Option<u32>,
+}
+
+impl Gate {
+    fn of(args: &LintArgs, options: &LintOptions) -> Self {
+        let configured = options.config.as_ref().map(|loaded| &loaded.config);
+        Gate {
+            fail_on: args
+                .fail_on
+                .map(FailOn::from)
+                .or(configured.and_then(|config| config.fail_on))
+                .unwrap_or(FailOn::Warning),
+            min_score: args
+                .min_score
+                .or(configured.and_then(|config| config.min_score.map(u32::from))),
+        }
+    }
+
+    /// 2 for input errors, 1 for findings at or above the threshold or a score below the
+    /// minimum, else 0.
+    fn exit_code(&self, outcome: &Outcome, score: u32) -> ExitCode {
+        if outcome.has_errors() {
+            return ExitCode::from(EXIT_ERROR);
+        }
+        let threshold = match self.fail_on {
+            FailOn::Warning => Some(Severity::Warning),
+            FailOn::Danger => Some(Severity::Danger),
+            FailOn::Never => None,
+        };
+        let failing = threshold
+            .is_some_and(|threshold| outcome.findings.iter().any(|f| f.severity >= threshold));
+        let below_score = self.min_score.is_some_and(|minimum| score < minimum);
+        if failing || below_score {
+            ExitCode::from(EXIT_FINDINGS)
+        } else {
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+/// The report in `format` (to `--output` or standard output), every `--output-*` file and the
+/// events file.
+fn write_reports(
+    args: &LintArgs,
+    format: Format,
+    report: &mut Report<'_>,
+    times: RunTimes,
+) -> Result<(), ExitCode> {
     let outputs = [
         (Some(format), args.output.as_deref()),
         (
@@ -142,38 +214,23 @@ fn run_lint(args: LintArgs) -> ExitCode {
     for (format, path) in outputs {
         let Some(format) = format else { continue };
         report.options.color = use_color(args.color, path.is_none() && io::stdout().is_terminal());
-        if let Err(error) = write_to(path, |out| report::write(format, &report, out)) {
+        if let Err(error) = write_to(path, |out| report::write(format, report, out)) {
             let target =
                 path.map_or_else(|| "standard output".to_owned(), |p| p.display().to_string());
             eprintln!("error: cannot write the report to {target}: {error}");
-            return ExitCode::from(EXIT_ERROR);
+            return Err(ExitCode::from(EXIT_ERROR));
         }
     }
     if let (Some(path), Some(target)) = (args.events.as_deref(), args.events_for.as_ref())
-        && let Err(error) = write_to(Some(path), |out| events::write(&report, target, times, out))
+        && let Err(error) = write_to(Some(path), |out| events::write(report, target, times, out))
     {
         eprintln!(
             "error: cannot write the events to {}: {error}",
             path.display()
         );
-        return ExitCode::from(EXIT_ERROR);
+        return Err(ExitCode::from(EXIT_ERROR));
     }
-    if outcome.has_errors() {
-        return ExitCode::from(EXIT_ERROR);
-    }
-    let threshold = match fail_on {
-        FailOn::Warning => Some(Severity::Warning),
-        FailOn::Danger => Some(Severity::Danger),
-        FailOn::Never => None,
-    };
-    let failing =
-        threshold.is_some_and(|threshold| outcome.findings.iter().any(|f| f.severity >= threshold));
-    let below_score = min_score.is_some_and(|minimum| report.health.score < minimum);
-    if failing || below_score {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(())
 }
 
 /// Lint options for `paths` with the configuration (explicit or found) applied; an invalid
@@ -190,7 +247,7 @@ fn prepare(
         paths
     };
     let first = paths.first().map_or(".", String::as_str);
-    let loaded = config::resolve(config_file, first)
+    let loaded = config::read_for_run(config_file, first)
         .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
     let mut settings = Default::default();
     if let Some(loaded) = &loaded {
@@ -199,7 +256,7 @@ fn prepare(
     }
     Ok(LintOptions {
         paths,
-        discover: discover::Options {
+        discover: DiscoverOptions {
             exclude,
             no_ignore,
             stdin_name: None,
@@ -212,7 +269,7 @@ fn prepare(
 }
 
 fn report_stopped(format: Format, output: Option<&Path>, stopped: &Outcome) -> ExitCode {
-    let report = Report::new(stopped, report::Options::default());
+    let report = Report::new(stopped, ReportOptions::default());
     if let Err(error) = write_to(output, |out| report::write(format, &report, out)) {
         eprintln!("error: cannot write the report: {error}");
     }
@@ -243,7 +300,7 @@ fn run_baseline(args: BaselineArgs) -> ExitCode {
 
 /// Input problems of `baseline` and `fix`, in the line format on standard error.
 fn to_stderr(outcome: &Outcome) {
-    let report = Report::new(outcome, report::Options::default());
+    let report = Report::new(outcome, ReportOptions::default());
     let _ = report::write(Format::Line, &report, &mut io::stderr().lock());
 }
 
@@ -289,7 +346,7 @@ fn run_fix(args: FixArgs) -> ExitCode {
     let plan = fix::plan(
         &outcome,
         &options.settings,
-        &fix::Options {
+        &FixOptions {
             checks: (!checks.is_empty()).then_some(checks),
             with_placeholders: args.with_placeholders,
             scope,

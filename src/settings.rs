@@ -78,6 +78,17 @@ pub fn normalize_capability(name: &str) -> String {
     }
 }
 
+// The lowest severity of a finding that makes the exit code 1 (`--fail-on`, `failOn:`). A
+// plain comment: a doc comment would change the generated schema.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(rename_all = "lowercase"))]
+pub enum FailOn {
+    Warning,
+    Danger,
+    Never,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,13 +18,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kubepatrol::discover::{self, Options};
+use kubepatrol::discover::{self, DiscoverOptions};
 use kubepatrol::load::LoadLimits;
-use kubepatrol::object::objects_of;
+use kubepatrol::model::object::objects_of;
+use kubepatrol::model::workload;
 use kubepatrol::render::tree_edit::to_json;
 use kubepatrol::settings::Settings;
 use kubepatrol::source::{FileId, SourceMap};
-use kubepatrol::workload;
 use kubepatrol::yaml::{self, Limits, Node};
 
 const KUBECTL: &str = "/usr/bin/kubectl";
@@ -103,7 +103,7 @@ fn summary(objects: impl Iterator<Item = (Identity, Node)>) -> Rendering {
         .collect()
 }
 
-fn identity(id: &kubepatrol::object::ObjectId) -> Identity {
+fn identity(id: &kubepatrol::model::object::ObjectId) -> Identity {
     (
         id.api_version.clone(),
         id.kind.clone(),
@@ -137,7 +137,10 @@ fn kubepatrol(dir: &Path, outlined: bool) -> (Rendering, Vec<String>) {
         .map(|name| dir.join(name))
         .find(|path| path.is_file())
         .expect("a kustomization file");
-    let discovery = discover::discover(&[file.to_string_lossy().into_owned()], &Options::default());
+    let discovery = discover::discover(
+        &[file.to_string_lossy().into_owned()],
+        &DiscoverOptions::default(),
+    );
     let settings = Settings::default();
     let inspected = |api_version: &str, kind: &str| {
         !outlined || workload::is_inspected(api_version, kind, &settings)

@@ -10,7 +10,7 @@
 )]
 
 use kubepatrol::evaluate::evaluate;
-use kubepatrol::object::{Object, objects_of};
+use kubepatrol::model::object::{Object, objects_of};
 use kubepatrol::source::FileId;
 use kubepatrol::yaml::{Limits, parse};
 use proptest::prelude::*;

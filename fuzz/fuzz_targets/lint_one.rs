@@ -7,7 +7,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let outcome = lint_bytes("fuzz.yaml", data, &LintOptions::default());
-    let report = Report::new(&outcome, report::Options::default());
+    let report = Report::new(&outcome, report::ReportOptions::default());
     for format in [Format::Line, Format::Json, Format::Human, Format::Sarif, Format::Github, Format::Summary, Format::Html] {
         let mut sink = Vec::new();
         let _ = report::write(format, &report, &mut sink);

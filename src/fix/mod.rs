@@ -27,13 +27,13 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::finding::Finding;
-use crate::object::Object;
-use crate::report::Outcome;
+use crate::evaluate::finding::Finding;
+use crate::model::object::Object;
+use crate::model::workload::{self, View, Workload};
+use crate::pipeline::Outcome;
 use crate::rules::{Change, Desired, FixSubject, Remedy, RuleEntry};
 use crate::settings::Settings;
 use crate::source::{FileId, Span};
-use crate::workload::{self, View, Workload};
 use crate::yaml::{Node, Value};
 
 use edit::Edit;
@@ -42,7 +42,7 @@ use uses::{Kind, Target, Uses};
 
 /// What to fix.
 #[derive(Debug, Default)]
-pub struct Options {
+pub struct FixOptions {
     /// Only findings of these checks; every check when `None`.
     pub checks: Option<Vec<&'static RuleEntry>>,
     /// Insert placeholder resources and probes, marked for review.
@@ -126,7 +126,7 @@ struct Planned {
 }
 
 /// Plan the fixes of `outcome`'s findings; nothing is written.
-pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
+pub fn plan(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Plan {
     let objects: Vec<Object> = outcome
         .inspected
         .iter()
@@ -139,7 +139,7 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &Options) -> Plan {
         })
         .collect();
     // A finding and its inspected object share one `Arc` of the object's id (see `evaluate`).
-    let by_id: HashMap<*const crate::object::ObjectId, usize> = objects
+    let by_id: HashMap<*const crate::model::object::ObjectId, usize> = objects
         .iter()
         .enumerate()
         .map(|(index, object)| (Arc::as_ptr(&object.id), index))
@@ -243,7 +243,7 @@ fn candidate(
     finding: &Finding,
     object: Option<usize>,
     view: Option<&Workload<'_>>,
-    options: &Options,
+    options: &FixOptions,
 ) -> Result<Candidate, String> {
     if let Some(template) = &finding.helm_template {
         return Err(format!(
@@ -367,23 +367,25 @@ impl Context<'_, '_> {
         let Some(base) = self.base_node(first) else {
             return Err("the pod spec or the container was not found".into());
         };
-        let mut pending: Vec<(&'static str, Pending)> = Vec::new();
-        let mut entries: Vec<Span> = Vec::new();
-        let mut items: Vec<Span> = Vec::new();
-        let mut ordered = group.to_vec();
-        ordered.sort_by_key(|candidate| candidate.rank);
-        for candidate in ordered {
-            for change in &candidate.changes {
-                match change {
-                    Change::RemoveEntry(span) if !entries.contains(span) => entries.push(*span),
-                    Change::RemoveItem(span) if !items.contains(span) => items.push(*span),
-                    Change::RemoveEntry(_) | Change::RemoveItem(_) => {}
-                    Change::Set { path, value } => add_pending(&mut pending, path, value)?,
-                }
-            }
-        }
+        let changes = Changes::of(group)?;
         let mut placed: Vec<(Target, Edit)> = Vec::new();
-        for span in entries {
+        self.remove_entries(base, &changes.entries, &mut placed)?;
+        self.remove_items(base, &changes.items, &mut placed)?;
+        let rendered = group.iter().any(|candidate| candidate.rendered);
+        self.set(base, &changes.pending, rendered, &mut placed)?;
+        Ok(placed
+            .into_iter()
+            .map(|(target, edit)| self.planned(group, id, target, edit))
+            .collect())
+    }
+
+    fn remove_entries(
+        &self,
+        base: &Node,
+        entries: &[Span],
+        placed: &mut Vec<(Target, Edit)>,
+    ) -> Result<(), String> {
+        for &span in entries {
             let Some((map, index)) = find(base, span, Found::Entry) else {
                 return Err("the value to remove was not found".into());
             };
@@ -395,8 +397,19 @@ impl Context<'_, '_> {
                 placed.push((target, edit));
             }
         }
+        Ok(())
+    }
+
+    /// Remove sequence items, all of one sequence at once; a block sequence left empty gets
+    /// `[]` so its key keeps a value of the same type.
+    fn remove_items(
+        &self,
+        base: &Node,
+        items: &[Span],
+        placed: &mut Vec<(Target, Edit)>,
+    ) -> Result<(), String> {
         let mut sequences: Vec<(&Node, Vec<usize>)> = Vec::new();
-        for span in items {
+        for &span in items {
             let Some((seq, index)) = find(base, span, Found::Item) else {
                 return Err("the sequence item to remove was not found".into());
             };
@@ -425,36 +438,33 @@ impl Context<'_, '_> {
                 placed.push((Target::of(seq), place::empty_sequence(text, entry)?));
             }
         }
-        let rendered = group.iter().any(|candidate| candidate.rendered);
-        self.set(base, &pending, rendered, &mut placed)?;
-        Ok(placed
-            .into_iter()
-            .map(|(target, edit)| {
-                // The findings whose own edits change this node; all of the group when none
-                // does (a node only the combined edit reaches).
-                let asking: Vec<&&Candidate> = group
-                    .iter()
-                    .filter(|c| {
-                        self.touches
-                            .get(&c.finding)
-                            .is_some_and(|targets| targets.contains(&target))
-                    })
-                    .collect();
-                let asking = if asking.is_empty() {
-                    group.iter().collect()
-                } else {
-                    asking
-                };
-                Planned {
-                    file: target.span.file,
-                    edit,
-                    target,
-                    weight: asking.iter().map(|c| c.weight).min().unwrap_or(1),
-                    findings: asking.iter().map(|c| c.finding).collect(),
-                    group: id,
-                }
+        Ok(())
+    }
+
+    /// An edit with the findings whose own edits change its node; all of the group when none
+    /// does (a node only the combined edit reaches).
+    fn planned(&self, group: &[&Candidate], id: usize, target: Target, edit: Edit) -> Planned {
+        let asking: Vec<&&Candidate> = group
+            .iter()
+            .filter(|c| {
+                self.touches
+                    .get(&c.finding)
+                    .is_some_and(|targets| targets.contains(&target))
             })
-            .collect())
+            .collect();
+        let asking = if asking.is_empty() {
+            group.iter().collect()
+        } else {
+            asking
+        };
+        Planned {
+            file: target.span.file,
+            edit,
+            target,
+            weight: asking.iter().map(|c| c.weight).min().unwrap_or(1),
+            findings: asking.iter().map(|c| c.finding).collect(),
+            group: id,
+        }
     }
 
     /// Make `map` hold `pending`: descend into mappings that exist, replace values that differ,
@@ -579,17 +589,35 @@ impl Context<'_, '_> {
     /// to leave out, with why; `Ok` is the edited files.
     fn settle(&self, candidates: &[&Candidate]) -> Result<Vec<FileFix>, HashMap<usize, String>> {
         let mut refused = HashMap::new();
-        let mut groups: Vec<((usize, Base), Vec<&Candidate>)> = Vec::new();
-        for candidate in candidates {
-            let key = (candidate.object, candidate.base);
-            match groups.iter_mut().find(|(known, _)| *known == key) {
-                Some((_, group)) => group.push(candidate),
-                None => groups.push((key, vec![candidate])),
+        let merged = self.place_groups(&group_by_object_and_base(candidates), &mut refused);
+        refuse_different_edits_of_one_value(&merged, &mut refused);
+        for planned in &merged {
+            if let Some(reason) = self.refusal(planned) {
+                refuse(&mut refused, planned.findings.iter().copied(), &reason);
             }
         }
+        if !refused.is_empty() {
+            return Err(refused);
+        }
+        let applied = self.apply_per_file(&merged, &mut refused);
+        let fixes = self.verified_fixes(applied, &mut refused);
+        if refused.is_empty() {
+            Ok(fixes)
+        } else {
+            Err(refused)
+        }
+    }
+
+    /// Place each group's edits; the same edit asked for by several uses of a shared value is
+    /// planned once, with their weights and findings added up.
+    fn place_groups(
+        &self,
+        groups: &[Vec<&Candidate>],
+        refused: &mut HashMap<usize, String>,
+    ) -> Vec<Planned> {
         let mut merged: Vec<Planned> = Vec::new();
         let mut same: HashMap<(FileId, usize, usize, String), usize> = HashMap::new();
-        for (id, (_, group)) in groups.iter().enumerate() {
+        for (id, group) in groups.iter().enumerate() {
             match self.place(group, id) {
                 Ok(planned) => {
                     for planned in planned {
@@ -612,38 +640,23 @@ impl Context<'_, '_> {
                         }
                     }
                 }
-                Err(reason) => refuse(&mut refused, group.iter().map(|c| c.finding), &reason),
+                Err(reason) => refuse(refused, group.iter().map(|c| c.finding), &reason),
             }
         }
-        let mut by_target: HashMap<Target, Vec<&Planned>> = HashMap::new();
-        for planned in &merged {
-            by_target.entry(planned.target).or_default().push(planned);
-        }
-        for same_target in by_target.values() {
-            let groups: HashSet<usize> = same_target.iter().map(|planned| planned.group).collect();
-            if groups.len() > 1 {
-                // Identical edits were merged above: these are different edits of one value.
-                refuse(
-                    &mut refused,
-                    same_target
-                        .iter()
-                        .flat_map(|planned| planned.findings.iter().copied()),
-                    "the value is written once for several objects that need different edits",
-                );
-            }
-        }
-        for planned in &merged {
-            if let Some(reason) = self.refusal(planned) {
-                refuse(&mut refused, planned.findings.iter().copied(), &reason);
-            }
-        }
-        if !refused.is_empty() {
-            return Err(refused);
-        }
+        merged
+    }
+
+    /// Each file's edits applied to its text, unless two of them overlap: `None` as the text
+    /// when applying failed.
+    fn apply_per_file<'p>(
+        &self,
+        merged: &'p [Planned],
+        refused: &mut HashMap<usize, String>,
+    ) -> Vec<(FileId, Vec<&'p Planned>, Option<String>)> {
         let mut files: Vec<FileId> = merged.iter().map(|planned| planned.file).collect();
         files.sort();
         files.dedup();
-        let mut applied: Vec<(FileId, Vec<&Planned>, Option<String>)> = Vec::new();
+        let mut applied = Vec::new();
         for file in files {
             let mut planned: Vec<&Planned> = merged
                 .iter()
@@ -657,7 +670,7 @@ impl Context<'_, '_> {
                     .filter_map(|index| planned.get(index))
                     .flat_map(|planned| planned.findings.iter().copied());
                 refuse(
-                    &mut refused,
+                    refused,
                     involved,
                     "its edit overlaps the edit of another fix at the same place",
                 );
@@ -666,6 +679,16 @@ impl Context<'_, '_> {
             let after = edit::apply(self.text(file), &edits);
             applied.push((file, planned, after));
         }
+        applied
+    }
+
+    /// The edited files that parse to the same objects as before; the findings of the others
+    /// are refused.
+    fn verified_fixes(
+        &self,
+        applied: Vec<(FileId, Vec<&Planned>, Option<String>)>,
+        refused: &mut HashMap<usize, String>,
+    ) -> Vec<FileFix> {
         let passed = self.verify_all(&applied);
         let mut fixes = Vec::new();
         for ((file, planned, after), passed) in applied.into_iter().zip(passed) {
@@ -677,17 +700,82 @@ impl Context<'_, '_> {
                     after,
                 }),
                 None => refuse(
-                    &mut refused,
+                    refused,
                     planned.iter().flat_map(|p| p.findings.iter().copied()),
                     "the edited file would not parse to the same objects (please report this); it is left as it is",
                 ),
             }
         }
-        if refused.is_empty() {
-            Ok(fixes)
-        } else {
-            Err(refused)
+        fixes
+    }
+}
+
+/// Candidates grouped by the object and the base value they edit, in first-seen order.
+fn group_by_object_and_base<'c>(candidates: &[&'c Candidate]) -> Vec<Vec<&'c Candidate>> {
+    let mut groups: Vec<((usize, Base), Vec<&Candidate>)> = Vec::new();
+    for candidate in candidates {
+        let key = (candidate.object, candidate.base);
+        match groups.iter_mut().find(|(known, _)| *known == key) {
+            Some((_, group)) => group.push(candidate),
+            None => groups.push((key, vec![candidate])),
         }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// Different edits of one written value (a value several objects share) cannot all be applied:
+/// identical edits were merged when they were placed, so these are refused.
+fn refuse_different_edits_of_one_value(merged: &[Planned], refused: &mut HashMap<usize, String>) {
+    let mut by_target: HashMap<Target, Vec<&Planned>> = HashMap::new();
+    for planned in merged {
+        by_target.entry(planned.target).or_default().push(planned);
+    }
+    for same_target in by_target.values() {
+        let groups: HashSet<usize> = same_target.iter().map(|planned| planned.group).collect();
+        if groups.len() > 1 {
+            refuse(
+                refused,
+                same_target
+                    .iter()
+                    .flat_map(|planned| planned.findings.iter().copied()),
+                "the value is written once for several objects that need different edits",
+            );
+        }
+    }
+}
+
+/// The changes a group of candidates asks for, in rank order: entries and items to remove
+/// (each once) and values to set.
+struct Changes {
+    entries: Vec<Span>,
+    items: Vec<Span>,
+    pending: Vec<(&'static str, Pending)>,
+}
+
+impl Changes {
+    fn of(group: &[&Candidate]) -> Result<Self, String> {
+        let mut changes = Changes {
+            entries: Vec::new(),
+            items: Vec::new(),
+            pending: Vec::new(),
+        };
+        let mut ordered = group.to_vec();
+        ordered.sort_by_key(|candidate| candidate.rank);
+        for candidate in ordered {
+            for change in &candidate.changes {
+                match change {
+                    Change::RemoveEntry(span) if !changes.entries.contains(span) => {
+                        changes.entries.push(*span)
+                    }
+                    Change::RemoveItem(span) if !changes.items.contains(span) => {
+                        changes.items.push(*span)
+                    }
+                    Change::RemoveEntry(_) | Change::RemoveItem(_) => {}
+                    Change::Set { path, value } => add_pending(&mut changes.pending, path, value)?,
+                }
+            }
+        }
+        Ok(changes)
     }
 }
 

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{Plan, Status};
-use crate::report::Outcome;
+use crate::pipeline::Outcome;
 
 /// Whether the files were written, or only shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use crate::report::Outcome;
+use crate::pipeline::Outcome;
 use crate::source::{FileId, Span};
 use crate::yaml::{Node, Value};
 

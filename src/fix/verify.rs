@@ -25,7 +25,7 @@ const SECURITY_FIELDS: &[&str] = &[
 pub fn same_objects(before: &str, after: &str) -> bool {
     let old = parse(FileId(0), before, Limits::default());
     let new = parse(FileId(0), after, Limits::default());
-    let codes = |errors: &[crate::yaml::YamlError]| -> Vec<&'static str> {
+    let codes = |errors: &[crate::yaml::YamlError]| -> Vec<crate::diagnostic::Code> {
         errors.iter().map(|error| error.code).collect()
     };
     codes(&old.errors) == codes(&new.errors)

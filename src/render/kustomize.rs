@@ -1,23 +1,23 @@
 //! Render a kustomization without kustomize, on the span-carrying tree: resources (files and
 //! nested kustomizations), components, patches (strategic merge and JSON 6902), and the
 //! built-in transformers, in kustomize's order. Every value of a rendered object keeps the span
-//! of the file and line that wrote it. Pure: every file was read by [`crate::resolve`].
+//! of the file and line that wrote it. Pure: every file was read by [`crate::load::kustomize`].
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::diagnostic::{Diagnostic, Level, Location};
-use crate::load::LoadedFile;
-use crate::object::{Object, objects_of};
-use crate::render::json6902;
-use crate::render::kustomization::{
+use crate::diagnostic::{Code, Diagnostic, Level, Location};
+use crate::model::files::LoadedFile;
+use crate::model::files::{FileTree, PathEntry};
+use crate::model::kustomization::{
     is_inline_patch, is_json_patch, is_remote, items, join, parse_inline,
 };
+use crate::model::object::{Object, objects_of};
+use crate::render::json6902;
 use crate::render::select::{Candidate, Selector};
 use crate::render::strategic_merge::merge;
 use crate::render::transform::{self, ImageRule, Rename};
 use crate::render::tree_edit::{with_key, without_key};
-use crate::resolve::{FileTree, PathEntry};
 use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::Node;
 
@@ -79,12 +79,12 @@ struct Renderer<'a> {
 }
 
 impl Renderer<'_> {
-    fn error(&mut self, code: &'static str, span: Span, message: String) {
+    fn error(&mut self, code: Code, span: Span, message: String) {
         self.diagnostics
             .push(Diagnostic::error(code, Location::Span(span), message));
     }
 
-    fn warning(&mut self, code: &'static str, span: Span, message: String) {
+    fn warning(&mut self, code: Code, span: Span, message: String) {
         self.diagnostics.push(Diagnostic {
             level: Level::Warning,
             code,
@@ -138,7 +138,7 @@ impl Renderer<'_> {
             if let Some(entry) = root.entry(key) {
                 self.incomplete = true;
                 self.diagnostics.push(Diagnostic::note(
-                    "kustomize-not-rendered",
+                    Code::KustomizeNotRendered,
                     Location::Span(entry.key.span),
                     format!("`{key}` is not rendered by kubepatrol; its objects and changes are not linted"),
                 ));
@@ -166,7 +166,7 @@ impl Renderer<'_> {
             PathEntry::Kustomization(file) => {
                 if self.stack.contains(&file) {
                     self.error(
-                        "kustomization-cycle",
+                        Code::KustomizationCycle,
                         item.span,
                         "this reference makes a cycle between kustomizations".into(),
                     );
@@ -176,7 +176,7 @@ impl Renderer<'_> {
             }
             _ => {
                 self.error(
-                    "not-a-kustomization",
+                    Code::NotAKustomization,
                     item.span,
                     "a component must be a directory with a kustomization file".into(),
                 );
@@ -189,7 +189,7 @@ impl Renderer<'_> {
     fn resolve(&mut self, item: &Node, dir: &Path) -> Option<PathEntry> {
         let Some(path) = item.as_str() else {
             self.error(
-                "invalid-kustomization",
+                Code::InvalidKustomization,
                 item.span,
                 format!("expected a path, found {}", item.describe_type()),
             );
@@ -198,7 +198,7 @@ impl Renderer<'_> {
         if is_remote(path) {
             self.incomplete = true;
             self.warning(
-                "remote-resource",
+                Code::RemoteResource,
                 item.span,
                 format!("remote resource `{path}` is not fetched; the rest is rendered without it"),
             );
@@ -207,7 +207,7 @@ impl Renderer<'_> {
         match self.context.tree.entry(&join(dir, path)) {
             Some(PathEntry::Missing(reason)) => {
                 self.error(
-                    "missing-resource",
+                    Code::MissingResource,
                     item.span,
                     format!("cannot read `{path}`: {reason}"),
                 );
@@ -215,7 +215,7 @@ impl Renderer<'_> {
             }
             Some(PathEntry::PlainDirectory) => {
                 self.error(
-                    "missing-resource",
+                    Code::MissingResource,
                     item.span,
                     format!("directory `{path}` has no kustomization file"),
                 );
@@ -224,7 +224,7 @@ impl Renderer<'_> {
             Some(entry) => Some(entry.clone()),
             None => {
                 self.error(
-                    "missing-resource",
+                    Code::MissingResource,
                     item.span,
                     format!("`{path}` was not loaded"),
                 );
@@ -279,7 +279,7 @@ impl Renderer<'_> {
         };
         let Some(path) = path else {
             self.error(
-                "invalid-kustomization",
+                Code::InvalidKustomization,
                 item.span,
                 "a patch needs `path` or `patch`".into(),
             );
@@ -293,7 +293,7 @@ impl Renderer<'_> {
                 .collect(),
             Some(_) => {
                 self.error(
-                    "invalid-kustomization",
+                    Code::InvalidKustomization,
                     path.span,
                     "a patch must be a file".into(),
                 );
@@ -307,7 +307,7 @@ impl Renderer<'_> {
         let selector = match item.get("target").map(Selector::parse) {
             Some(Ok(selector)) => Some(selector),
             Some(Err((span, message))) => {
-                self.error("invalid-patch-target", span, message);
+                self.error(Code::InvalidPatchTarget, span, message);
                 return resources;
             }
             None => None,
@@ -332,7 +332,7 @@ impl Renderer<'_> {
     ) -> Vec<Resource> {
         let Some(selector) = selector else {
             self.error(
-                "invalid-patch-target",
+                Code::InvalidPatchTarget,
                 item_span,
                 "a JSON 6902 patch needs a `target`".into(),
             );
@@ -341,7 +341,7 @@ impl Renderer<'_> {
         let operations = match json6902::parse(patch) {
             Ok(operations) => operations,
             Err(failure) => {
-                self.error("invalid-json-patch", failure.span, failure.message);
+                self.error(Code::InvalidJsonPatch, failure.span, failure.message);
                 return resources;
             }
         };
@@ -356,7 +356,7 @@ impl Renderer<'_> {
             matched = true;
             match json6902::apply(&resource.root, &operations) {
                 Ok(patched) => resource.root = patched,
-                Err(failure) => self.error("json-patch-failed", failure.span, failure.message),
+                Err(failure) => self.error(Code::JsonPatchFailed, failure.span, failure.message),
             }
         }
         if !matched {
@@ -406,7 +406,7 @@ impl Renderer<'_> {
                 self.no_match(span);
             } else if self.incomplete {
                 self.warning(
-                    "patch-target-not-found",
+                    Code::PatchTargetNotFound,
                     span,
                     "no rendered resource matches this strategic merge patch; it may target an \
                      object of a remote resource or generator that kubepatrol does not render"
@@ -414,7 +414,7 @@ impl Renderer<'_> {
                 );
             } else {
                 self.error(
-                    "patch-target-not-found",
+                    Code::PatchTargetNotFound,
                     span,
                     "no resource matches this strategic merge patch (by kind and name)".into(),
                 );
@@ -425,7 +425,7 @@ impl Renderer<'_> {
 
     fn no_match(&mut self, span: Span) {
         self.warning(
-            "patch-target-not-found",
+            Code::PatchTargetNotFound,
             span,
             "the patch's `target` matches no resource".into(),
         );

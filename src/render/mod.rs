@@ -2,7 +2,6 @@
 //! kinds, and render Kustomize overlays (Helm output is tagged with its template by the loader).
 
 pub mod json6902;
-pub mod kustomization;
 pub mod kustomize;
 pub mod select;
 pub mod strategic_merge;
@@ -11,11 +10,11 @@ pub mod tree_edit;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::discover::{Input, InputKind};
-use crate::load::LoadedFile;
-use crate::object::{Object, objects_of};
-use crate::resolve::FileTree;
+use crate::model::files::FileTree;
+use crate::model::files::LoadedFile;
+use crate::model::object::{Object, objects_of};
 use crate::source::{FileId, SourceMap};
 
 #[derive(Debug, Default)]
@@ -86,7 +85,7 @@ fn render_kustomization(
     if is_component {
         // A component only means something inside the kustomization that includes it.
         rendered.diagnostics.push(Diagnostic::note(
-            "kustomize-component",
+            Code::KustomizeComponent,
             Location::File(loaded.file),
             "component not included by any kustomization in the scan: not rendered on its own",
         ));

@@ -4,8 +4,8 @@
 
 use std::io::{self, Write};
 
-use super::Outcome;
 use crate::diagnostic::Level;
+use crate::pipeline::Outcome;
 use crate::rules::Severity;
 use crate::source::Position;
 

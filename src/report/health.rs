@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::Outcome;
+use crate::evaluate::finding::Finding;
 use crate::evaluate::{Inspected, Passed};
-use crate::finding::Finding;
-use crate::object::ObjectId;
+use crate::model::object::ObjectId;
+use crate::pipeline::Outcome;
 use crate::rules::{Category, Severity};
 
 /// Results of (check, object or container) pairs: passed, and failed by severity.

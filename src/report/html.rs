@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::Report;
 use super::health::{KindShare, Tally, WorkloadResults};
-use crate::finding::ContainerRef;
+use crate::evaluate::finding::ContainerRef;
 use crate::rules::{self, RuleEntry};
 use crate::source::{SourceMap, Span};
 
@@ -158,7 +158,7 @@ fn check(entry: &'static RuleEntry) -> Check {
         title: meta.title,
         category: meta.category.as_str(),
         severity: meta.severity.as_str(),
-        level: meta.level.as_str(),
+        level: meta.scope.as_str(),
         success: meta.success,
         risk: meta.risk,
         remediation: meta.remediation,

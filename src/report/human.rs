@@ -13,7 +13,7 @@ use miette::{
 use super::Report;
 use super::summary::high_risks_line;
 use crate::diagnostic::{Diagnostic, Level, Location};
-use crate::finding::Finding;
+use crate::evaluate::finding::Finding;
 use crate::rules::Severity;
 use crate::source::{FileId, SourceMap, Span};
 
@@ -126,7 +126,7 @@ fn from_diagnostic<'a>(sources: &'a SourceMap, diagnostic: &'a Diagnostic) -> Dr
     };
     Drawn {
         message: format!("{place}{}", diagnostic.message),
-        code: diagnostic.code.to_owned(),
+        code: diagnostic.code.as_str().to_owned(),
         severity: match diagnostic.level {
             Level::Error => miette::Severity::Error,
             Level::Warning => miette::Severity::Warning,

@@ -5,11 +5,12 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
+use super::Report;
 use super::health::{KindShare, NamespaceTally, Tally, WorkloadResults};
-use super::{Outcome, Report};
+use crate::evaluate::finding::{ContainerRef, Finding};
 use crate::exempt::{Suppressed, Suppression};
-use crate::finding::{ContainerRef, Finding};
-use crate::object::ObjectId;
+use crate::model::object::ObjectId;
+use crate::pipeline::Outcome;
 use crate::source::{Position, Span};
 
 /// Bumped on any incompatible change of the shape.
@@ -22,7 +23,7 @@ struct JsonReport<'a> {
     findings: Vec<JsonFinding<'a>>,
     suppressed: Vec<JsonSuppressed<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    baseline: Option<&'a crate::baseline::Summary>,
+    baseline: Option<&'a crate::exempt::baseline::Summary>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     counts: Counts,
     summary: Summary<'a>,
@@ -170,7 +171,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             let (file, range) = outcome.diagnostic_place(diagnostic);
             JsonDiagnostic {
                 level: diagnostic.level.as_str(),
-                code: diagnostic.code,
+                code: diagnostic.code.as_str(),
                 message: &diagnostic.message,
                 file,
                 start: range.map(|(start, _)| start),

@@ -4,10 +4,10 @@
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
-use super::Outcome;
 use crate::diagnostic::Location;
+use crate::evaluate::finding::Finding;
 use crate::exempt::Suppressed;
-use crate::finding::Finding;
+use crate::pipeline::Outcome;
 use crate::source::FileId;
 
 /// One output line with the place it sorts at.

@@ -14,17 +14,16 @@ mod summary;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-use crate::baseline;
-use crate::diagnostic::{Diagnostic, Level, Location};
-use crate::evaluate::Inspected;
-use crate::exempt::Suppressed;
-use crate::finding::Finding;
+use crate::diagnostic::{Diagnostic, Location};
+use crate::evaluate::finding::Finding;
+use crate::pipeline::Outcome;
 use crate::source::{Position, SourceMap};
 
 pub use health::Health;
 pub use json::JSON_FORMAT_VERSION;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+/// An output format (`--format`, and the `--output-*` files).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     /// One line per finding: `PATH:LINE:COL: SEVERITY: MESSAGE [CHECK]`.
     Line,
@@ -42,52 +41,7 @@ pub enum Format {
     Html,
 }
 
-/// Everything a run produced.
-#[derive(Debug)]
-pub struct Outcome {
-    pub sources: SourceMap,
-    pub findings: Vec<Finding>,
-    /// Findings silenced by annotations, configuration or the baseline, with what did it.
-    pub suppressed: Vec<Suppressed>,
-    /// What `--baseline` did, when given.
-    pub baseline: Option<baseline::Summary>,
-    pub diagnostics: Vec<Diagnostic>,
-    pub files: usize,
-    pub objects: usize,
-    pub evaluated: usize,
-    /// Every object, in input order, with the checks it passed.
-    pub inspected: Vec<Inspected>,
-}
-
 impl Outcome {
-    /// The outcome of a run that stopped before reading any input (e.g. an invalid
-    /// configuration).
-    pub fn stopped(sources: SourceMap, diagnostics: Vec<Diagnostic>) -> Self {
-        let mut outcome = Outcome {
-            sources,
-            findings: Vec::new(),
-            suppressed: Vec::new(),
-            baseline: None,
-            diagnostics,
-            files: 0,
-            objects: 0,
-            evaluated: 0,
-            inspected: Vec::new(),
-        };
-        outcome.sort_diagnostics();
-        outcome
-    }
-
-    pub fn has_errors(&self) -> bool {
-        self.diagnostics.iter().any(|d| d.level == Level::Error)
-    }
-
-    /// Diagnostics in report order: those without a file first, then by file and position.
-    pub fn sort_diagnostics(&mut self) {
-        self.diagnostics
-            .sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
-    }
-
     /// Where a diagnostic points: the file's display path and, when known, a range.
     fn diagnostic_place(&self, diagnostic: &Diagnostic) -> (String, Option<(Position, Position)>) {
         match &diagnostic.location {
@@ -101,17 +55,9 @@ impl Outcome {
     }
 }
 
-fn sort_key(diagnostic: &Diagnostic) -> (u8, u32, u32, &'static str) {
-    match &diagnostic.location {
-        Location::Path(_) => (0, 0, 0, diagnostic.code),
-        Location::File(file) => (1, file.0, 0, diagnostic.code),
-        Location::Span(span) => (1, span.file.0, span.start, diagnostic.code),
-    }
-}
-
 /// How the reports of one run are written; shared by every output of the run.
 #[derive(Debug, Default, Clone)]
-pub struct Options {
+pub struct ReportOptions {
     /// Add the passed results per workload to the json report.
     pub include_passed: bool,
     /// Colour the human report.
@@ -134,11 +80,11 @@ pub struct Repository {
 pub struct Report<'a> {
     pub outcome: &'a Outcome,
     pub health: Health<'a>,
-    pub options: Options,
+    pub options: ReportOptions,
 }
 
 impl<'a> Report<'a> {
-    pub fn new(outcome: &'a Outcome, options: Options) -> Self {
+    pub fn new(outcome: &'a Outcome, options: ReportOptions) -> Self {
         Report {
             outcome,
             health: Health::of(outcome),

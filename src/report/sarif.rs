@@ -7,9 +7,9 @@ use std::path::{Component, Path};
 use serde::Serialize;
 
 use super::Report;
+use crate::evaluate::finding::Finding;
 use crate::exempt::Suppression as ExemptSuppression;
-use crate::finding::Finding;
-use crate::object::ObjectId;
+use crate::model::object::ObjectId;
 use crate::rules::{self, RuleEntry, Severity};
 use crate::source::Span;
 

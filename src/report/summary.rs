@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use super::Report;
-use super::health::Tally;
+use super::health::{Health, Tally};
 
 pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let health = &report.health;
@@ -25,13 +25,21 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         health.total.danger
     )?;
     writeln!(out, "{}", high_risks_line(health.high_risks()))?;
+    categories(health).write(out)?;
+    kinds(health).write(out)?;
+    namespaces(health).write(out)?;
+    workloads(report).write(out)
+}
 
+fn categories(health: &Health<'_>) -> Table<5> {
     let mut table = Table::new(["category", "score", "passed", "warning", "danger"]);
     for (category, results) in &health.categories {
         table.row(tally_row(category.as_str(), results));
     }
-    table.write(out)?;
+    table
+}
 
+fn kinds(health: &Health<'_>) -> Table<3> {
     let mut table = Table::new(["kind", "objects", "share"]);
     for share in &health.kinds {
         table.row([
@@ -40,8 +48,10 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             format!("{:.1}%", share.percent),
         ]);
     }
-    table.write(out)?;
+    table
+}
 
+fn namespaces(health: &Health<'_>) -> Table<6> {
     let mut table = Table::new([
         "namespace",
         "objects",
@@ -64,8 +74,11 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             danger,
         ]);
     }
-    table.write(out)?;
+    table
+}
 
+/// Each workload with its pod and container results, at the line it starts.
+fn workloads(report: &Report<'_>) -> Table<6> {
     let sources = &report.outcome.sources;
     let mut table = Table::new([
         "workload",
@@ -76,7 +89,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         "container failed",
     ])
     .text_columns(2);
-    for workload in &health.workloads {
+    for workload in &report.health.workloads {
         let id = workload.id();
         let name = match &id.namespace {
             Some(namespace) => format!("{} {namespace}/{}", id.kind, display_name(id)),
@@ -96,7 +109,7 @@ pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             workload.container.failed().to_string(),
         ]);
     }
-    table.write(out)
+    table
 }
 
 /// The sentence the inspection events and the human report also end with.
@@ -107,7 +120,7 @@ pub fn high_risks_line(count: usize) -> String {
     }
 }
 
-fn display_name(id: &crate::object::ObjectId) -> &str {
+fn display_name(id: &crate::model::object::ObjectId) -> &str {
     id.name.as_deref().unwrap_or("(unnamed)")
 }
 

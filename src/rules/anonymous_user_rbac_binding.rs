@@ -1,7 +1,7 @@
 //! A binding grants a role to the anonymous user or the unauthenticated group.
 
 use super::{FixSubject, Remedy, Rule, Verdict, Violation};
-use crate::workload::Binding;
+use crate::model::workload::Binding;
 use crate::yaml::Node;
 
 pub struct AnonymousUserRbacBinding;

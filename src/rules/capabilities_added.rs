@@ -2,7 +2,7 @@
 //! case-insensitively, with or without `CAP_`); the set comes from the run's settings.
 
 use super::{Change, Desired, FixSubject, Remedy, Rule, Verdict, Violation, added_capabilities};
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 
 pub struct CapabilitiesAdded;
 

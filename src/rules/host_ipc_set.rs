@@ -1,7 +1,7 @@
 //! `hostIPC` is true: the pod shares the node's IPC namespace.
 
 use super::{FixSubject, Remedy, Rule, Verdict, host_namespace_shared, remove_labelled_entries};
-use crate::workload::Workload;
+use crate::model::workload::Workload;
 
 pub struct HostIpcSet;
 

@@ -1,7 +1,7 @@
 //! A container port is bound to a port of the node (`ports[].hostPort` is non-zero).
 
 use super::{FixSubject, Remedy, Rule, Verdict, Violation, remove_labelled_entries};
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 use crate::yaml::Node;
 
 pub struct HostPortSet;

@@ -1,7 +1,7 @@
 //! `resources.limits.memory` is not set.
 
 use super::{FixSubject, Remedy, Resource, Rule, Verdict, resource_missing, resource_remedy};
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 
 pub struct MemoryLimitsMissing;
 

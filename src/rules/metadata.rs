@@ -37,7 +37,7 @@ pub enum Severity {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Level {
+pub enum Scope {
     Pod,
     Container,
     Binding,
@@ -64,12 +64,12 @@ impl Severity {
     }
 }
 
-impl Level {
+impl Scope {
     pub fn as_str(self) -> &'static str {
         match self {
-            Level::Pod => "pod",
-            Level::Container => "container",
-            Level::Binding => "binding",
+            Scope::Pod => "pod",
+            Scope::Container => "container",
+            Scope::Binding => "binding",
         }
     }
 }
@@ -86,7 +86,7 @@ pub struct RuleMeta {
     pub id: &'static str,
     pub category: Category,
     pub severity: Severity,
-    pub level: Level,
+    pub scope: Scope,
     /// The Polaris id of the equivalent check, accepted wherever a user names a check.
     pub polaris: Option<&'static str>,
     pub title: &'static str,
@@ -134,7 +134,7 @@ impl RuleMeta {
             id: required("id")?,
             category: parse_category(required("category")?)?,
             severity: parse_severity(required("severity")?)?,
-            level: parse_level(required("level")?)?,
+            scope: parse_scope(required("level")?)?,
             polaris: field("polaris"),
             title,
             message: one_line("Message")?,
@@ -174,11 +174,11 @@ fn parse_category(text: &str) -> Result<Category, String> {
     }
 }
 
-fn parse_level(text: &str) -> Result<Level, String> {
+fn parse_scope(text: &str) -> Result<Scope, String> {
     match text {
-        "pod" => Ok(Level::Pod),
-        "container" => Ok(Level::Container),
-        "binding" => Ok(Level::Binding),
+        "pod" => Ok(Scope::Pod),
+        "container" => Ok(Scope::Container),
+        "binding" => Ok(Scope::Binding),
         other => Err(format!("unknown level `{other}`")),
     }
 }

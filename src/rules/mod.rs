@@ -4,6 +4,8 @@
 //! about it (id, category, severity, level, messages, risk, remediation) comes from its
 //! Markdown file, embedded at build time, so documentation and behaviour cannot drift apart.
 
+pub mod explain;
+
 mod anonymous_user_rbac_binding;
 mod capabilities_added;
 mod cpu_limits_missing;
@@ -27,18 +29,24 @@ mod tag_not_specified;
 
 use std::sync::LazyLock;
 
-use crate::finding::Label;
+use crate::model::workload::{Binding, Container, Workload};
 use crate::source::Span;
-use crate::workload::{Binding, Container, Workload};
 
 use crate::settings::normalize_capability;
-pub use metadata::{Category, Level, RuleMeta, Severity};
+pub use metadata::{Category, RuleMeta, Scope, Severity};
 pub use remedy::{Change, Desired, FixSubject, Remedy};
 use remedy::{remove_labelled_entries, set_security_flag};
 use shared::{
     Resource, added_capabilities, host_namespace_shared, privileged, probe_missing, probe_remedy,
     resource_missing, resource_remedy, security_flag_required, sys_admin_entries,
 };
+
+/// A span with the text shown beside it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub span: Span,
+    pub text: String,
+}
 
 /// What a rule concluded about one subject.
 #[derive(Debug)]

@@ -1,7 +1,7 @@
 //! `securityContext.readOnlyRootFilesystem` is not true.
 
 use super::{FixSubject, Remedy, Rule, Verdict, security_flag_required, set_security_flag};
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 
 pub struct NotReadOnlyRootFileSystem;
 

@@ -5,7 +5,7 @@ use super::{
     Change, FixSubject, Remedy, Rule, Verdict, Violation, privileged, security_flag_required,
     set_security_flag, sys_admin_entries,
 };
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 
 pub struct PrivilegeEscalationAllowed;
 

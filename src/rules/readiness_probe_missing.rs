@@ -1,7 +1,7 @@
 //! No usable `readinessProbe` on a regular container or sidecar of a long-running pod.
 
 use super::{FixSubject, Remedy, Rule, Verdict, probe_missing, probe_remedy};
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 
 pub struct ReadinessProbeMissing;
 

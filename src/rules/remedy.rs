@@ -2,9 +2,9 @@
 //! a set of semantic changes (remove this entry, make that field hold this value); turning them
 //! into text edits that respect the file's layout is the job of [`crate::fix`].
 
-use crate::finding::Label;
+use crate::model::workload::{Container, Workload};
+use crate::rules::Label;
 use crate::source::Span;
-use crate::workload::{Container, Workload};
 
 /// What a rule sees when asked for a remedy: the finding's labels and what it is about.
 #[derive(Clone, Copy, Debug)]

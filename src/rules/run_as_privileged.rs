@@ -1,7 +1,7 @@
 //! `securityContext.privileged` is true: the container has every device and capability of the node.
 
 use super::{FixSubject, Remedy, Rule, Verdict, Violation, privileged, set_security_flag};
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 
 pub struct RunAsPrivileged;
 

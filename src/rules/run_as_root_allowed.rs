@@ -2,7 +2,7 @@
 //! true and effective `runAsUser` is not a positive integer (spec §2, container over pod).
 
 use super::{FixSubject, Remedy, Rule, Verdict, Violation, set_security_flag};
-use crate::workload::{Container, Effective, Scope, Workload};
+use crate::model::workload::{Container, Effective, Origin, Workload};
 
 pub struct RunAsRootAllowed;
 
@@ -66,8 +66,8 @@ impl Rule for RunAsRootAllowed {
 /// shows which container inherits it.
 fn pointing_at(value: Effective<'_>, container: &Container<'_>, text: &str) -> Violation {
     let violation = Violation::at(value.node.span, text);
-    match value.scope {
-        Scope::Container => violation,
-        Scope::Pod => violation.label(container.name_span, "inherited by this container"),
+    match value.origin {
+        Origin::Container => violation,
+        Origin::Pod => violation.label(container.name_span, "inherited by this container"),
     }
 }

@@ -1,7 +1,7 @@
 //! The pieces several checks share, so that each check file reads like the spec's sentence.
 
 use super::{Change, Desired, FixSubject, Remedy, Verdict, Violation, normalize_capability};
-use crate::workload::{Container, ContainerKind, Workload};
+use crate::model::workload::{Container, ContainerKind, Workload};
 use crate::yaml::{Node, Value};
 
 /// A pod-level `host*` flag set to true (hostNetwork, hostIPC, hostPID).

@@ -1,7 +1,7 @@
 //! The image has no tag, or the tag `latest`, and no digest; or the container has no image.
 
 use super::{FixSubject, Remedy, Rule, Verdict, Violation};
-use crate::workload::{Container, Workload};
+use crate::model::workload::{Container, Workload};
 use crate::yaml::Node;
 
 pub struct TagNotSpecified;

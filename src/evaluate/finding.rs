@@ -2,17 +2,10 @@
 
 use std::sync::Arc;
 
-use crate::object::ObjectId;
-use crate::rules::{RuleEntry, Severity};
+use crate::model::object::ObjectId;
+use crate::model::workload::ContainerKind;
+use crate::rules::{Label, RuleEntry, Severity};
 use crate::source::{FileId, Span};
-use crate::workload::ContainerKind;
-
-/// A span with the text shown beside it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Label {
-    pub span: Span,
-    pub text: String,
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ContainerRef {
@@ -34,7 +27,7 @@ pub struct Finding {
     /// Never empty: the first label is the primary one.
     pub labels: Vec<Label>,
     /// Where the primary label is in the object, e.g. `spec.containers[web].image` (see
-    /// [`crate::fingerprint::field_path`]).
+    /// [`crate::evaluate::fingerprint::field_path`]).
     pub field: String,
     /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
     /// manifest.
@@ -88,42 +81,4 @@ impl Finding {
             object.kind
         )
     }
-}
-
-/// A base rendered through several overlays yields the same finding once per overlay: keep
-/// the first (findings are sorted) and list every overlay on it. Two findings are the same
-/// when they have the same check, message, container and labels, whatever the namespace or
-/// name prefix each overlay gave the object.
-pub fn merge_overlay_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
-    let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
-    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    for finding in findings {
-        if finding.via.is_empty() {
-            merged.push(finding);
-            continue;
-        }
-        let key = format!(
-            "{}|{}|{}|{:?}|{:?}",
-            finding.rule.meta.id,
-            finding.object.kind,
-            finding.message,
-            finding.container,
-            finding.labels
-        );
-        match index.get(&key).and_then(|&at| merged.get_mut(at)) {
-            Some(first) => {
-                for overlay in finding.via {
-                    if !first.via.contains(&overlay) {
-                        first.via.push(overlay);
-                    }
-                }
-                first.via.sort();
-            }
-            None => {
-                index.insert(key, merged.len());
-                merged.push(finding);
-            }
-        }
-    }
-    merged
 }

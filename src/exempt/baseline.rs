@@ -6,9 +6,9 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::evaluate::finding::Finding;
 use crate::exempt::{Suppressed, Suppression};
-use crate::finding::Finding;
 
 /// Bumped on any incompatible change of the file.
 pub const BASELINE_VERSION: u32 = 1;
@@ -97,7 +97,7 @@ fn entry(finding: &Finding) -> Entry {
 pub fn parse(display: &str, text: &str) -> Result<Baseline, Diagnostic> {
     let invalid = |message: String| {
         Diagnostic::error(
-            "invalid-baseline",
+            Code::InvalidBaseline,
             Location::Path(display.to_owned()),
             message,
         )
@@ -125,7 +125,7 @@ pub fn read(path: &std::path::Path) -> Result<Baseline, Diagnostic> {
     let display = path.to_string_lossy().into_owned();
     let text = std::fs::read_to_string(path).map_err(|error| {
         Diagnostic::error(
-            "invalid-baseline",
+            Code::InvalidBaseline,
             Location::Path(display.clone()),
             format!("cannot read the baseline: {error}"),
         )

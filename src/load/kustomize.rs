@@ -8,77 +8,24 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
 use crate::discover::{Input, InputKind, KUSTOMIZATION_FILE_NAMES, Source, clean_display};
-use crate::load::{self, Inspected, LoadLimits, Loaded, load_one, read_input};
-use crate::render::kustomization::{
+use crate::load::{self, InspectedKind, LoadLimits, Loaded, load_one, read_input};
+use crate::model::files::{FileTree, PathEntry};
+use crate::model::kustomization::{
     Role, is_json_patch, is_remote, items, join, normalize, references,
 };
 use crate::source::FileId;
 use crate::yaml::{self, Document, Node};
-
-/// What a referenced path is.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PathEntry {
-    File(FileId),
-    /// A directory, by the kustomization file in it.
-    Kustomization(FileId),
-    /// A directory without a kustomization file.
-    PlainDirectory,
-    Missing(String),
-}
-
-/// Every path referenced by a kustomization, resolved.
-#[derive(Debug, Default)]
-pub struct FileTree {
-    entries: HashMap<PathBuf, PathEntry>,
-    /// The file and directory of each kustomization file, by file id.
-    kustomizations: HashMap<FileId, PathBuf>,
-}
-
-impl FileTree {
-    /// A tree from known entries, for tests of the renderer.
-    pub fn new(
-        entries: HashMap<PathBuf, PathEntry>,
-        kustomizations: HashMap<FileId, PathBuf>,
-    ) -> Self {
-        FileTree {
-            entries,
-            kustomizations,
-        }
-    }
-
-    pub fn entry(&self, path: &Path) -> Option<&PathEntry> {
-        self.entries.get(path)
-    }
-
-    /// The directory of a kustomization file, against which its references are resolved.
-    pub fn directory_of(&self, kustomization: FileId) -> Option<&Path> {
-        self.kustomizations
-            .get(&kustomization)
-            .map(PathBuf::as_path)
-    }
-
-    /// Files that some kustomization consumes: not linted on their own.
-    pub fn consumed(&self) -> HashSet<FileId> {
-        self.entries
-            .values()
-            .filter_map(|entry| match entry {
-                PathEntry::File(file) | PathEntry::Kustomization(file) => Some(*file),
-                _ => None,
-            })
-            .collect()
-    }
-}
 
 /// Follow the kustomizations among `inputs` (already loaded into `loaded`, input `i` is file
 /// `loaded.first_input + i`)
 /// and load what they reference, appending to `loaded`.
 /// Files read here are outlined like the scanned ones (see [`crate::load::load_after`]) until
 /// it is known which of them a patch reads.
-pub fn resolve(
+pub fn follow_references(
     inputs: &[Input],
     loaded: &mut Loaded,
     limits: LoadLimits,
-    inspected: Inspected<'_>,
+    inspected: InspectedKind<'_>,
 ) -> FileTree {
     let mut known: HashMap<PathBuf, FileId> = HashMap::new();
     let mut queue = VecDeque::new();
@@ -252,7 +199,7 @@ fn locate(
     known: &mut HashMap<PathBuf, FileId>,
     loaded: &mut Loaded,
     limits: LoadLimits,
-    inspected: Inspected<'_>,
+    inspected: InspectedKind<'_>,
 ) -> PathEntry {
     match std::fs::metadata(target) {
         Err(error) => PathEntry::Missing(error.to_string()),
@@ -279,7 +226,7 @@ fn load_extra(
     known: &mut HashMap<PathBuf, FileId>,
     loaded: &mut Loaded,
     limits: LoadLimits,
-    outline: Option<Inspected<'_>>,
+    outline: Option<InspectedKind<'_>>,
 ) -> FileId {
     if let Some(file) = known.get(path) {
         return *file;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::source::FileId;
 use crate::yaml::{Document, Node};
 
@@ -71,7 +71,7 @@ pub fn objects_of(file: FileId, documents: &[Document]) -> (Vec<Object>, Vec<Dia
         }
         let Some(items) = items.as_seq() else {
             diagnostics.push(Diagnostic::error(
-                "invalid-list",
+                Code::InvalidList,
                 Location::Span(items.span),
                 format!(
                     "`items` of a {} must be a sequence, not {}",
@@ -85,7 +85,7 @@ pub fn objects_of(file: FileId, documents: &[Document]) -> (Vec<Object>, Vec<Dia
             match identify(item) {
                 Some(item_id) => objects.push(make(item, item_id)),
                 None => diagnostics.push(Diagnostic::error(
-                    "invalid-list-item",
+                    Code::InvalidListItem,
                     Location::Span(item.span),
                     format!(
                         "an item of a {} must be an object with `apiVersion` and `kind`",
@@ -149,7 +149,7 @@ mod tests {
     fn a_list_whose_items_is_a_string_is_an_error() {
         let (found, errors) = objects("apiVersion: v1\nkind: List\nitems: nope\n");
         assert!(found.is_empty());
-        assert_eq!(errors[0].code, "invalid-list");
+        assert_eq!(errors[0].code, Code::InvalidList);
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
+use crate::diagnostic::Code;
 use crate::source::{FileId, Span};
 
 /// A YAML value with the span where it was written.
@@ -141,7 +142,7 @@ pub struct Document {
 /// A problem in the YAML text itself.
 #[derive(Debug, Clone)]
 pub struct YamlError {
-    pub code: &'static str,
+    pub code: Code,
     pub span: Span,
     pub message: String,
 }
@@ -295,7 +296,7 @@ impl<'a> Builder<'a> {
             Event::Alias(id) => self.alias(id, start, end)?,
             Event::UnresolvedAlias(name) => {
                 return Err(self.error(
-                    "unknown-anchor",
+                    Code::UnknownAnchor,
                     start,
                     end,
                     format!("unknown alias *{name}"),
@@ -320,7 +321,7 @@ impl<'a> Builder<'a> {
         Ok(None)
     }
 
-    fn error(&self, code: &'static str, start: usize, end: usize, message: String) -> YamlError {
+    fn error(&self, code: Code, start: usize, end: usize, message: String) -> YamlError {
         YamlError {
             code,
             span: self.span(start, end),
@@ -336,11 +337,11 @@ impl<'a> Builder<'a> {
         });
         let info = error.info();
         let code = if is_limit_error(error) {
-            "nesting-too-deep"
+            Code::NestingTooDeep
         } else {
-            "invalid-yaml"
+            Code::InvalidYaml
         };
-        let message = if code == "nesting-too-deep" {
+        let message = if code == Code::NestingTooDeep {
             format!(
                 "YAML nesting exceeds the limit of {} levels ({info})",
                 self.limits.max_depth
@@ -406,7 +407,7 @@ impl<'a> Builder<'a> {
     fn alias(&mut self, id: usize, start: usize, end: usize) -> Result<(), YamlError> {
         let Some(anchored) = self.anchors.get(&id) else {
             return Err(self.error(
-                "unknown-anchor",
+                Code::UnknownAnchor,
                 start,
                 end,
                 "alias to an unknown anchor".into(),
@@ -417,7 +418,7 @@ impl<'a> Builder<'a> {
         self.expanded = self.expanded.saturating_add(cost);
         if self.alias_nodes > self.limits.max_alias_nodes {
             return Err(self.error(
-                "alias-expansion-limit",
+                Code::AliasExpansionLimit,
                 start,
                 end,
                 format!(
@@ -434,7 +435,7 @@ impl<'a> Builder<'a> {
 
     fn too_deep(&self, start: usize, end: usize) -> YamlError {
         self.error(
-            "nesting-too-deep",
+            Code::NestingTooDeep,
             start,
             end,
             format!(
@@ -518,7 +519,7 @@ impl<'a> Builder<'a> {
         for source in merged.iter().flat_map(merge_sources) {
             let Some(source_entries) = source.as_map() else {
                 return Err(self.error(
-                    "invalid-merge",
+                    Code::InvalidMerge,
                     source.span.start as usize,
                     source.span.end as usize,
                     "a `<<` merge key needs a mapping or a sequence of mappings".into(),
@@ -557,7 +558,7 @@ impl<'a> Builder<'a> {
             };
             if repeated {
                 self.duplicate_keys.push(YamlError {
-                    code: "duplicate-key",
+                    code: Code::DuplicateKey,
                     span: entry.key.span,
                     message: format!(
                         "mapping key `{key}` is repeated (the API server rejects duplicate keys)"
@@ -593,7 +594,7 @@ impl<'a> Builder<'a> {
                 Some(PendingKey::Merge) => {
                     if node.as_map().is_none() && node.as_seq().is_none() {
                         return Err(self.error(
-                            "invalid-merge",
+                            Code::InvalidMerge,
                             start,
                             end,
                             "a `<<` merge key needs a mapping or a sequence of mappings".into(),
@@ -649,17 +650,17 @@ fn type_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
         Some("str") => return Value::Str(text.into()),
         Some("null") => return Value::Null,
         Some("bool") => {
-            if let Some(flag) = resolve_bool(text) {
+            if let Some(flag) = yaml11_bool(text) {
                 return Value::Bool(flag);
             }
         }
         Some("int") => {
-            if let Some(number) = resolve_int(text) {
+            if let Some(number) = yaml11_int(text) {
                 return Value::Int(number);
             }
         }
         Some("float") => {
-            if let Some(number) = resolve_float(text) {
+            if let Some(number) = yaml11_float(text) {
                 return Value::Float(number);
             }
         }
@@ -668,26 +669,27 @@ fn type_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if style != ScalarStyle::Plain || tag.is_some() {
         return Value::Str(text.into());
     }
-    resolve_plain(text)
+    plain_scalar_value(text)
 }
 
-pub fn resolve_plain(text: &str) -> Value {
+/// The value of an untagged plain scalar by YAML 1.1 rules, as Kubernetes' decoder types it.
+pub fn plain_scalar_value(text: &str) -> Value {
     if matches!(text, "" | "~" | "null" | "Null" | "NULL") {
         return Value::Null;
     }
-    if let Some(flag) = resolve_bool(text) {
+    if let Some(flag) = yaml11_bool(text) {
         return Value::Bool(flag);
     }
-    if let Some(number) = resolve_int(text) {
+    if let Some(number) = yaml11_int(text) {
         return Value::Int(number);
     }
-    if let Some(number) = resolve_float(text) {
+    if let Some(number) = yaml11_float(text) {
         return Value::Float(number);
     }
     Value::Str(text.into())
 }
 
-fn resolve_bool(text: &str) -> Option<bool> {
+fn yaml11_bool(text: &str) -> Option<bool> {
     match text {
         "y" | "Y" | "yes" | "Yes" | "YES" | "on" | "On" | "ON" | "true" | "True" | "TRUE" => {
             Some(true)
@@ -701,7 +703,7 @@ fn resolve_bool(text: &str) -> Option<bool> {
 
 /// Decimal, `0x` hex, `0o` or leading-zero octal and `0b` binary, with an optional sign and `_`
 /// separators, as go-yaml v2 resolves them.
-fn resolve_int(text: &str) -> Option<i64> {
+fn yaml11_int(text: &str) -> Option<i64> {
     if !could_be_number(text) {
         return None;
     }
@@ -733,7 +735,7 @@ fn resolve_int(text: &str) -> Option<i64> {
     i64::try_from(signed).ok()
 }
 
-fn resolve_float(text: &str) -> Option<f64> {
+fn yaml11_float(text: &str) -> Option<f64> {
     if !could_be_number(text) {
         return None;
     }
@@ -821,7 +823,7 @@ mod tests {
             "y", "Y", "yes", "Yes", "YES", "on", "On", "ON", "true", "True", "TRUE",
         ] {
             assert_eq!(
-                resolve_plain(truthy).as_bool_value(),
+                plain_scalar_value(truthy).as_bool_value(),
                 Some(true),
                 "{truthy}"
             );
@@ -829,21 +831,25 @@ mod tests {
         for falsy in [
             "n", "N", "no", "No", "NO", "off", "Off", "OFF", "false", "False", "FALSE",
         ] {
-            assert_eq!(resolve_plain(falsy).as_bool_value(), Some(false), "{falsy}");
+            assert_eq!(
+                plain_scalar_value(falsy).as_bool_value(),
+                Some(false),
+                "{falsy}"
+            );
         }
-        assert!(matches!(resolve_plain("0x1F"), Value::Int(31)));
-        assert!(matches!(resolve_plain("0o17"), Value::Int(15)));
-        assert!(matches!(resolve_plain("017"), Value::Int(15)));
-        assert!(matches!(resolve_plain("-1_000"), Value::Int(-1000)));
-        assert!(matches!(resolve_plain("0"), Value::Int(0)));
-        assert!(matches!(resolve_plain("1.5"), Value::Float(_)));
-        assert!(matches!(resolve_plain("1e3"), Value::Float(_)));
-        assert!(matches!(resolve_plain("08"), Value::Float(_)));
-        assert!(matches!(resolve_plain("~"), Value::Null));
-        assert!(matches!(resolve_plain("1.2.3"), Value::Str(_)));
-        assert!(matches!(resolve_plain("nginx:1.25"), Value::Str(_)));
-        assert!(matches!(resolve_plain("e3"), Value::Str(_)));
-        assert!(matches!(resolve_plain("."), Value::Str(_)));
+        assert!(matches!(plain_scalar_value("0x1F"), Value::Int(31)));
+        assert!(matches!(plain_scalar_value("0o17"), Value::Int(15)));
+        assert!(matches!(plain_scalar_value("017"), Value::Int(15)));
+        assert!(matches!(plain_scalar_value("-1_000"), Value::Int(-1000)));
+        assert!(matches!(plain_scalar_value("0"), Value::Int(0)));
+        assert!(matches!(plain_scalar_value("1.5"), Value::Float(_)));
+        assert!(matches!(plain_scalar_value("1e3"), Value::Float(_)));
+        assert!(matches!(plain_scalar_value("08"), Value::Float(_)));
+        assert!(matches!(plain_scalar_value("~"), Value::Null));
+        assert!(matches!(plain_scalar_value("1.2.3"), Value::Str(_)));
+        assert!(matches!(plain_scalar_value("nginx:1.25"), Value::Str(_)));
+        assert!(matches!(plain_scalar_value("e3"), Value::Str(_)));
+        assert!(matches!(plain_scalar_value("."), Value::Str(_)));
         let root = parse_one("a: \"true\"\nb: 'yes'\nc: !!str on\nd: |\n  true\n");
         for key in ["a", "b", "c", "d"] {
             assert!(root.get(key).and_then(Node::as_str).is_some(), "{key}");
@@ -913,21 +919,21 @@ mod tests {
         }
         let parsed = parse(FileId(0), &text, Limits::default());
         assert_eq!(parsed.errors.len(), 1);
-        assert_eq!(parsed.errors[0].code, "alias-expansion-limit");
+        assert_eq!(parsed.errors[0].code, Code::AliasExpansionLimit);
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
         let text = "[".repeat(100_000);
         let parsed = parse(FileId(0), &text, Limits::default());
-        assert_eq!(parsed.errors[0].code, "nesting-too-deep");
+        assert_eq!(parsed.errors[0].code, Code::NestingTooDeep);
         let mut block = String::new();
         for depth in 0..300 {
             block.push_str(&" ".repeat(depth));
             block.push_str("k:\n");
         }
         let parsed = parse(FileId(0), &block, Limits::default());
-        assert_eq!(parsed.errors[0].code, "nesting-too-deep");
+        assert_eq!(parsed.errors[0].code, Code::NestingTooDeep);
     }
 
     #[test]
@@ -935,7 +941,7 @@ mod tests {
         let text = "a: 1\n---\nb: [\n---\nc: 3\n";
         let parsed = parse(FileId(0), text, Limits::default());
         assert_eq!(parsed.errors.len(), 1);
-        assert_eq!(parsed.errors[0].code, "invalid-yaml");
+        assert_eq!(parsed.errors[0].code, Code::InvalidYaml);
         assert_eq!(parsed.documents.len(), 2);
     }
 
@@ -943,7 +949,7 @@ mod tests {
     fn duplicate_keys_are_reported_and_the_last_wins() {
         let text = "a: 1\na: 2\n";
         let parsed = parse(FileId(0), text, Limits::default());
-        assert_eq!(parsed.errors[0].code, "duplicate-key");
+        assert_eq!(parsed.errors[0].code, Code::DuplicateKey);
         assert_eq!(parsed.errors[0].span.start, 5);
         assert_eq!(
             parsed.documents[0].root.get("a").and_then(Node::as_int),

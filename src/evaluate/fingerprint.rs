@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::finding::Finding;
+use crate::evaluate::finding::Finding;
 use crate::source::Span;
 use crate::yaml::{Node, Value};
 

@@ -1,6 +1,10 @@
 //! Problems with the input itself (unreadable files, invalid YAML, wrong field types), as
 //! opposed to findings of checks. Every stage returns them as values and goes on.
 
+mod code;
+
+pub use code::{Code, index_markdown};
+
 use crate::source::{FileId, Span};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,14 +38,13 @@ pub enum Location {
 #[derive(Clone, Debug)]
 pub struct Diagnostic {
     pub level: Level,
-    /// A kebab-case code such as `invalid-yaml`.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub location: Location,
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, location: Location, message: impl Into<String>) -> Self {
+    pub fn error(code: Code, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             level: Level::Error,
             code,
@@ -50,7 +53,7 @@ impl Diagnostic {
         }
     }
 
-    pub fn note(code: &'static str, location: Location, message: impl Into<String>) -> Self {
+    pub fn note(code: Code, location: Location, message: impl Into<String>) -> Self {
         Diagnostic {
             level: Level::Note,
             code,

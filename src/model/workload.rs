@@ -4,8 +4,8 @@
 //! Building a view also validates the types of every field a check reads: an object the API
 //! server would reject for a wrong type is reported at that field, never checked as if valid.
 
-use crate::diagnostic::{Diagnostic, Location};
-use crate::object::{Object, group_of};
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::model::object::{Object, group_of};
 use crate::settings::{ExtraWorkload, Settings};
 use crate::source::Span;
 use crate::yaml::{Node, Value};
@@ -143,7 +143,7 @@ pub struct Workload<'a> {
 
 /// Which securityContext a value came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scope {
+pub enum Origin {
     Container,
     Pod,
 }
@@ -151,7 +151,7 @@ pub enum Scope {
 #[derive(Clone, Copy, Debug)]
 pub struct Effective<'a> {
     pub node: &'a Node,
-    pub scope: Scope,
+    pub origin: Origin,
 }
 
 impl<'a> Workload<'a> {
@@ -165,13 +165,13 @@ impl<'a> Workload<'a> {
         if let Some(node) = container.security_context(field) {
             return Some(Effective {
                 node,
-                scope: Scope::Container,
+                origin: Origin::Container,
             });
         }
         let node = self.spec.get("securityContext")?.get(field)?;
         Some(Effective {
             node,
-            scope: Scope::Pod,
+            origin: Origin::Pod,
         })
     }
 }
@@ -443,7 +443,7 @@ fn join(path: &str, key: &str) -> String {
 
 fn type_error(node: &Node, path: &str, expected: &str) -> Diagnostic {
     Diagnostic::error(
-        "invalid-field-type",
+        Code::InvalidFieldType,
         Location::Span(node.span),
         format!(
             "`{path}` must be {expected}, not {} (the API server would reject this object)",
@@ -455,7 +455,7 @@ fn type_error(node: &Node, path: &str, expected: &str) -> Diagnostic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::object::objects_of;
+    use crate::model::object::objects_of;
     use crate::source::FileId;
     use crate::yaml::{Limits, parse};
 
@@ -524,11 +524,11 @@ mod tests {
         let container = &workload.containers[0];
         let non_root = workload.effective(container, "runAsNonRoot").expect("set");
         assert_eq!(
-            (non_root.node.as_bool(), non_root.scope),
-            (Some(false), Scope::Container)
+            (non_root.node.as_bool(), non_root.origin),
+            (Some(false), Origin::Container)
         );
         let user = workload.effective(container, "runAsUser").expect("set");
-        assert_eq!((user.node.as_int(), user.scope), (Some(5), Scope::Pod));
+        assert_eq!((user.node.as_int(), user.origin), (Some(5), Origin::Pod));
     }
 
     #[test]

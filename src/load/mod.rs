@@ -1,13 +1,16 @@
 //! Read and parse every input in parallel into span-carrying documents.
 
+pub mod kustomize;
+
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::Read;
 
 use rayon::prelude::*;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::discover::{Input, InputKind, Source};
+use crate::model::files::LoadedFile;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::yaml::{self, Document, Limits, Node, Value};
 
@@ -26,26 +29,6 @@ impl Default for LoadLimits {
     }
 }
 
-/// The documents of one file.
-#[derive(Debug)]
-pub struct LoadedFile {
-    pub file: FileId,
-    pub documents: Vec<Document>,
-    /// Set when objects no check inspects were cut down to their identity (see [`outline`]);
-    /// [`Loaded::restore`] parses the whole file again for a kustomization that consumes it.
-    pub outlined: bool,
-}
-
-impl LoadedFile {
-    fn empty(file: FileId) -> Self {
-        LoadedFile {
-            file,
-            documents: Vec::new(),
-            outlined: false,
-        }
-    }
-}
-
 #[derive(Debug, Default)]
 pub struct Loaded {
     pub sources: SourceMap,
@@ -57,7 +40,7 @@ pub struct Loaded {
 }
 
 /// Whether any check inspects objects of an `apiVersion` and `kind`.
-pub type Inspected<'a> = &'a (dyn Fn(&str, &str) -> bool + Sync);
+pub type InspectedKind<'a> = &'a (dyn Fn(&str, &str) -> bool + Sync);
 
 /// Read and parse `inputs` into whole trees; file ids follow the order of `inputs`. A bug that
 /// panics on one file becomes an internal error for that file; the others are still loaded.
@@ -72,7 +55,7 @@ pub fn load_after(
     sources: SourceMap,
     inputs: &[Input],
     limits: LoadLimits,
-    inspected: Inspected<'_>,
+    inspected: InspectedKind<'_>,
 ) -> Loaded {
     let base = sources.len();
     let results: Vec<(SourceFile, LoadedFile, Vec<Diagnostic>)> = inputs
@@ -146,7 +129,7 @@ impl Loaded {
 
 /// Cut the objects no check inspects down to `apiVersion`, `kind` and `metadata`, and drop
 /// documents that are not objects; `List`s stay whole. Returns whether anything was cut.
-pub fn outline(documents: &mut [Document], inspected: Inspected<'_>) -> bool {
+pub fn outline(documents: &mut [Document], inspected: InspectedKind<'_>) -> bool {
     let mut cut = false;
     for document in documents {
         let root = &document.root;
@@ -285,7 +268,7 @@ pub fn load_one(
 
 fn template_note(location: Location) -> Diagnostic {
     Diagnostic::note(
-        "helm-template",
+        Code::HelmTemplate,
         location,
         "unrendered template (`{{ }}`) skipped; lint the rendered output instead, e.g. `helm template … | kubepatrol lint -`",
     )
@@ -294,7 +277,7 @@ fn template_note(location: Location) -> Diagnostic {
 fn read_error(error: ReadError, location: Location, limits: LoadLimits) -> Diagnostic {
     match error {
         ReadError::TooLarge(size) => Diagnostic::error(
-            "file-too-large",
+            Code::FileTooLarge,
             location,
             format!(
                 "file is larger than the limit of {} bytes ({size} bytes or more)",
@@ -302,12 +285,12 @@ fn read_error(error: ReadError, location: Location, limits: LoadLimits) -> Diagn
             ),
         ),
         ReadError::NotAFile => Diagnostic::error(
-            "not-a-regular-file",
+            Code::NotARegularFile,
             location,
             "not a regular file (a FIFO, socket or device is not read)",
         ),
         ReadError::Io(error) => Diagnostic::error(
-            "unreadable-file",
+            Code::UnreadableFile,
             location,
             format!("cannot read file: {error}"),
         ),
@@ -321,7 +304,7 @@ fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (Diagnostic, String)> 
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err((
             Diagnostic::error(
-                "unsupported-encoding",
+                Code::UnsupportedEncoding,
                 whole_file,
                 "file is UTF-16 encoded; save it as UTF-8",
             ),
@@ -333,7 +316,7 @@ fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (Diagnostic, String)> 
         let at = Location::Span(Span::new(file, nul, nul));
         return Err((
             Diagnostic::error(
-                "binary-file",
+                Code::BinaryFile,
                 at,
                 "file contains a NUL byte: binary, not YAML",
             ),
@@ -345,7 +328,7 @@ fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (Diagnostic, String)> 
         let lossy = String::from_utf8_lossy(error.as_bytes()).into_owned();
         let at = Location::Span(Span::new(file, offset, offset));
         (
-            Diagnostic::error("invalid-utf8", at, "file is not valid UTF-8"),
+            Diagnostic::error(Code::InvalidUtf8, at, "file is not valid UTF-8"),
             lossy,
         )
     })
@@ -363,7 +346,7 @@ mod tests {
         }
     }
 
-    fn codes(bytes: &[u8]) -> Vec<&'static str> {
+    fn codes(bytes: &[u8]) -> Vec<Code> {
         let (_, _, diagnostics) = load_one(
             FileId(0),
             &input(InputKind::Manifest),
@@ -375,9 +358,9 @@ mod tests {
 
     #[test]
     fn bad_encodings_are_reported() {
-        assert_eq!(codes(b"\xFF\xFEa\0"), ["unsupported-encoding"]);
-        assert_eq!(codes(b"a: \0"), ["binary-file"]);
-        assert_eq!(codes(b"a: \xC3\x28"), ["invalid-utf8"]);
+        assert_eq!(codes(b"\xFF\xFEa\0"), [Code::UnsupportedEncoding]);
+        assert_eq!(codes(b"a: \0"), [Code::BinaryFile]);
+        assert_eq!(codes(b"a: \xC3\x28"), [Code::InvalidUtf8]);
         assert!(codes("\u{FEFF}a: b".as_bytes()).is_empty());
     }
 
@@ -385,11 +368,11 @@ mod tests {
     fn templates_are_noted_not_errors() {
         assert_eq!(
             codes(b"{{- if .Values.x }}\nkind: Pod\n{{- end }}\n"),
-            ["helm-template"]
+            [Code::HelmTemplate]
         );
         assert_eq!(
             codes(b"metadata:\n  name: {{ .Release.Name }}\n"),
-            ["helm-template"]
+            [Code::HelmTemplate]
         );
         // Go templates inside strings (alert descriptions) are ordinary text.
         assert!(codes(b"description: \"{{ $labels.pod }} is down\"\n").is_empty());

@@ -2,13 +2,20 @@
 //! workload annotations and configuration exemptions silence them. Nothing is dropped: every
 //! silenced finding is kept as [`Suppressed`] with what silenced it, so reports can show it.
 
+pub mod baseline;
+mod overlay;
+
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use baseline::Baseline;
+
 use crate::config::{CheckSelection, Config, Exemption, Spanned, unknown_check_message};
-use crate::diagnostic::{Diagnostic, Level, Location};
-use crate::finding::Finding;
-use crate::object::{Object, ObjectId};
+use crate::diagnostic::{Code, Diagnostic, Level, Location};
+use crate::discover::Input;
+use crate::evaluate::finding::Finding;
+use crate::model::object::{Object, ObjectId};
 use crate::rules;
 use crate::source::Span;
 use crate::yaml::Node;
@@ -85,10 +92,11 @@ impl Suppression {
 }
 
 #[derive(Debug, Default)]
-pub struct Options<'a> {
+pub struct ExemptOptions<'a> {
     pub config: Option<&'a Config>,
     /// The path of each file (indexed by file id) as the configuration's `file` globs see it.
     pub config_paths: Vec<String>,
+    pub baseline: Option<&'a Baseline>,
     pub report_unused: bool,
 }
 
@@ -96,6 +104,8 @@ pub struct Options<'a> {
 pub struct Exempted {
     pub findings: Vec<Finding>,
     pub suppressed: Vec<Suppressed>,
+    /// What the baseline did, when there is one.
+    pub baseline: Option<baseline::Summary>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -115,7 +125,56 @@ struct Annotations {
     reason: Option<String>,
 }
 
-pub fn exempt(findings: Vec<Finding>, objects: &[Object], options: &Options<'_>) -> Exempted {
+/// The whole stage: re-grade, silence by annotation and configuration, merge the findings of
+/// one base seen through several overlays, then set aside what the baseline records.
+pub fn exempt(findings: Vec<Finding>, objects: &[Object], options: &ExemptOptions<'_>) -> Exempted {
+    let mut exempted = silence(findings, objects, options);
+    let kept = overlay::merge_overlay_duplicates(std::mem::take(&mut exempted.findings));
+    match options.baseline {
+        Some(recorded) => {
+            let (kept, mut baselined, summary) = baseline::apply(kept, recorded);
+            exempted.suppressed.append(&mut baselined);
+            exempted.findings = kept;
+            exempted.baseline = Some(summary);
+        }
+        None => exempted.findings = kept,
+    }
+    exempted
+}
+
+/// Each file's path as the configuration's `file` globs see it, indexed by file id: files
+/// before `first_input` (the configuration's own) get none. `canonical` holds each input's
+/// canonical path where it has one (see [`crate::discover::canonical_paths`]).
+pub fn config_paths(
+    config_dir: &Path,
+    first_input: usize,
+    inputs: &[Input],
+    canonical: &[Option<PathBuf>],
+) -> Vec<String> {
+    let inputs = inputs.iter().enumerate().map(|(index, input)| {
+        canonical
+            .get(index)
+            .and_then(Option::as_deref)
+            .and_then(|absolute| relative_to(config_dir, absolute))
+            .unwrap_or_else(|| input.display.clone())
+    });
+    std::iter::repeat_n(String::new(), first_input)
+        .chain(inputs)
+        .collect()
+}
+
+/// `path` relative to `dir` with `/` separators, when it is inside it.
+fn relative_to(dir: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(dir).ok()?;
+    let parts: Vec<String> = relative
+        .components()
+        .map(|part| part.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    Some(parts.join("/"))
+}
+
+/// Re-grade by `checks:`, then silence by annotation and configuration exemption.
+fn silence(findings: Vec<Finding>, objects: &[Object], options: &ExemptOptions<'_>) -> Exempted {
     let mut exempted = Exempted::default();
     let mut annotations: Vec<Annotations> = objects
         .iter()
@@ -322,7 +381,7 @@ fn ignore_list(value: &Node, diagnostics: &mut Vec<Diagnostic>) -> CheckSelectio
 fn unknown_check(span: Span, id: &str) -> Diagnostic {
     Diagnostic {
         level: Level::Warning,
-        code: "unknown-check",
+        code: Code::UnknownCheck,
         message: format!("annotation names an {}", unknown_check_message(id)),
         location: Location::Span(span),
     }
@@ -371,7 +430,7 @@ fn report_unused(
 fn unused(span: Span, message: String) -> Diagnostic {
     Diagnostic {
         level: Level::Warning,
-        code: "unused-ignore",
+        code: Code::UnusedIgnore,
         message,
         location: Location::Span(span),
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::WalkBuilder;
 
-use crate::diagnostic::{Diagnostic, Location};
+use crate::diagnostic::{Code, Diagnostic, Location};
 
 /// The name a user gives standard input on the command line, and how it is reported.
 pub const STDIN_ARG: &str = "-";
@@ -45,7 +45,7 @@ pub struct Input {
 }
 
 #[derive(Debug, Default)]
-pub struct Options {
+pub struct DiscoverOptions {
     pub exclude: Vec<String>,
     pub no_ignore: bool,
     /// How standard input is reported; `<stdin>` when not given.
@@ -60,8 +60,20 @@ pub struct Discovery {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+/// Each input's canonical path (files only), for the configuration's `file` globs, which are
+/// relative to the configuration's directory.
+pub fn canonical_paths(inputs: &[Input]) -> Vec<Option<PathBuf>> {
+    inputs
+        .iter()
+        .map(|input| match &input.source {
+            Source::File(path) => std::fs::canonicalize(path).ok(),
+            Source::Stdin | Source::Memory(_) => None,
+        })
+        .collect()
+}
+
 /// Find the inputs named by `paths`, sorted by display path and without duplicates.
-pub fn discover(paths: &[String], options: &Options) -> Discovery {
+pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
     let mut discovery = Discovery::default();
     let exclude = match build_globset(&options.exclude) {
         Ok(set) => set,
@@ -86,7 +98,7 @@ pub fn discover(paths: &[String], options: &Options) -> Discovery {
         let display = clean_display(Path::new(path));
         match std::fs::metadata(path) {
             Err(error) => discovery.diagnostics.push(Diagnostic::error(
-                "path-not-found",
+                Code::PathNotFound,
                 Location::Path(display),
                 format!("cannot read `{path}`: {error}"),
             )),
@@ -121,7 +133,7 @@ pub fn discover(paths: &[String], options: &Options) -> Discovery {
 
 fn walk(
     root: &Path,
-    options: &Options,
+    options: &DiscoverOptions,
     exclude: &GlobSet,
     charts: &mut ChartCache,
     discovery: &mut Discovery,
@@ -166,7 +178,7 @@ fn walk(
     }
 }
 
-fn classify(path: &Path, options: &Options, charts: &mut ChartCache) -> InputKind {
+fn classify(path: &Path, options: &DiscoverOptions, charts: &mut ChartCache) -> InputKind {
     if !options.no_kustomize && is_kustomization_file(path) {
         InputKind::Kustomization
     } else {
@@ -183,7 +195,7 @@ pub fn is_kustomization_file(path: &Path) -> bool {
 fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
     let path = walk_error_path(error).unwrap_or(root);
     Diagnostic::error(
-        "unreadable-path",
+        Code::UnreadablePath,
         Location::Path(clean_display(path)),
         format!("cannot read: {}", root_cause(error)),
     )
@@ -230,7 +242,7 @@ fn build_globset(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
     for pattern in patterns {
         let glob = Glob::new(pattern).map_err(|error| {
             Diagnostic::error(
-                "invalid-glob",
+                Code::InvalidGlob,
                 Location::Path(pattern.clone()),
                 format!("invalid --exclude glob `{pattern}`: {error}"),
             )
@@ -239,7 +251,7 @@ fn build_globset(patterns: &[String]) -> Result<GlobSet, Diagnostic> {
     }
     builder.build().map_err(|error| {
         Diagnostic::error(
-            "invalid-glob",
+            Code::InvalidGlob,
             Location::Path(patterns.join(",")),
             format!("invalid --exclude globs: {error}"),
         )

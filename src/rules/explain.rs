@@ -22,7 +22,7 @@ pub fn checks_table() -> String {
             meta.id,
             meta.category.as_str(),
             meta.severity.as_str(),
-            meta.level.as_str(),
+            meta.scope.as_str(),
             meta.title
         );
     }
@@ -40,7 +40,7 @@ pub fn explain(entry: &RuleEntry) -> String {
         "category: {}   severity: {}   level: {}",
         meta.category.as_str(),
         meta.severity.as_str(),
-        meta.level.as_str()
+        meta.scope.as_str()
     );
     if let Some(alias) = meta.polaris {
         let _ = write!(out, "   polaris: {alias}");

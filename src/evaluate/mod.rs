@@ -1,16 +1,19 @@
 //! Run every rule on every object, in parallel over objects, with a deterministic result.
 
+pub mod finding;
+pub mod fingerprint;
+
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
-use crate::finding::{ContainerRef, Finding};
-use crate::fingerprint::field_path;
-use crate::object::{Object, ObjectId};
-use crate::rules::{Level, RuleEntry, Verdict, Violation};
+use crate::evaluate::finding::{ContainerRef, Finding};
+use crate::evaluate::fingerprint::field_path;
+use crate::model::object::{Object, ObjectId};
+use crate::model::workload::{self, Container, View};
+use crate::rules::{RuleEntry, Scope, Verdict, Violation};
 use crate::settings::Settings;
-use crate::workload::{self, Container, View};
 use crate::yaml::Node;
 
 #[derive(Debug, Default)]
@@ -100,18 +103,18 @@ fn evaluate_object(
         }
     };
     for entry in rules {
-        match (&view, entry.meta.level) {
-            (View::Workload(workload), Level::Pod) => {
+        match (&view, entry.meta.scope) {
+            (View::Workload(workload), Scope::Pod) => {
                 let verdict = entry.rule.check_pod(workload);
                 evaluation.record(entry, object, None, verdict);
             }
-            (View::Workload(workload), Level::Container) => {
+            (View::Workload(workload), Scope::Container) => {
                 for container in &workload.containers {
                     let verdict = entry.rule.check_container(workload, container);
                     evaluation.record(entry, object, Some(container), verdict);
                 }
             }
-            (View::Binding(binding), Level::Binding) => {
+            (View::Binding(binding), Scope::Binding) => {
                 let verdict = entry.rule.check_binding(binding);
                 evaluation.record(entry, object, None, verdict);
             }

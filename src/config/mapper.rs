@@ -1,0 +1,371 @@
+//! Mapping the parsed YAML onto [`Config`] by hand, strictly: every unknown key, wrong type and
+//! unknown check id is an error at its line and column, and all of them are reported.
+
+use globset::Glob;
+
+use super::{CheckGrade, CheckSelection, Config, Exemption, Grade, Pattern, Spanned, WorkloadKind};
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::rules::{self, RuleEntry, explain};
+use crate::settings::FailOn;
+use crate::source::{FileId, Span};
+use crate::yaml::{self, Entry, Node};
+
+/// Map config text onto [`Config`]; all problems are reported, not only the first.
+pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let parsed = yaml::parse(file, text, yaml::Limits::default());
+    let mut mapper = Mapper {
+        errors: parsed
+            .errors
+            .into_iter()
+            .map(|error| config_error(error.span, error.message))
+            .collect(),
+    };
+    if let Some(extra) = parsed.documents.get(1) {
+        mapper.error(extra.root.span, "the configuration is one YAML document");
+    }
+    let config = parsed
+        .documents
+        .first()
+        .map(|document| mapper.config(&document.root))
+        .unwrap_or_default();
+    if mapper.errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(mapper.errors)
+    }
+}
+
+fn config_error(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(Code::InvalidConfig, Location::Span(span), message)
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "checks",
+    "exemptions",
+    "dangerousCapabilities",
+    "workloads",
+    "exclude",
+    "failOn",
+    "minScore",
+];
+const EXEMPTION_KEYS: &[&str] = &[
+    "file",
+    "namespace",
+    "kind",
+    "name",
+    "container",
+    "checks",
+    "reason",
+];
+const WORKLOAD_KEYS: &[&str] = &["apiVersion", "kind", "podSpec"];
+
+/// The position-aware mapping from YAML nodes to config values; collects every error.
+struct Mapper {
+    errors: Vec<Diagnostic>,
+}
+
+impl Mapper {
+    fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.errors.push(config_error(span, message));
+    }
+
+    fn type_error(&mut self, node: &Node, what: &str, expected: &str) {
+        self.error(
+            node.span,
+            format!("`{what}` must be {expected}, not {}", node.describe_type()),
+        );
+    }
+
+    /// The entries of a mapping whose keys are all `known`; unknown keys are errors with the
+    /// nearest known key as a hint.
+    fn mapping<'n>(&mut self, node: &'n Node, what: &str, known: &[&str]) -> &'n [Entry] {
+        let Some(entries) = node.as_map() else {
+            self.type_error(node, what, "a mapping");
+            return &[];
+        };
+        for entry in entries {
+            let key = entry.key.as_str().unwrap_or_default();
+            if !known.contains(&key) {
+                let hint = explain::nearest(key, known.iter().copied())
+                    .map(|near| format!(" (did you mean `{near}`?)"))
+                    .unwrap_or_default();
+                self.error(
+                    entry.key.span,
+                    format!("unknown key `{key}` in `{what}`{hint}"),
+                );
+            }
+        }
+        entries
+    }
+
+    fn config(&mut self, root: &Node) -> Config {
+        let mut config = Config::default();
+        for entry in self.mapping(root, "configuration", TOP_LEVEL_KEYS) {
+            let value = &entry.value;
+            if value.is_null() {
+                continue;
+            }
+            match entry.key.as_str().unwrap_or_default() {
+                "checks" => config.checks = self.grades(value),
+                "exemptions" => {
+                    config.exemptions = self.items(value, "exemptions", Self::exemption);
+                }
+                "dangerousCapabilities" => {
+                    config.dangerous_capabilities =
+                        Some(self.strings(value, "dangerousCapabilities"));
+                }
+                "workloads" => config.workloads = self.items(value, "workloads", Self::workload),
+                "exclude" => {
+                    let globs = self.strings(value, "exclude");
+                    for glob in &globs {
+                        self.pattern(&glob.value, glob.span, "exclude");
+                    }
+                    config.exclude = globs;
+                }
+                "failOn" => config.fail_on = self.fail_on(value),
+                "minScore" => config.min_score = self.score(value),
+                _ => {}
+            }
+        }
+        config
+    }
+
+    fn sequence<'n>(&mut self, node: &'n Node, what: &str) -> &'n [Node] {
+        node.as_seq().unwrap_or_else(|| {
+            self.type_error(node, what, "a sequence");
+            &[]
+        })
+    }
+
+    /// The items of a sequence, each mapped by `item` (which reports its own errors).
+    fn items<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        item: fn(&mut Self, &Node) -> Option<T>,
+    ) -> Vec<T> {
+        self.sequence(node, what)
+            .iter()
+            .filter_map(|node| item(self, node))
+            .collect()
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        match node.as_str() {
+            Some(text) => Some(Spanned {
+                value: text.to_owned(),
+                span: node.span,
+            }),
+            None => {
+                self.type_error(node, what, "a string");
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, node: &Node, what: &str) -> Vec<Spanned<String>> {
+        self.sequence(node, what)
+            .iter()
+            .filter_map(|item| self.string(item, what))
+            .collect()
+    }
+
+    fn check(&mut self, node: &Node, what: &str) -> Option<Spanned<&'static RuleEntry>> {
+        let id = self.string(node, what)?;
+        match rules::find(&id.value) {
+            Some(check) => Some(Spanned {
+                value: check,
+                span: id.span,
+            }),
+            None => {
+                self.error(id.span, unknown_check_message(&id.value));
+                None
+            }
+        }
+    }
+
+    fn grades(&mut self, node: &Node) -> Vec<CheckGrade> {
+        let mut grades = Vec::new();
+        let Some(entries) = node.as_map() else {
+            self.type_error(node, "checks", "a mapping of check ids to grades");
+            return grades;
+        };
+        for entry in entries {
+            let check = self.check(&entry.key, "checks");
+            let grade = match entry.value.as_str() {
+                Some("danger") => Some(Grade::Danger),
+                Some("warning") => Some(Grade::Warning),
+                Some("ignore") => Some(Grade::Ignore),
+                _ => {
+                    self.error(
+                        entry.value.span,
+                        "a check's grade must be `danger`, `warning` or `ignore`",
+                    );
+                    None
+                }
+            };
+            if let (Some(check), Some(grade)) = (check, grade) {
+                grades.push(CheckGrade {
+                    check: check.value,
+                    grade,
+                    span: entry.key.span,
+                });
+            }
+        }
+        grades
+    }
+
+    fn selection(&mut self, node: &Node, what: &str) -> Option<CheckSelection> {
+        if node.as_str() == Some("all") {
+            return Some(CheckSelection::All);
+        }
+        let Some(items) = node.as_seq() else {
+            self.type_error(node, what, "`all` or a sequence of check ids");
+            return None;
+        };
+        let checks = items
+            .iter()
+            .filter_map(|item| self.check(item, what))
+            .collect();
+        Some(CheckSelection::Only(checks))
+    }
+
+    fn pattern(&mut self, text: &str, span: Span, what: &str) -> Option<Pattern> {
+        match Glob::new(text) {
+            Ok(glob) => Some(Pattern {
+                text: text.to_owned(),
+                matcher: Some(glob.compile_matcher()),
+            }),
+            Err(error) => {
+                self.error(span, format!("invalid glob in `{what}`: {}", error.kind()));
+                None
+            }
+        }
+    }
+
+    fn optional_pattern(&mut self, node: Option<&Node>, what: &str) -> Option<Pattern> {
+        let text = self.string(node?, what)?;
+        self.pattern(&text.value, text.span, what)
+    }
+
+    fn exemption(&mut self, node: &Node) -> Option<Exemption> {
+        let entries = self.mapping(node, "exemptions[]", EXEMPTION_KEYS);
+        if entries.is_empty() && node.as_map().is_none() {
+            return None;
+        }
+        let checks = match node.get("checks") {
+            Some(checks) => self.selection(checks, "exemptions[].checks"),
+            None => {
+                self.error(
+                    node.span,
+                    "an exemption needs `checks` (a list of ids or `all`)",
+                );
+                None
+            }
+        };
+        let reason = match node.get("reason") {
+            Some(reason) => self.string(reason, "exemptions[].reason"),
+            None => {
+                self.error(node.span, "an exemption needs a `reason`");
+                None
+            }
+        };
+        let exemption = Exemption {
+            file: self.optional_pattern(node.get("file"), "exemptions[].file"),
+            namespace: self.optional_pattern(node.get("namespace"), "exemptions[].namespace"),
+            kind: node
+                .get("kind")
+                .and_then(|kind| self.string(kind, "exemptions[].kind"))
+                .map(|kind| kind.value),
+            name: self.optional_pattern(node.get("name"), "exemptions[].name"),
+            container: self.optional_pattern(node.get("container"), "exemptions[].container"),
+            checks: checks?,
+            reason: reason?.value,
+            span: node.span,
+        };
+        Some(exemption)
+    }
+
+    fn workload(&mut self, node: &Node) -> Option<WorkloadKind> {
+        self.mapping(node, "workloads[]", WORKLOAD_KEYS);
+        node.as_map()?;
+        let api_version = node
+            .get("apiVersion")
+            .and_then(|value| self.string(value, "workloads[].apiVersion"));
+        let kind = match node.get("kind") {
+            Some(kind) => self.string(kind, "workloads[].kind"),
+            None => {
+                self.error(node.span, "a workload kind needs `kind`");
+                None
+            }
+        };
+        let pod_spec = match node.get("podSpec") {
+            Some(pointer) => self.string(pointer, "workloads[].podSpec"),
+            None => {
+                self.error(
+                    node.span,
+                    "a workload kind needs `podSpec` (a JSON pointer such as `/spec/template/spec`)",
+                );
+                None
+            }
+        }?;
+        if !pod_spec.value.starts_with('/') || pod_spec.value.len() < 2 {
+            self.error(
+                pod_spec.span,
+                "`podSpec` must be a JSON pointer such as `/spec/template/spec`",
+            );
+            return None;
+        }
+        Some(WorkloadKind {
+            api_version: api_version.map(|v| v.value),
+            kind: kind?.value,
+            pod_spec: pod_spec.value,
+        })
+    }
+
+    fn fail_on(&mut self, node: &Node) -> Option<FailOn> {
+        match node.as_str() {
+            Some("warning") => Some(FailOn::Warning),
+            Some("danger") => Some(FailOn::Danger),
+            Some("never") => Some(FailOn::Never),
+            _ => {
+                self.error(node.span, "`failOn` must be `warning`, `danger` or `never`");
+                None
+            }
+        }
+    }
+
+    fn score(&mut self, node: &Node) -> Option<u8> {
+        let score = node
+            .as_int()
+            .and_then(|number| u8::try_from(number).ok())
+            .filter(|score| *score <= 100);
+        if score.is_none() {
+            let found = node
+                .as_int()
+                .map_or_else(|| node.describe_type().to_owned(), |n| n.to_string());
+            self.error(
+                node.span,
+                format!("`minScore` must be an integer from 0 to 100, not {found}"),
+            );
+        }
+        score
+    }
+}
+
+/// "unknown check `x` (did you mean `y`?)": shared by the config file and annotations.
+pub fn unknown_check_message(id: &str) -> String {
+    let hint = explain::suggest(id)
+        .map(|near| format!(" (did you mean `{near}`?)"))
+        .unwrap_or_default();
+    format!("unknown check `{id}`{hint}; `kubepatrol checks` lists them")
+}
+
+/// The keys of an RFC 6901 JSON pointer (`~1` is `/`, `~0` is `~`).
+pub(super) fn decode_pointer(pointer: &str) -> Vec<String> {
+    pointer
+        .split('/')
+        .skip(1)
+        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+        .collect()
+}

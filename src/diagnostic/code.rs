@@ -1,0 +1,183 @@
+//! The catalogue of input diagnostic codes: every code a diagnostic can carry is declared
+//! here once, with its one-line meaning, in the order `docs/diagnostics.md` lists them (that
+//! page is generated from this table and a test keeps the two equal, as rustc's error index).
+
+use std::fmt;
+
+macro_rules! catalogue {
+    ($($variant:ident = $code:literal, $stage:literal: $meaning:literal;)*) => {
+        /// A kebab-case code such as `invalid-yaml`, as printed in every output format.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $($variant,)*
+        }
+
+        impl Code {
+            /// Every code, in catalogue order.
+            pub const ALL: &[Code] = &[$(Code::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $code,)*
+                }
+            }
+
+            /// The stage that reports it.
+            pub fn stage(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $stage,)*
+                }
+            }
+
+            /// What it means, in one line.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    PathNotFound = "path-not-found", "discover":
+        "A path given on the command line does not exist.";
+    UnreadablePath = "unreadable-path", "discover":
+        "A directory could not be walked (permissions, a symbolic link loop).";
+    InvalidGlob = "invalid-glob", "discover":
+        "An `--exclude` or `exclude:` pattern is not a valid glob.";
+    InvalidConfig = "invalid-config", "config":
+        "The configuration file cannot be read, or has an unknown key, a wrong type or an unknown check id.";
+    InvalidBaseline = "invalid-baseline", "exempt":
+        "The baseline file cannot be read or is not a baseline of a version this release reads.";
+    FileTooLarge = "file-too-large", "load":
+        "A file is larger than the limit (32 MiB) and was not read.";
+    NotARegularFile = "not-a-regular-file", "load":
+        "A path names something other than a regular file (a device, a socket).";
+    UnreadableFile = "unreadable-file", "load":
+        "A file could not be read.";
+    BinaryFile = "binary-file", "load":
+        "A file contains NUL bytes: it is not a text manifest.";
+    InvalidUtf8 = "invalid-utf8", "load":
+        "A file is not valid UTF-8; the diagnostic points at the first bad byte.";
+    UnsupportedEncoding = "unsupported-encoding", "load":
+        "A file is UTF-16 or UTF-32, which kubectl does not read either.";
+    HelmTemplate = "helm-template", "load":
+        "An unrendered Helm template was skipped (a note: it does not change the exit code).";
+    InvalidYaml = "invalid-yaml", "load":
+        "A document is not valid YAML; the other documents of the file are still checked.";
+    DuplicateKey = "duplicate-key", "load":
+        "A mapping repeats a key, which the API server rejects.";
+    UnknownAnchor = "unknown-anchor", "load":
+        "An alias names an anchor that is not defined before it.";
+    InvalidMerge = "invalid-merge", "load":
+        "A `<<` merge key merges something other than a mapping or a list of mappings.";
+    NestingTooDeep = "nesting-too-deep", "load":
+        "A document nests deeper than the limit (256 levels), aliases included.";
+    AliasExpansionLimit = "alias-expansion-limit", "load":
+        "Aliases expand a document past the limit (1,000,000 nodes), as in a billion-laughs file.";
+    InvalidList = "invalid-list", "load":
+        "The `items` of a `*List` kind is not a sequence.";
+    InvalidListItem = "invalid-list-item", "load":
+        "An item of a `*List` kind has no `apiVersion` and `kind`.";
+    KustomizeComponent = "kustomize-component", "render":
+        "A Kustomize component is only rendered inside a kustomization that includes it (a note).";
+    KustomizeNotRendered = "kustomize-not-rendered", "render":
+        "A kustomization field kubepatrol does not render (generators, helmCharts, replacements, vars) was left out (a note).";
+    KustomizationCycle = "kustomization-cycle", "render":
+        "Kustomizations include each other in a cycle.";
+    NotAKustomization = "not-a-kustomization", "render":
+        "A component reference is not a directory with a kustomization file.";
+    InvalidKustomization = "invalid-kustomization", "render":
+        "A kustomization field has the wrong shape (a reference that is not a string, say).";
+    RemoteResource = "remote-resource", "render":
+        "A remote resource (a URL or Git reference) was not fetched; the rest renders.";
+    MissingResource = "missing-resource", "render":
+        "A file or directory a kustomization references does not exist or holds no kustomization.";
+    InvalidPatchTarget = "invalid-patch-target", "render":
+        "A JSON 6902 patch has no `target`.";
+    PatchTargetNotFound = "patch-target-not-found", "render":
+        "A patch matches no object (a warning when something was left out of the render).";
+    InvalidJsonPatch = "invalid-json-patch", "render":
+        "A JSON 6902 patch is not a list of valid operations.";
+    JsonPatchFailed = "json-patch-failed", "render":
+        "A JSON 6902 operation cannot be applied (a missing path, a failed `test`).";
+    InvalidFieldType = "invalid-field-type", "evaluate":
+        "A field a check reads has the wrong type (`hostNetwork: \"true\"`, say); that object is not checked.";
+    UnknownCheck = "unknown-check", "exempt":
+        "An ignore annotation names a check that does not exist; the nearest id is suggested.";
+    UnusedIgnore = "unused-ignore", "exempt":
+        "An ignore annotation or exemption silenced nothing (with `--report-unused-ignores`).";
+    InternalError = "internal-error", "any":
+        "A bug in kubepatrol stopped the work on one file or object; the rest was still checked. Please report it.";
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(self.as_str())
+    }
+}
+
+/// `docs/diagnostics.md`: every code with the stage that reports it and its meaning.
+pub fn index_markdown() -> String {
+    let mut page = String::from(
+        "# Input diagnostics\n\n\
+         Problems with the input itself, as opposed to findings of checks. Every output format \
+         prints the code; errors make the exit code 2, warnings and notes do not change it.\n\
+         This page is generated from `src/diagnostic/code.rs` \
+         (`KUBEPATROL_UPDATE_DOCS=1 cargo test --lib diagnostic` rewrites it).\n\n\
+         | code | stage | meaning |\n| --- | --- | --- |\n",
+    );
+    for code in Code::ALL {
+        page.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            code.as_str(),
+            code.stage(),
+            code.meaning().replace('|', "\\|")
+        ));
+    }
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_kebab_case() {
+        let mut seen = HashSet::new();
+        for code in Code::ALL {
+            let text = code.as_str();
+            assert!(seen.insert(text), "`{text}` is declared twice");
+            assert!(
+                text.split('-').all(|part| !part.is_empty()
+                    && part
+                        .chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())),
+                "`{text}` is not kebab-case"
+            );
+            assert!(
+                code.meaning().ends_with('.'),
+                "`{text}`: meaning is one sentence"
+            );
+        }
+    }
+
+    /// Regenerate with `KUBEPATROL_UPDATE_DOCS=1 cargo test --lib diagnostic`.
+    #[test]
+    fn the_committed_index_is_generated_from_the_catalogue() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md");
+        let generated = index_markdown();
+        if std::env::var_os("KUBEPATROL_UPDATE_DOCS").is_some() {
+            std::fs::write(&path, &generated).expect("write docs/diagnostics.md");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/diagnostics.md is out of date: run KUBEPATROL_UPDATE_DOCS=1 cargo test --lib diagnostic"
+        );
+    }
+}

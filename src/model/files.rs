@@ -1,0 +1,71 @@
+//! What the load stage hands the render stage: each file's documents, and every path a
+//! kustomization references, already resolved against the file system.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::source::FileId;
+use crate::yaml::Document;
+
+/// The documents of one file.
+#[derive(Debug)]
+pub struct LoadedFile {
+    pub file: FileId,
+    pub documents: Vec<Document>,
+    /// Set when objects no check inspects were cut down to their identity (see [`outline`]);
+    /// [`Loaded::restore`] parses the whole file again for a kustomization that consumes it.
+    pub outlined: bool,
+}
+
+impl LoadedFile {
+    pub(crate) fn empty(file: FileId) -> Self {
+        LoadedFile {
+            file,
+            documents: Vec::new(),
+            outlined: false,
+        }
+    }
+}
+
+/// What a referenced path is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PathEntry {
+    File(FileId),
+    /// A directory, by the kustomization file in it.
+    Kustomization(FileId),
+    /// A directory without a kustomization file.
+    PlainDirectory,
+    Missing(String),
+}
+
+/// Every path referenced by a kustomization, resolved.
+#[derive(Debug, Default)]
+pub struct FileTree {
+    pub(crate) entries: HashMap<PathBuf, PathEntry>,
+    /// The file and directory of each kustomization file, by file id.
+    pub(crate) kustomizations: HashMap<FileId, PathBuf>,
+}
+
+impl FileTree {
+    pub fn entry(&self, path: &Path) -> Option<&PathEntry> {
+        self.entries.get(path)
+    }
+
+    /// The directory of a kustomization file, against which its references are resolved.
+    pub fn directory_of(&self, kustomization: FileId) -> Option<&Path> {
+        self.kustomizations
+            .get(&kustomization)
+            .map(PathBuf::as_path)
+    }
+
+    /// Files that some kustomization consumes: not linted on their own.
+    pub fn consumed(&self) -> HashSet<FileId> {
+        self.entries
+            .values()
+            .filter_map(|entry| match entry {
+                PathEntry::File(file) | PathEntry::Kustomization(file) => Some(*file),
+                _ => None,
+            })
+            .collect()
+    }
+}

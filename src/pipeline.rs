@@ -1,0 +1,178 @@
+//! The pipeline in one place: run the stages in order (discover → load → render → evaluate →
+//! exempt) and gather what they produced into the [`Outcome`] every report and fix reads.
+//! Each stage is a function of the previous one's output; only this module knows the order.
+
+use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::evaluate::Inspected;
+use crate::evaluate::finding::Finding;
+use crate::exempt::{Suppressed, baseline};
+use crate::model::workload;
+use crate::source::SourceMap;
+use crate::{config, discover, evaluate, exempt, load, render, rules, settings};
+
+/// What to lint and how.
+#[derive(Debug, Default)]
+pub struct LintOptions {
+    pub paths: Vec<String>,
+    pub discover: discover::DiscoverOptions,
+    pub limits: load::LoadLimits,
+    pub settings: settings::Settings,
+    /// The configuration file, when there is one (see [`config::read_for_run`]).
+    pub config: Option<config::LoadedConfig>,
+    pub baseline: Option<baseline::Baseline>,
+    pub report_unused_ignores: bool,
+}
+
+/// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
+pub fn lint(options: &LintOptions) -> Outcome {
+    lint_discovered(
+        options,
+        discover::discover(&options.paths, &options.discover),
+    )
+}
+
+/// Lint one in-memory file named `display`, with `options` but without touching the file system
+/// for it (a kustomization in memory cannot reference files).
+pub fn lint_bytes(display: &str, bytes: &[u8], options: &LintOptions) -> Outcome {
+    let input = discover::Input {
+        display: display.to_owned(),
+        source: discover::Source::Memory(bytes.into()),
+        kind: discover::InputKind::Manifest,
+    };
+    lint_discovered(
+        options,
+        discover::Discovery {
+            inputs: vec![input],
+            diagnostics: Vec::new(),
+        },
+    )
+}
+
+fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Outcome {
+    let config_sources = options
+        .config
+        .as_ref()
+        .map(|loaded| loaded.sources.clone())
+        .unwrap_or_default();
+    let first_input = config_sources.len();
+    let inspected = |api_version: &str, kind: &str| {
+        workload::is_inspected(api_version, kind, &options.settings)
+    };
+    let (loaded, rendered) = load_and_render(
+        config_sources,
+        &discovery.inputs,
+        options.limits,
+        &inspected,
+    );
+    let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
+    let config_paths = options.config.as_ref().map_or_else(Vec::new, |config| {
+        let canonical = discover::canonical_paths(&discovery.inputs);
+        exempt::config_paths(&config.dir, first_input, &discovery.inputs, &canonical)
+    });
+    let exempted = exempt::exempt(
+        evaluation.findings,
+        &rendered.objects,
+        &exempt::ExemptOptions {
+            config: options.config.as_ref().map(|loaded| &loaded.config),
+            config_paths,
+            baseline: options.baseline.as_ref(),
+            report_unused: options.report_unused_ignores,
+        },
+    );
+    let mut outcome = Outcome {
+        sources: loaded.sources,
+        findings: exempted.findings,
+        suppressed: exempted.suppressed,
+        baseline: exempted.baseline,
+        diagnostics: [
+            discovery.diagnostics,
+            loaded.diagnostics,
+            rendered.diagnostics,
+            evaluation.diagnostics,
+            exempted.diagnostics,
+        ]
+        .concat(),
+        files: discovery.inputs.len(),
+        objects: rendered.objects.len(),
+        evaluated: evaluation.evaluated,
+        inspected: evaluation.inspected,
+    };
+    outcome.sort_diagnostics();
+    outcome
+}
+
+/// Load `inputs` after the files already in `sources`, read what their kustomizations reference,
+/// and render: the objects to evaluate. Objects whose kind is not `inspected` keep only their
+/// identity unless a patch needs them whole.
+pub fn load_and_render(
+    sources: SourceMap,
+    inputs: &[discover::Input],
+    limits: load::LoadLimits,
+    inspected: load::InspectedKind<'_>,
+) -> (load::Loaded, render::Rendered) {
+    let mut loaded = load::load_after(sources, inputs, limits, inspected);
+    let tree = load::kustomize::follow_references(inputs, &mut loaded, limits, inspected);
+    let rendered = render::render(
+        inputs,
+        loaded.first_input,
+        &loaded.files,
+        &loaded.sources,
+        &tree,
+    );
+    (loaded, rendered)
+}
+
+/// Everything a run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub sources: SourceMap,
+    pub findings: Vec<Finding>,
+    /// Findings silenced by annotations, configuration or the baseline, with what did it.
+    pub suppressed: Vec<Suppressed>,
+    /// What `--baseline` did, when given.
+    pub baseline: Option<baseline::Summary>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub files: usize,
+    pub objects: usize,
+    pub evaluated: usize,
+    /// Every object, in input order, with the checks it passed.
+    pub inspected: Vec<Inspected>,
+}
+
+impl Outcome {
+    /// The outcome of a run that stopped before reading any input (e.g. an invalid
+    /// configuration).
+    pub fn stopped(sources: SourceMap, diagnostics: Vec<Diagnostic>) -> Self {
+        let mut outcome = Outcome {
+            sources,
+            findings: Vec::new(),
+            suppressed: Vec::new(),
+            baseline: None,
+            diagnostics,
+            files: 0,
+            objects: 0,
+            evaluated: 0,
+            inspected: Vec::new(),
+        };
+        outcome.sort_diagnostics();
+        outcome
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.level == Level::Error)
+    }
+
+    /// Diagnostics in report order: those without a file first, then by file and position.
+    pub fn sort_diagnostics(&mut self) {
+        self.diagnostics
+            .sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+    }
+}
+
+fn sort_key(diagnostic: &Diagnostic) -> (u8, u32, u32, &'static str) {
+    match &diagnostic.location {
+        Location::Path(_) => (0, 0, 0, diagnostic.code.as_str()),
+        Location::File(file) => (1, file.0, 0, diagnostic.code.as_str()),
+        Location::Span(span) => (1, span.file.0, span.start, diagnostic.code.as_str()),
+    }
+}
