@@ -1,7 +1,7 @@
 //! Run every rule on every object, in parallel over objects, with a deterministic result.
 
 pub mod finding;
-pub mod fingerprint;
+pub(crate) mod fingerprint;
 
 use std::sync::Arc;
 

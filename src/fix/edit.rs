@@ -28,7 +28,8 @@ impl Edit {
     }
 }
 
-/// Sort `edits` into application order.
+/// Sort `edits` into application order (the planner sorts by [`Edit::order`] itself).
+#[cfg(test)]
 pub fn sort(edits: &mut [Edit]) {
     edits.sort_by_key(Edit::order);
 }

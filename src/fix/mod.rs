@@ -14,12 +14,12 @@
 //! say what was done.
 
 pub mod diff;
-pub mod edit;
-pub mod place;
+pub(crate) mod edit;
+pub(crate) mod place;
 pub mod report;
 mod safety;
 mod uses;
-pub mod verify;
+pub(crate) mod verify;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;

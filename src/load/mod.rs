@@ -1,6 +1,6 @@
 //! Read and parse every input in parallel into span-carrying documents.
 
-pub mod kustomize;
+pub(crate) mod kustomize;
 
 use std::collections::HashSet;
 use std::fs::File;

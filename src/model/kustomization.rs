@@ -13,10 +13,9 @@ pub enum Role {
     Patch,
 }
 
-/// A path written in a kustomization, with the node that wrote it.
+/// A path written in a kustomization, and what it is for.
 #[derive(Clone, Copy, Debug)]
 pub struct Reference<'a> {
-    pub node: &'a Node,
     pub path: &'a str,
     pub role: Role,
 }
@@ -31,18 +30,13 @@ pub fn references(root: &Node) -> Vec<Reference<'_>> {
     ] {
         for item in items(root, key) {
             if let Some(path) = item.as_str() {
-                found.push(Reference {
-                    node: item,
-                    path,
-                    role,
-                });
+                found.push(Reference { path, role });
             }
         }
     }
     for item in items(root, "patchesStrategicMerge") {
         if let Some(path) = item.as_str().filter(|text| !is_inline_patch(text)) {
             found.push(Reference {
-                node: item,
                 path,
                 role: Role::Patch,
             });
@@ -54,7 +48,6 @@ pub fn references(root: &Node) -> Vec<Reference<'_>> {
                 && let Some(path) = node.as_str()
             {
                 found.push(Reference {
-                    node,
                     path,
                     role: Role::Patch,
                 });

@@ -1,7 +1,7 @@
 //! The data the stages hand each other: Kubernetes objects with their identity, the typed
 //! workload views checks read, kustomization files, and the files load hands to render.
 
-pub mod files;
-pub mod kustomization;
+pub(crate) mod files;
+pub(crate) mod kustomization;
 pub mod object;
 pub mod workload;

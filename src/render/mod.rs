@@ -1,11 +1,11 @@
 //! Turn loaded documents into the objects that reach a cluster: split documents and `List`
 //! kinds, and render Kustomize overlays (Helm output is tagged with its template by the loader).
 
-pub mod json6902;
-pub mod kustomize;
-pub mod select;
-pub mod strategic_merge;
-pub mod transform;
+pub(crate) mod json6902;
+pub(crate) mod kustomize;
+pub(crate) mod select;
+pub(crate) mod strategic_merge;
+pub(crate) mod transform;
 pub mod tree_edit;
 
 use rayon::prelude::*;

@@ -20,7 +20,6 @@ use crate::pipeline::Outcome;
 use crate::source::{Position, SourceMap};
 
 pub use health::Health;
-pub use json::JSON_FORMAT_VERSION;
 
 /// An output format (`--format`, and the `--output-*` files).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
