@@ -120,19 +120,6 @@ pub fn parse(display: &str, text: &str) -> Result<Baseline, Diagnostic> {
     })
 }
 
-/// Read the baseline at `path`.
-pub fn read(path: &std::path::Path) -> Result<Baseline, Diagnostic> {
-    let display = path.to_string_lossy().into_owned();
-    let text = std::fs::read_to_string(path).map_err(|error| {
-        Diagnostic::error(
-            Code::InvalidBaseline,
-            Location::Path(display.clone()),
-            format!("cannot read the baseline: {error}"),
-        )
-    })?;
-    parse(&display, &text)
-}
-
 /// Split `findings` into new ones and those the baseline records (each recorded finding
 /// silences one occurrence).
 pub fn apply(

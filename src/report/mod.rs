@@ -21,22 +21,16 @@ use crate::source::{Position, SourceMap};
 
 pub use health::Health;
 
-/// An output format (`--format`, and the `--output-*` files).
+/// An output format (`--format`, and the `--output-*` files); `kubepatrol lint --help` (the
+/// binary's `FormatArg`) describes each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
-    /// One line per finding: `PATH:LINE:COL: SEVERITY: MESSAGE [CHECK]`.
     Line,
-    /// A versioned JSON document (see docs/json-output.md).
     Json,
-    /// Graphical diagnostics with the source snippet (the default on a terminal).
     Human,
-    /// SARIF 2.1.0 for code scanning (see docs/sarif.md).
     Sarif,
-    /// GitHub Actions workflow commands that annotate the pull request.
     Github,
-    /// The health score, its grade and the counts per category, kind and namespace.
     Summary,
-    /// One self-contained HTML page with the overview, charts and a filterable workload table.
     Html,
 }
 
