@@ -186,3 +186,227 @@ fn container_ref(container: &Container<'_>) -> ContainerRef {
         kind: container.kind,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Code;
+    use crate::model::object::objects_of;
+    use crate::rules::all;
+    use crate::source::{FileId, Span};
+    use crate::yaml::{Limits, parse};
+
+    fn objects(file: FileId, text: &str) -> Vec<Object> {
+        let parsed = parse(file, text, Limits::default());
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        objects_of(file, &parsed.documents).0
+    }
+
+    fn run(objects: &[Object]) -> Evaluation {
+        evaluate(objects, all(), &Settings::default())
+    }
+
+    /// What a report shows of each finding, in order.
+    fn shown(evaluation: &Evaluation) -> Vec<(Span, &'static str, String, Option<String>)> {
+        evaluation
+            .findings
+            .iter()
+            .map(|f| {
+                let container = f.container.as_ref().and_then(|c| c.name.clone());
+                (f.primary(), f.rule.meta.id, f.message.clone(), container)
+            })
+            .collect()
+    }
+
+    const PODS: &str = "\
+apiVersion: v1
+kind: Pod
+metadata: {name: a}
+spec:
+  hostNetwork: true
+  hostPID: true
+  containers:
+  - name: one
+    image: nginx
+  - name: two
+    image: busybox:latest
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b}
+spec:
+  hostIPC: true
+  containers:
+  - name: three
+    image: redis
+";
+
+    const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: c}
+spec:
+  template:
+    spec:
+      containers:
+      - name: four
+        image: app
+        securityContext: {privileged: true}
+";
+
+    /// Objects of two files, file 2 first, so that input order is not file order.
+    fn mixed() -> Vec<Object> {
+        let mut all = objects(FileId(2), DEPLOYMENT);
+        all.extend(objects(FileId(1), PODS));
+        all
+    }
+
+    #[test]
+    fn findings_are_sorted_by_file_offset_and_check_id() {
+        let evaluation = run(&mixed());
+        let keys: Vec<(FileId, u32, &str)> = evaluation
+            .findings
+            .iter()
+            .map(|f| (f.primary().file, f.primary().start, f.rule.meta.id))
+            .collect();
+        assert!(keys.len() > 10, "{keys:?}");
+        assert!(keys.windows(2).all(|pair| pair[0] <= pair[1]), "{keys:?}");
+        assert_eq!(keys.first().map(|k| k.0), Some(FileId(1)));
+        assert_eq!(keys.last().map(|k| k.0), Some(FileId(2)));
+        // Several checks point at one place and are then ordered by id.
+        assert!(
+            keys.windows(2)
+                .any(|pair| pair[0].1 == pair[1].1 && pair[0].2 < pair[1].2)
+        );
+    }
+
+    #[test]
+    fn the_order_of_findings_does_not_depend_on_the_order_of_objects() {
+        let forward = mixed();
+        let mut reversed = forward.clone();
+        reversed.reverse();
+        let mut rotated = forward.clone();
+        rotated.rotate_left(1);
+        let expected = shown(&run(&forward));
+        assert_eq!(shown(&run(&reversed)), expected);
+        assert_eq!(shown(&run(&rotated)), expected);
+    }
+
+    #[test]
+    fn repeated_runs_give_identical_results() {
+        let objects = mixed();
+        let first = run(&objects);
+        for _ in 0..8 {
+            let again = run(&objects);
+            assert_eq!(shown(&again), shown(&first));
+            assert_eq!(again.evaluated, first.evaluated);
+        }
+    }
+
+    #[test]
+    fn inspected_lists_every_object_in_input_order() {
+        let objects = mixed();
+        let evaluation = run(&objects);
+        let names: Vec<Option<&str>> = evaluation
+            .inspected
+            .iter()
+            .map(|inspected| inspected.id.name.as_deref())
+            .collect();
+        assert_eq!(names, [Some("c"), Some("a"), Some("b")]);
+        assert!(
+            evaluation
+                .inspected
+                .iter()
+                .all(|inspected| inspected.checked)
+        );
+        // Findings share the inspected object's identity.
+        let first = &evaluation.findings[0];
+        assert!(
+            evaluation
+                .inspected
+                .iter()
+                .any(|inspected| Arc::ptr_eq(&inspected.id, &first.object))
+        );
+    }
+
+    #[test]
+    fn evaluated_counts_every_applicable_pair_passed_or_failed() {
+        let evaluation = run(&mixed());
+        let passed: usize = evaluation.inspected.iter().map(|i| i.passed.len()).sum();
+        assert_eq!(evaluation.evaluated, evaluation.findings.len() + passed);
+        // One more container adds one pair per container check.
+        let one = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - {name: a, image: x:1}\n";
+        let two = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - {name: a, image: x:1}\n  - {name: b, image: x:1}\n";
+        let container_checks = all()
+            .iter()
+            .filter(|entry| entry.meta.scope == Scope::Container)
+            .count();
+        let one = run(&objects(FileId(0), one)).evaluated;
+        let two = run(&objects(FileId(0), two)).evaluated;
+        assert_eq!(two - one, container_checks);
+    }
+
+    #[test]
+    fn a_field_of_the_wrong_type_is_a_diagnostic_and_no_findings_for_its_object() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  hostNetwork: yes please\n  containers:\n  - {name: a, image: nginx}\n";
+        let mut both = objects(FileId(3), text);
+        both.extend(objects(FileId(4), PODS));
+        let evaluation = run(&both);
+        let codes: Vec<Code> = evaluation.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, [Code::InvalidFieldType]);
+        let crate::diagnostic::Location::Span(span) = evaluation.diagnostics[0].location else {
+            panic!("at a span")
+        };
+        assert_eq!(
+            (span.file, span.start as usize),
+            (FileId(3), text.find("yes please").expect("value"))
+        );
+        assert!(
+            evaluation
+                .findings
+                .iter()
+                .all(|f| f.primary().file == FileId(4))
+        );
+        assert!(!evaluation.findings.is_empty());
+        let bad = &evaluation.inspected[0];
+        assert_eq!(bad.id.name.as_deref(), Some("bad"));
+        assert!(!bad.checked && bad.passed.is_empty());
+    }
+
+    #[test]
+    fn an_object_that_is_not_a_workload_yields_nothing() {
+        let objects = objects(
+            FileId(0),
+            "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec:\n  ports: [{port: 80}]\n",
+        );
+        let evaluation = run(&objects);
+        assert!(evaluation.findings.is_empty() && evaluation.diagnostics.is_empty());
+        assert_eq!(evaluation.evaluated, 0);
+        assert_eq!(evaluation.inspected.len(), 1);
+        assert!(!evaluation.inspected[0].checked);
+    }
+
+    #[test]
+    fn a_finding_names_its_object_container_and_field() {
+        let evaluation = run(&objects(FileId(2), DEPLOYMENT));
+        let privileged = evaluation
+            .findings
+            .iter()
+            .find(|f| f.rule.meta.id == "runAsPrivileged")
+            .expect("a finding");
+        assert_eq!(privileged.object.name.as_deref(), Some("c"));
+        assert_eq!(
+            privileged
+                .container
+                .as_ref()
+                .and_then(|c| c.name.as_deref()),
+            Some("four")
+        );
+        assert_eq!(
+            privileged.field,
+            "spec.template.spec.containers[four].securityContext.privileged"
+        );
+        assert_eq!(privileged.severity, privileged.rule.meta.severity);
+        assert!(privileged.via.is_empty());
+    }
+}

@@ -435,3 +435,463 @@ fn unused(span: Span, message: String) -> Diagnostic {
         location: Location::Span(span),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::discover::{InputKind, Source};
+    use crate::model::object::objects_of;
+    use crate::rules::Severity;
+    use crate::settings::Settings;
+    use crate::source::FileId;
+    use crate::yaml::Limits;
+
+    /// The configuration is file 0, the manifest file 1 (`apps/web.yaml` for `file` globs).
+    const MANIFEST: FileId = FileId(1);
+
+    /// A pod with a pod-level finding (hostNetworkSet) and two containers, both privileged.
+    fn pod(annotations: &str) -> String {
+        format!(
+            "apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: shop
+  annotations:{annotations}
+spec:
+  hostNetwork: true
+  containers:
+  - name: app
+    image: nginx:1
+    securityContext: {{privileged: true}}
+  - name: side
+    image: busybox:1
+    securityContext: {{privileged: true}}
+"
+        )
+    }
+
+    fn objects(text: &str) -> Vec<Object> {
+        let parsed = crate::yaml::parse(MANIFEST, text, Limits::default());
+        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+        objects_of(MANIFEST, &parsed.documents).0
+    }
+
+    fn config(text: &str) -> Config {
+        crate::config::parse(FileId(0), text).expect("a valid configuration")
+    }
+
+    fn findings(objects: &[Object]) -> Vec<Finding> {
+        crate::evaluate::evaluate(objects, rules::all(), &Settings::default()).findings
+    }
+
+    fn run(objects: &[Object], options: &ExemptOptions<'_>) -> Exempted {
+        exempt(findings(objects), objects, options)
+    }
+
+    /// Options with `config`, for which the manifest is `apps/web.yaml`.
+    fn configured(config: &Config) -> ExemptOptions<'_> {
+        ExemptOptions {
+            config: Some(config),
+            config_paths: vec![String::new(), "apps/web.yaml".into()],
+            ..ExemptOptions::default()
+        }
+    }
+
+    fn container(finding: &Finding) -> Option<&str> {
+        finding.container.as_ref()?.name.as_deref()
+    }
+
+    fn reported(findings: &[Finding], check: &str, in_container: Option<&str>) -> bool {
+        findings
+            .iter()
+            .any(|f| f.rule.meta.id == check && container(f) == in_container)
+    }
+
+    fn silenced<'a>(
+        exempted: &'a Exempted,
+        check: &str,
+        in_container: Option<&str>,
+    ) -> Vec<&'a Suppression> {
+        exempted
+            .suppressed
+            .iter()
+            .filter(|s| s.finding.rule.meta.id == check && container(&s.finding) == in_container)
+            .map(|s| &s.by)
+            .collect()
+    }
+
+    fn codes(exempted: &Exempted) -> Vec<Code> {
+        exempted.diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn without_options_nothing_is_silenced() {
+        let objects = objects(&pod(" {}"));
+        let all = findings(&objects).len();
+        let exempted = run(&objects, &ExemptOptions::default());
+        assert_eq!(exempted.findings.len(), all);
+        assert!(exempted.suppressed.is_empty() && exempted.diagnostics.is_empty());
+        assert!(exempted.baseline.is_none());
+        assert!(reported(&exempted.findings, "hostNetworkSet", None));
+    }
+
+    #[test]
+    fn a_checks_grade_of_ignore_suppresses_before_annotations_are_consulted() {
+        let text = pod("\n    kubepatrol.io/ignore: hostNetworkSet");
+        let objects = objects(&text);
+        let config_text = "checks:\n  hostNetworkSet: ignore\n";
+        let config = config(config_text);
+        let exempted = run(&objects, &configured(&config));
+        assert!(!reported(&exempted.findings, "hostNetworkSet", None));
+        let by = silenced(&exempted, "hostNetworkSet", None);
+        assert_eq!(by.len(), 1);
+        let Suppression::ConfigCheck { span } = by[0] else {
+            panic!("a config check suppression, not {:?}", by[0])
+        };
+        assert_eq!(span.file, FileId(0));
+        assert_eq!(
+            span.start as usize,
+            config_text.find("hostNetworkSet").expect("key")
+        );
+    }
+
+    #[test]
+    fn a_changed_severity_is_kept_as_a_finding_with_the_new_severity() {
+        let objects = objects(&pod(" {}"));
+        let config = config("checks:\n  hostNetworkSet: warning\n  runAsPrivileged: warning\n");
+        let exempted = run(&objects, &configured(&config));
+        let host = exempted
+            .findings
+            .iter()
+            .find(|f| f.rule.meta.id == "hostNetworkSet")
+            .expect("still reported");
+        assert_eq!(host.rule.meta.severity, Severity::Danger);
+        assert_eq!(host.severity, Severity::Warning);
+        let privileged: Vec<_> = exempted
+            .findings
+            .iter()
+            .filter(|f| f.rule.meta.id == "runAsPrivileged")
+            .map(|f| f.severity)
+            .collect();
+        assert_eq!(privileged, [Severity::Warning, Severity::Warning]);
+        assert!(exempted.suppressed.is_empty());
+    }
+
+    #[test]
+    fn the_ignore_annotation_silences_the_named_checks_on_the_whole_object() {
+        let text = pod(
+            "\n    kubepatrol.io/ignore: hostNetworkSet, runAsPrivileged\n    kubepatrol.io/ignore-reason: lab only",
+        );
+        let objects = objects(&text);
+        let exempted = run(&objects, &ExemptOptions::default());
+        for (check, container) in [
+            ("hostNetworkSet", None),
+            ("runAsPrivileged", Some("app")),
+            ("runAsPrivileged", Some("side")),
+        ] {
+            assert!(!reported(&exempted.findings, check, container), "{check}");
+            let by = silenced(&exempted, check, container);
+            let [Suppression::Annotation { key, span, reason }] = by.as_slice() else {
+                panic!("one annotation suppression of {check}, not {by:?}")
+            };
+            assert_eq!(key, IGNORE);
+            assert_eq!(
+                span.start as usize,
+                text.find("hostNetworkSet, run").expect("value")
+            );
+            assert_eq!(reason.as_deref(), Some("lab only"));
+        }
+        assert!(reported(
+            &exempted.findings,
+            "notReadOnlyRootFileSystem",
+            Some("app")
+        ));
+    }
+
+    #[test]
+    fn an_annotation_on_one_container_leaves_the_other_reported() {
+        let objects = objects(&pod(
+            "\n    kubepatrol.io/ignore.side: runAsPrivileged, hostNetworkSet",
+        ));
+        let exempted = run(&objects, &ExemptOptions::default());
+        assert!(reported(&exempted.findings, "runAsPrivileged", Some("app")));
+        assert!(!reported(
+            &exempted.findings,
+            "runAsPrivileged",
+            Some("side")
+        ));
+        let by = silenced(&exempted, "runAsPrivileged", Some("side"));
+        assert!(matches!(
+            by.as_slice(),
+            [Suppression::Annotation { key, .. }] if key == "kubepatrol.io/ignore.side"
+        ));
+        // A container's annotation does not reach the pod-level finding.
+        assert!(reported(&exempted.findings, "hostNetworkSet", None));
+    }
+
+    #[test]
+    fn ignore_all_silences_every_check_of_the_object() {
+        let objects = objects(&pod("\n    kubepatrol.io/ignore: all"));
+        let all = findings(&objects).len();
+        let exempted = run(&objects, &ExemptOptions::default());
+        assert!(exempted.findings.is_empty());
+        assert_eq!(exempted.suppressed.len(), all);
+    }
+
+    #[test]
+    fn a_polaris_check_exemption_silences_that_check_only() {
+        let text = pod(
+            "\n    polaris.fairwinds.com/hostNetworkSet-exempt: \"true\"\n    polaris.fairwinds.com/runAsPrivileged-exempt: \"false\"",
+        );
+        let objects = objects(&text);
+        let exempted = run(&objects, &ExemptOptions::default());
+        assert!(!reported(&exempted.findings, "hostNetworkSet", None));
+        let by = silenced(&exempted, "hostNetworkSet", None);
+        let [Suppression::Annotation { key, span, .. }] = by.as_slice() else {
+            panic!("one annotation suppression, not {by:?}")
+        };
+        assert_eq!(key, "polaris.fairwinds.com/hostNetworkSet-exempt");
+        // The check is in the key, so the suppression points at the key.
+        assert_eq!(
+            span.start as usize,
+            text.find("polaris.fairwinds.com/host").expect("key")
+        );
+        assert!(reported(&exempted.findings, "runAsPrivileged", Some("app")));
+    }
+
+    #[test]
+    fn the_polaris_object_exemption_silences_everything() {
+        let objects = objects(&pod("\n    polaris.fairwinds.com/exempt: \"true\""));
+        let exempted = run(&objects, &ExemptOptions::default());
+        assert!(exempted.findings.is_empty());
+        assert!(!exempted.suppressed.is_empty());
+    }
+
+    #[test]
+    fn a_configuration_exemption_matches_by_file_glob() {
+        let objects = objects(&pod(" {}"));
+        let config_text =
+            "exemptions:\n- file: apps/*.yaml\n  checks: [hostNetworkSet]\n  reason: legacy\n";
+        let config = config(config_text);
+        let exempted = run(&objects, &configured(&config));
+        assert!(!reported(&exempted.findings, "hostNetworkSet", None));
+        let by = silenced(&exempted, "hostNetworkSet", None);
+        let [Suppression::ConfigExemption { span, reason }] = by.as_slice() else {
+            panic!("one exemption suppression, not {by:?}")
+        };
+        assert_eq!(reason, "legacy");
+        assert_eq!(span.file, FileId(0));
+        assert!(reported(&exempted.findings, "runAsPrivileged", Some("app")));
+    }
+
+    #[test]
+    fn a_configuration_exemption_for_another_file_does_not_match() {
+        let objects = objects(&pod(" {}"));
+        let config = config(
+            "exemptions:\n- file: other/*.yaml\n  checks: all\n  reason: legacy\n\
+             - namespace: kube-*\n  checks: all\n  reason: system\n",
+        );
+        let exempted = run(&objects, &configured(&config));
+        assert!(exempted.suppressed.is_empty());
+        assert!(reported(&exempted.findings, "hostNetworkSet", None));
+    }
+
+    #[test]
+    fn a_container_exemption_matches_only_that_containers_findings() {
+        let objects = objects(&pod(" {}"));
+        let config = config(
+            "exemptions:\n- container: si*\n  checks: [runAsPrivileged, hostNetworkSet]\n  reason: sidecar\n",
+        );
+        let exempted = run(&objects, &configured(&config));
+        assert!(reported(&exempted.findings, "runAsPrivileged", Some("app")));
+        assert!(!reported(
+            &exempted.findings,
+            "runAsPrivileged",
+            Some("side")
+        ));
+        assert!(reported(&exempted.findings, "hostNetworkSet", None));
+    }
+
+    /// A baseline recording `check` for the pods in `text`.
+    fn baseline_of(text: &str, check: &str) -> Baseline {
+        let recorded: Vec<Finding> = findings(&objects(text))
+            .into_iter()
+            .filter(|f| f.rule.meta.id == check)
+            .collect();
+        let mut json = Vec::new();
+        baseline::write(&recorded, &mut json).expect("written");
+        baseline::parse("baseline.json", std::str::from_utf8(&json).expect("utf-8"))
+            .expect("a valid baseline")
+    }
+
+    #[test]
+    fn a_baselined_finding_is_suppressed_and_the_summary_counts_baselined_and_fixed() {
+        let today = pod(" {}");
+        let gone = today.replace("name: web", "name: old");
+        let recorded = baseline_of(&format!("{today}---\n{gone}"), "hostNetworkSet");
+        let objects = objects(&today);
+        let exempted = run(
+            &objects,
+            &ExemptOptions {
+                baseline: Some(&recorded),
+                ..ExemptOptions::default()
+            },
+        );
+        assert!(!reported(&exempted.findings, "hostNetworkSet", None));
+        let by = silenced(&exempted, "hostNetworkSet", None);
+        assert!(matches!(
+            by.as_slice(),
+            [Suppression::Baseline { file }] if file == "baseline.json"
+        ));
+        assert!(reported(&exempted.findings, "runAsPrivileged", Some("app")));
+        assert_eq!(
+            exempted.baseline,
+            Some(baseline::Summary {
+                file: "baseline.json".into(),
+                baselined: 1,
+                fixed: 1,
+            })
+        );
+    }
+
+    #[test]
+    fn the_baseline_applies_after_exemptions() {
+        let recorded = baseline_of(&pod(" {}"), "hostNetworkSet");
+        let objects = objects(&pod("\n    kubepatrol.io/ignore: hostNetworkSet"));
+        let exempted = run(
+            &objects,
+            &ExemptOptions {
+                baseline: Some(&recorded),
+                ..ExemptOptions::default()
+            },
+        );
+        let by = silenced(&exempted, "hostNetworkSet", None);
+        assert!(matches!(by.as_slice(), [Suppression::Annotation { .. }]));
+        let summary = exempted.baseline.expect("a summary");
+        assert_eq!((summary.baselined, summary.fixed), (0, 1));
+    }
+
+    #[test]
+    fn report_unused_warns_about_ignores_and_exemptions_that_silenced_nothing() {
+        let text = pod("\n    kubepatrol.io/ignore: hostNetworkSet, hostPIDSet");
+        let objects = objects(&text);
+        let config =
+            config("exemptions:\n- kind: Deployment\n  checks: all\n  reason: none here\n");
+        let exempted = run(
+            &objects,
+            &ExemptOptions {
+                report_unused: true,
+                ..configured(&config)
+            },
+        );
+        assert_eq!(codes(&exempted), [Code::UnusedIgnore, Code::UnusedIgnore]);
+        let messages: Vec<&str> = exempted
+            .diagnostics
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "`kubepatrol.io/ignore` ignores `hostPIDSet` but silenced nothing",
+                "this exemption silenced nothing",
+            ]
+        );
+        assert!(
+            exempted
+                .diagnostics
+                .iter()
+                .all(|d| d.level == Level::Warning)
+        );
+        let without = run(&objects, &ExemptOptions::default());
+        assert!(without.diagnostics.is_empty());
+    }
+
+    #[test]
+    fn an_annotation_made_redundant_by_an_ignored_check_is_reported_unused() {
+        let objects = objects(&pod("\n    kubepatrol.io/ignore: hostNetworkSet"));
+        let config = config("checks:\n  hostNetworkSet: ignore\n");
+        let exempted = run(
+            &objects,
+            &ExemptOptions {
+                report_unused: true,
+                ..configured(&config)
+            },
+        );
+        assert_eq!(codes(&exempted), [Code::UnusedIgnore]);
+    }
+
+    #[test]
+    fn an_unknown_check_id_in_an_annotation_is_a_warning_at_its_value() {
+        let text = pod(
+            "\n    kubepatrol.io/ignore: hostNetwrkSet, runAsPrivileged\n    polaris.fairwinds.com/noSuchCheck-exempt: \"true\"",
+        );
+        let objects = objects(&text);
+        let exempted = run(&objects, &ExemptOptions::default());
+        assert_eq!(codes(&exempted), [Code::UnknownCheck, Code::UnknownCheck]);
+        let first = &exempted.diagnostics[0];
+        assert_eq!(first.level, Level::Warning);
+        assert!(first.message.contains("hostNetwrkSet"), "{}", first.message);
+        let Location::Span(span) = first.location else {
+            panic!("at a span")
+        };
+        assert_eq!(
+            span.start as usize,
+            text.find("hostNetwrkSet").expect("value")
+        );
+        // The known id of the same list still silences; the misspelt one silences nothing.
+        assert!(!reported(
+            &exempted.findings,
+            "runAsPrivileged",
+            Some("app")
+        ));
+        assert!(reported(&exempted.findings, "hostNetworkSet", None));
+    }
+
+    fn input(display: &str) -> Input {
+        Input {
+            display: display.into(),
+            source: Source::Memory(b"".as_slice().into()),
+            kind: InputKind::Manifest,
+        }
+    }
+
+    #[test]
+    fn config_paths_are_relative_to_the_config_directory_with_the_display_path_otherwise() {
+        let inputs = [
+            input("apps/web.yaml"),
+            input("<stdin>"),
+            input("../elsewhere/x.yaml"),
+            input("deep"),
+        ];
+        let canonical = [
+            Some(PathBuf::from("/repo/apps/web.yaml")),
+            None,
+            Some(PathBuf::from("/elsewhere/x.yaml")),
+            Some(PathBuf::from("/repo/a/b/c.yaml")),
+        ];
+        let paths = config_paths(Path::new("/repo"), 2, &inputs, &canonical);
+        assert_eq!(
+            paths,
+            [
+                "",
+                "",
+                "apps/web.yaml",
+                "<stdin>",
+                "../elsewhere/x.yaml",
+                "a/b/c.yaml"
+            ]
+        );
+    }
+
+    #[test]
+    fn config_paths_fall_back_to_display_paths_without_canonical_paths() {
+        let inputs = [input("a.yaml"), input("b/c.yaml")];
+        assert_eq!(
+            config_paths(Path::new("/repo"), 0, &inputs, &[]),
+            ["a.yaml", "b/c.yaml"]
+        );
+    }
+}

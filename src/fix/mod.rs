@@ -855,3 +855,263 @@ fn find(base: &Node, span: Span, wanted: Found) -> Option<(&Node, usize)> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::LintOptions;
+    use crate::rules;
+
+    const POD: &str = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  hostNetwork: true
+  containers:
+  - name: app
+    image: nginx:latest
+    securityContext:
+      privileged: true
+";
+
+    fn lint(text: &str) -> Outcome {
+        crate::lint_bytes("web.yaml", text.as_bytes(), &LintOptions::default())
+    }
+
+    fn only(ids: &[&str]) -> FixOptions {
+        FixOptions {
+            checks: Some(
+                ids.iter()
+                    .map(|id| rules::find(id).expect("a check"))
+                    .collect(),
+            ),
+            ..FixOptions::default()
+        }
+    }
+
+    /// Each selected finding's check and what became of it.
+    fn statuses(outcome: &Outcome, plan: &Plan) -> Vec<(&'static str, Status)> {
+        plan.results
+            .iter()
+            .map(|result| {
+                let finding = &outcome.findings[result.finding];
+                (finding.rule.meta.id, result.status.clone())
+            })
+            .collect()
+    }
+
+    fn status_of(outcome: &Outcome, plan: &Plan, check: &str) -> Status {
+        statuses(outcome, plan)
+            .into_iter()
+            .find(|(id, _)| *id == check)
+            .map(|(_, status)| status)
+            .expect("a result for the check")
+    }
+
+    /// The one edited file's text.
+    fn after(plan: &Plan) -> &str {
+        let [file] = plan.files.as_slice() else {
+            panic!("one edited file, not {}", plan.files.len())
+        };
+        &file.after
+    }
+
+    #[test]
+    fn host_network_is_removed_and_privileged_turned_off_in_place() {
+        let outcome = lint(POD);
+        let plan = plan(
+            &outcome,
+            &Settings::default(),
+            &only(&["hostNetworkSet", "runAsPrivileged"]),
+        );
+        assert_eq!(
+            statuses(&outcome, &plan),
+            [
+                ("hostNetworkSet", Status::Fixed),
+                ("runAsPrivileged", Status::Fixed)
+            ]
+        );
+        assert_eq!(plan.fixed(), 2);
+        let file = &plan.files[0];
+        assert_eq!(
+            (file.file, file.path.as_str(), file.before.as_str()),
+            (FileId(0), "web.yaml", POD)
+        );
+        assert_eq!(
+            after(&plan),
+            "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:latest
+    securityContext:
+      privileged: false
+"
+        );
+    }
+
+    #[test]
+    fn every_safe_fix_of_a_container_goes_into_its_security_context_in_registry_order() {
+        let outcome = lint(POD);
+        let plan = plan(&outcome, &Settings::default(), &FixOptions::default());
+        assert_eq!(
+            after(&plan),
+            "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+  - name: app
+    image: nginx:latest
+    securityContext:
+      privileged: false
+      runAsNonRoot: true
+      allowPrivilegeEscalation: false
+      readOnlyRootFilesystem: true
+"
+        );
+        // Linting the fixed text again finds none of the fixed checks.
+        let fixed: Vec<&str> = statuses(&outcome, &plan)
+            .into_iter()
+            .filter(|(_, status)| *status == Status::Fixed)
+            .map(|(id, _)| id)
+            .collect();
+        assert_eq!(fixed.len(), 5, "{fixed:?}");
+        let again = lint(after(&plan));
+        assert!(
+            again
+                .findings
+                .iter()
+                .all(|f| !fixed.contains(&f.rule.meta.id))
+        );
+    }
+
+    #[test]
+    fn a_latest_tag_is_not_fixed_and_says_why() {
+        let outcome = lint(POD);
+        let plan = plan(&outcome, &Settings::default(), &only(&["tagNotSpecified"]));
+        assert_eq!(
+            statuses(&outcome, &plan),
+            [(
+                "tagNotSpecified",
+                Status::NotFixable(
+                    "never fixed automatically: a human must choose the image tag or digest".into()
+                )
+            )]
+        );
+        assert_eq!(plan.fixed(), 0);
+        assert!(plan.files.is_empty());
+    }
+
+    #[test]
+    fn placeholders_are_written_only_when_asked_for() {
+        let outcome = lint(POD);
+        let without = plan(&outcome, &Settings::default(), &only(&["cpuLimitsMissing"]));
+        let Status::NotFixable(reason) = status_of(&outcome, &without, "cpuLimitsMissing") else {
+            panic!("not fixed without placeholders")
+        };
+        assert!(reason.contains("--with-placeholders"), "{reason}");
+        assert!(without.files.is_empty());
+        let with = plan(
+            &outcome,
+            &Settings::default(),
+            &FixOptions {
+                with_placeholders: true,
+                ..only(&["cpuLimitsMissing"])
+            },
+        );
+        assert_eq!(
+            status_of(&outcome, &with, "cpuLimitsMissing"),
+            Status::Fixed
+        );
+        assert!(
+            after(&with).ends_with(
+                "      privileged: true\n    resources:  # TODO(kubepatrol): placeholder, set what the container needs\n      limits:\n        cpu: 500m\n"
+            ),
+            "{}",
+            after(&with)
+        );
+    }
+
+    #[test]
+    fn a_file_outside_the_scanned_paths_is_not_edited() {
+        let outcome = lint(POD);
+        let options = FixOptions {
+            scope: vec![PathBuf::from("elsewhere")],
+            ..only(&["hostNetworkSet"])
+        };
+        let plan = plan(&outcome, &Settings::default(), &options);
+        let Status::NotFixable(reason) = status_of(&outcome, &plan, "hostNetworkSet") else {
+            panic!("refused")
+        };
+        assert!(reason.contains("outside the scanned paths"), "{reason}");
+        assert!(plan.files.is_empty());
+        let inside = FixOptions {
+            scope: vec![PathBuf::from(".")],
+            ..only(&["hostNetworkSet"])
+        };
+        let plan = super::plan(&outcome, &Settings::default(), &inside);
+        assert_eq!(status_of(&outcome, &plan, "hostNetworkSet"), Status::Fixed);
+    }
+
+    #[test]
+    fn a_line_with_a_template_expression_is_not_edited() {
+        let text = POD.replace(
+            "hostNetwork: true",
+            "hostNetwork: true # {{ .Values.host }}",
+        );
+        let outcome = lint(&text);
+        let plan = plan(&outcome, &Settings::default(), &only(&["hostNetworkSet"]));
+        let Status::NotFixable(reason) = status_of(&outcome, &plan, "hostNetworkSet") else {
+            panic!("refused")
+        };
+        assert!(reason.contains("template expressions"), "{reason}");
+    }
+
+    #[test]
+    fn a_value_shared_with_a_container_without_the_finding_is_not_edited() {
+        let text = "\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  annotations:
+    kubepatrol.io/ignore.b: runAsPrivileged
+spec:
+  containers:
+  - name: a
+    image: x:1
+    securityContext: &shared {privileged: true}
+  - name: b
+    image: x:1
+    securityContext: *shared
+";
+        let outcome = lint(text);
+        let plan = plan(&outcome, &Settings::default(), &only(&["runAsPrivileged"]));
+        let Status::NotFixable(reason) = status_of(&outcome, &plan, "runAsPrivileged") else {
+            panic!("refused")
+        };
+        assert!(reason.contains("used 2 times"), "{reason}");
+        assert!(plan.files.is_empty());
+    }
+
+    #[test]
+    fn the_last_line_of_a_file_without_a_final_line_break_can_be_removed() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: []\n  hostNetwork: true";
+        let outcome = lint(text);
+        let plan = plan(&outcome, &Settings::default(), &only(&["hostNetworkSet"]));
+        assert_eq!(status_of(&outcome, &plan, "hostNetworkSet"), Status::Fixed);
+        assert_eq!(
+            after(&plan),
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: []\n"
+        );
+    }
+}

@@ -557,3 +557,336 @@ pub fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
         ))
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discover::{Input, InputKind, Source};
+    use crate::source::SourceFile;
+    use crate::yaml::{Limits, parse};
+
+    /// Files in memory, with the tree the loader would have built for them.
+    #[derive(Default)]
+    struct Repo {
+        sources: SourceMap,
+        files: Vec<LoadedFile>,
+        tree: FileTree,
+    }
+
+    impl Repo {
+        fn load(&mut self, path: &str, text: &str) -> FileId {
+            let id = self
+                .sources
+                .add(SourceFile::new(path.to_owned(), text.to_owned()));
+            let parsed = parse(id, text, Limits::default());
+            assert!(parsed.errors.is_empty(), "{path}: {:?}", parsed.errors);
+            self.files.push(LoadedFile {
+                file: id,
+                documents: parsed.documents,
+                outlined: false,
+            });
+            id
+        }
+
+        /// A file some kustomization references.
+        fn file(&mut self, path: &str, text: &str) -> FileId {
+            let id = self.load(path, text);
+            self.tree
+                .entries
+                .insert(PathBuf::from(path), PathEntry::File(id));
+            id
+        }
+
+        /// `dir/kustomization.yaml`, which no other kustomization references.
+        fn root(&mut self, dir: &str, text: &str) -> FileId {
+            let id = self.load(&format!("{dir}/kustomization.yaml"), text);
+            self.tree.kustomizations.insert(id, PathBuf::from(dir));
+            id
+        }
+
+        /// `dir/kustomization.yaml`, which another kustomization references as `dir`.
+        fn kustomization(&mut self, dir: &str, text: &str) -> FileId {
+            let id = self.root(dir, text);
+            self.tree
+                .entries
+                .insert(PathBuf::from(dir), PathEntry::Kustomization(id));
+            id
+        }
+
+        fn text(&self, file: FileId) -> &str {
+            self.sources
+                .get(file)
+                .map_or("", |source| source.text.as_str())
+        }
+
+        /// The span of the first `needle` in `file`.
+        fn span_of(&self, file: FileId, needle: &str) -> Span {
+            let start = self.text(file).find(needle).expect("needle in the file");
+            Span::new(file, start, start + needle.len())
+        }
+
+        fn render(&self, root: FileId) -> (Vec<Object>, Vec<Diagnostic>) {
+            let context = Context {
+                files: &self.files,
+                sources: &self.sources,
+                tree: &self.tree,
+            };
+            render_root(&context, root)
+        }
+    }
+
+    const DEPLOYMENT: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 1
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+        securityContext:
+          privileged: false
+";
+
+    const PATCH: &str = "\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        securityContext:
+          privileged: true
+";
+
+    /// base/ with the deployment, overlay/ with `overlay` as its kustomization and a patch.
+    fn base_and_overlay(overlay: &str) -> (Repo, FileId) {
+        let mut repo = Repo::default();
+        repo.kustomization("base", "resources:\n- deployment.yaml\n");
+        repo.file("base/deployment.yaml", DEPLOYMENT);
+        repo.file("overlay/patch.yaml", PATCH);
+        let root = repo.root("overlay", overlay);
+        (repo, root)
+    }
+
+    fn container(object: &Object) -> &Node {
+        object
+            .root
+            .get("spec")
+            .and_then(|n| n.get("template"))
+            .and_then(|n| n.get("spec"))
+            .and_then(|n| n.get("containers"))
+            .and_then(Node::as_seq)
+            .and_then(<[Node]>::first)
+            .expect("a container")
+    }
+
+    fn codes(diagnostics: &[Diagnostic]) -> Vec<(Code, Level)> {
+        diagnostics.iter().map(|d| (d.code, d.level)).collect()
+    }
+
+    #[test]
+    fn a_patched_value_points_into_the_patch_and_the_rest_into_the_base() {
+        let (repo, root) =
+            base_and_overlay("resources:\n- ../base\npatches:\n- path: patch.yaml\n");
+        let (objects, diagnostics) = repo.render(root);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let [object] = objects.as_slice() else {
+            panic!("one object, not {}", objects.len())
+        };
+        let base = FileId(1);
+        let patch = FileId(2);
+        assert_eq!(object.file, base);
+        assert_eq!(object.via, [root]);
+        let app = container(object);
+        let privileged = app
+            .get("securityContext")
+            .and_then(|n| n.get("privileged"))
+            .expect("privileged");
+        assert_eq!(privileged.as_bool(), Some(true));
+        assert_eq!(privileged.span, repo.span_of(patch, "true"));
+        let image = app.get("image").expect("image");
+        assert_eq!(image.as_str(), Some("nginx:1.27"));
+        assert_eq!(image.span, repo.span_of(base, "nginx:1.27"));
+        let replicas = object.root.get("spec").and_then(|s| s.get("replicas"));
+        let written = repo.span_of(base, "replicas: 1");
+        let one = Span::new(base, written.start as usize + 10, written.end as usize);
+        assert_eq!(replicas.map(|r| r.span), Some(one));
+    }
+
+    #[test]
+    fn patches_strategic_merge_by_path_applies_like_patches() {
+        let (repo, root) =
+            base_and_overlay("resources:\n- ../base\npatchesStrategicMerge:\n- patch.yaml\n");
+        let (objects, diagnostics) = repo.render(root);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let privileged = container(&objects[0])
+            .get("securityContext")
+            .and_then(|n| n.get("privileged"))
+            .expect("privileged");
+        assert_eq!(privileged.span.file, FileId(2));
+    }
+
+    #[test]
+    fn name_prefix_and_namespace_are_applied_with_the_overlays_spans() {
+        let overlay = "namePrefix: prod-\nnamespace: shop\nresources:\n- ../base\npatches:\n- path: patch.yaml\n";
+        let (repo, root) = base_and_overlay(overlay);
+        let (objects, diagnostics) = repo.render(root);
+        assert!(diagnostics.is_empty(), "{diagnostics:?}");
+        let object = &objects[0];
+        assert_eq!(object.id.name.as_deref(), Some("prod-web"));
+        assert_eq!(object.id.namespace.as_deref(), Some("shop"));
+        let namespace = object
+            .root
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .expect("namespace");
+        assert_eq!(namespace.span, repo.span_of(root, "shop"));
+        // The patch names the object by its name before the prefix, and still applies.
+        let privileged = container(object)
+            .get("securityContext")
+            .and_then(|n| n.get("privileged"))
+            .and_then(Node::as_bool);
+        assert_eq!(privileged, Some(true));
+    }
+
+    #[test]
+    fn a_missing_resource_is_an_error_at_the_reference() {
+        let mut repo = Repo::default();
+        repo.file("app/deployment.yaml", DEPLOYMENT);
+        repo.tree.entries.insert(
+            PathBuf::from("app/gone.yaml"),
+            PathEntry::Missing("No such file or directory".into()),
+        );
+        let root = repo.root(
+            "app",
+            "resources:\n- deployment.yaml\n- gone.yaml\n- never-loaded.yaml\n",
+        );
+        let (objects, diagnostics) = repo.render(root);
+        assert_eq!(objects.len(), 1, "the rest is rendered");
+        assert_eq!(
+            codes(&diagnostics),
+            [
+                (Code::MissingResource, Level::Error),
+                (Code::MissingResource, Level::Error)
+            ]
+        );
+        assert_eq!(
+            diagnostics[0].location,
+            Location::Span(repo.span_of(root, "gone.yaml"))
+        );
+        assert_eq!(
+            diagnostics[0].message,
+            "cannot read `gone.yaml`: No such file or directory"
+        );
+        assert_eq!(
+            diagnostics[1].location,
+            Location::Span(repo.span_of(root, "never-loaded.yaml"))
+        );
+    }
+
+    #[test]
+    fn a_patch_that_matches_nothing_is_reported_at_its_name() {
+        let mut repo = Repo::default();
+        repo.file("app/deployment.yaml", DEPLOYMENT);
+        let patch = repo.file("app/patch.yaml", &PATCH.replace("name: web", "name: nope"));
+        let root = repo.root(
+            "app",
+            "resources:\n- deployment.yaml\npatches:\n- path: patch.yaml\n",
+        );
+        let (objects, diagnostics) = repo.render(root);
+        assert_eq!(
+            codes(&diagnostics),
+            [(Code::PatchTargetNotFound, Level::Error)]
+        );
+        assert_eq!(
+            diagnostics[0].location,
+            Location::Span(repo.span_of(patch, "nope"))
+        );
+        let privileged = container(&objects[0])
+            .get("securityContext")
+            .and_then(|n| n.get("privileged"))
+            .and_then(Node::as_bool);
+        assert_eq!(privileged, Some(false), "the object is left as it was");
+    }
+
+    #[test]
+    fn a_target_that_matches_nothing_is_a_warning() {
+        let mut repo = Repo::default();
+        repo.file("app/deployment.yaml", DEPLOYMENT);
+        repo.file("app/patch.yaml", PATCH);
+        let root = repo.root(
+            "app",
+            "resources:\n- deployment.yaml\npatches:\n- path: patch.yaml\n  target: {kind: StatefulSet}\n",
+        );
+        let (_, diagnostics) = repo.render(root);
+        assert_eq!(
+            codes(&diagnostics),
+            [(Code::PatchTargetNotFound, Level::Warning)]
+        );
+    }
+
+    #[test]
+    fn with_a_generator_left_out_an_unmatched_patch_is_only_a_warning() {
+        let mut repo = Repo::default();
+        repo.file("app/deployment.yaml", DEPLOYMENT);
+        repo.file("app/patch.yaml", &PATCH.replace("name: web", "name: nope"));
+        let root = repo.root(
+            "app",
+            "resources:\n- deployment.yaml\nconfigMapGenerator:\n- name: settings\npatches:\n- path: patch.yaml\n",
+        );
+        let (_, diagnostics) = repo.render(root);
+        assert_eq!(
+            codes(&diagnostics),
+            [
+                (Code::KustomizeNotRendered, Level::Note),
+                (Code::PatchTargetNotFound, Level::Warning)
+            ]
+        );
+    }
+
+    #[test]
+    fn render_renders_the_overlay_and_not_the_base_it_consumes() {
+        let mut repo = Repo::default();
+        repo.kustomization("base", "resources:\n- deployment.yaml\n");
+        repo.file("base/deployment.yaml", DEPLOYMENT);
+        repo.load(
+            "other/pod.yaml",
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: alone}\n",
+        );
+        let root = repo.root("overlay", "namePrefix: prod-\nresources:\n- ../base\n");
+        let input = |display: &str, kind| Input {
+            display: display.to_owned(),
+            source: Source::Memory(b"".as_slice().into()),
+            kind,
+        };
+        let inputs = [
+            input("base/kustomization.yaml", InputKind::Kustomization),
+            input("base/deployment.yaml", InputKind::Manifest),
+            input("other/pod.yaml", InputKind::Manifest),
+            input("overlay/kustomization.yaml", InputKind::Kustomization),
+        ];
+        let rendered = crate::render::render(&inputs, 0, &repo.files, &repo.sources, &repo.tree);
+        let names: Vec<(Option<&str>, Vec<FileId>)> = rendered
+            .objects
+            .iter()
+            .map(|o| (o.id.name.as_deref(), o.via.clone()))
+            .collect();
+        assert_eq!(
+            names,
+            [(Some("alone"), vec![]), (Some("prod-web"), vec![root])]
+        );
+        assert!(
+            rendered.diagnostics.is_empty(),
+            "{:?}",
+            rendered.diagnostics
+        );
+    }
+}
