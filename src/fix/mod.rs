@@ -859,7 +859,7 @@ fn find(base: &Node, span: Span, wanted: Found) -> Option<(&Node, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::LintOptions;
+    use crate::pipeline::{LintOptions, lint_bytes};
     use crate::rules;
 
     const POD: &str = "\
@@ -877,7 +877,7 @@ spec:
 ";
 
     fn lint(text: &str) -> Outcome {
-        crate::lint_bytes("web.yaml", text.as_bytes(), &LintOptions::default())
+        lint_bytes("web.yaml", text.as_bytes(), &LintOptions::default())
     }
 
     fn only(ids: &[&str]) -> FixOptions {
