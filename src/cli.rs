@@ -31,13 +31,13 @@ Examples:
     about = "Lint Kubernetes manifests for security and reliability risks, pointing at the exact line and column",
     after_help = EXAMPLES
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Check manifests in files, directories or standard input (`-`).
     #[command(after_help = EXAMPLES)]
     Lint(Box<LintArgs>),
@@ -57,7 +57,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-pub struct LintArgs {
+pub(crate) struct LintArgs {
     /// Files and directories to lint; `-` reads standard input. Default: the current directory.
     #[arg(value_name = "PATHS")]
     pub paths: Vec<String>,
@@ -148,7 +148,7 @@ pub struct LintArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct BaselineArgs {
+pub(crate) struct BaselineArgs {
     /// Files and directories to record; `-` reads standard input. Default: the current directory.
     #[arg(value_name = "PATHS")]
     pub paths: Vec<String>,
@@ -159,7 +159,7 @@ pub struct BaselineArgs {
 
 /// How `baseline` and `fix` find their inputs and configuration.
 #[derive(Debug, Args)]
-pub struct InputArgs {
+pub(crate) struct InputArgs {
     /// Configuration file [default: the nearest .kubepatrol.yaml up to the repository root].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -174,7 +174,7 @@ pub struct InputArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct FixArgs {
+pub(crate) struct FixArgs {
     /// Files and directories to fix. Default: the current directory.
     #[arg(value_name = "PATHS")]
     pub paths: Vec<String>,
@@ -201,7 +201,7 @@ pub struct FixArgs {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,

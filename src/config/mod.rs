@@ -200,7 +200,7 @@ mod schema {
         ids
     }
 
-    pub fn grades(generator: &mut SchemaGenerator) -> Schema {
+    pub(super) fn grades(generator: &mut SchemaGenerator) -> Schema {
         let grade = generator.subschema_for::<Grade>();
         json_schema!({
             "type": "object",
@@ -209,7 +209,7 @@ mod schema {
         })
     }
 
-    pub fn selection(_: &mut SchemaGenerator) -> Schema {
+    pub(super) fn selection(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "oneOf": [
                 { "const": "all" },

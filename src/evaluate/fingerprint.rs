@@ -13,7 +13,7 @@ use crate::yaml::{Node, Value};
 /// their `name` field, or by their text for scalars, so inserting an item elsewhere keeps the
 /// path; only items without either fall back to their index. Empty when `target` is not in
 /// `root` (or is `root` itself).
-pub fn field_path(root: &Node, target: Span) -> String {
+pub(crate) fn field_path(root: &Node, target: Span) -> String {
     let mut path = String::new();
     let mut node = root;
     // Only children whose span holds the target are visited, so this is one walk down.

@@ -10,7 +10,7 @@ use crate::evaluate::finding::Finding;
 /// the first (findings are sorted) and list every overlay on it. Two findings are the same
 /// when they have the same check, message, container and labels, whatever the namespace or
 /// name prefix each overlay gave the object.
-pub fn merge_overlay_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
+pub(super) fn merge_overlay_duplicates(findings: Vec<Finding>) -> Vec<Finding> {
     let mut merged: Vec<Finding> = Vec::with_capacity(findings.len());
     let mut index: HashMap<String, usize> = HashMap::new();
     for finding in findings {

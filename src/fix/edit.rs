@@ -3,7 +3,7 @@
 
 /// Replace `start..end` of the original text with `text` (an insertion when the range is empty).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Edit {
+pub(crate) struct Edit {
     pub start: usize,
     pub end: usize,
     pub text: String,
@@ -13,7 +13,7 @@ pub struct Edit {
 }
 
 impl Edit {
-    pub fn replace(start: usize, end: usize, text: impl Into<String>) -> Self {
+    pub(crate) fn replace(start: usize, end: usize, text: impl Into<String>) -> Self {
         Edit {
             start,
             end,
@@ -23,20 +23,20 @@ impl Edit {
     }
 
     /// Application order: by position, deeper insertions first at one offset.
-    pub fn order(&self) -> (usize, usize, std::cmp::Reverse<usize>) {
+    pub(crate) fn order(&self) -> (usize, usize, std::cmp::Reverse<usize>) {
         (self.start, self.end, std::cmp::Reverse(self.column))
     }
 }
 
 /// Sort `edits` into application order (the planner sorts by [`Edit::order`] itself).
 #[cfg(test)]
-pub fn sort(edits: &mut [Edit]) {
+pub(crate) fn sort(edits: &mut [Edit]) {
     edits.sort_by_key(Edit::order);
 }
 
 /// The first pair of sorted edits that overlap (an insertion inside a replaced range counts),
 /// by their indexes.
-pub fn first_overlap(sorted: &[Edit]) -> Option<(usize, usize)> {
+pub(crate) fn first_overlap(sorted: &[Edit]) -> Option<(usize, usize)> {
     sorted
         .windows(2)
         .enumerate()
@@ -48,7 +48,7 @@ pub fn first_overlap(sorted: &[Edit]) -> Option<(usize, usize)> {
 
 /// Apply sorted, non-overlapping edits; `None` when an edit is out of range or not on a
 /// character boundary.
-pub fn apply(text: &str, sorted: &[Edit]) -> Option<String> {
+pub(crate) fn apply(text: &str, sorted: &[Edit]) -> Option<String> {
     let mut out = String::with_capacity(text.len() + 256);
     let mut at = 0;
     for edit in sorted {
@@ -61,7 +61,7 @@ pub fn apply(text: &str, sorted: &[Edit]) -> Option<String> {
 }
 
 /// The offset of the start of the line holding `offset`.
-pub fn line_start(text: &str, offset: usize) -> usize {
+pub(crate) fn line_start(text: &str, offset: usize) -> usize {
     text.get(..offset)
         .and_then(|before| before.rfind('\n'))
         .map_or(0, |newline| newline + 1)
@@ -69,14 +69,14 @@ pub fn line_start(text: &str, offset: usize) -> usize {
 
 /// The offset just past the line break that ends the line holding `offset` (the text's length
 /// on the last line without one).
-pub fn next_line_start(text: &str, offset: usize) -> usize {
+pub(crate) fn next_line_start(text: &str, offset: usize) -> usize {
     text.get(offset..)
         .and_then(|after| after.find('\n'))
         .map_or(text.len(), |newline| offset + newline + 1)
 }
 
 /// The offset of the end of the line holding `offset`, before its line break.
-pub fn line_end(text: &str, offset: usize) -> usize {
+pub(crate) fn line_end(text: &str, offset: usize) -> usize {
     let end = text
         .get(offset..)
         .and_then(|after| after.find('\n'))
@@ -89,13 +89,13 @@ pub fn line_end(text: &str, offset: usize) -> usize {
 }
 
 /// The column of `offset` counted in characters from its line's start.
-pub fn column(text: &str, offset: usize) -> usize {
+pub(crate) fn column(text: &str, offset: usize) -> usize {
     text.get(line_start(text, offset)..offset)
         .map_or(0, |prefix| prefix.chars().count())
 }
 
 /// The line break the file uses: CRLF when its first line ends with one.
-pub fn newline(text: &str) -> &'static str {
+pub(crate) fn newline(text: &str) -> &'static str {
     match text.find('\n') {
         Some(at) if at > 0 && text.get(at - 1..at) == Some("\r") => "\r\n",
         _ => "\n",

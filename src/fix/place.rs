@@ -11,7 +11,7 @@ use super::edit::{Edit, column, line_end, line_start, next_line_start};
 
 /// How new text is written in one file.
 #[derive(Clone, Copy, Debug)]
-pub struct Style {
+pub(crate) struct Style {
     /// A `.json` file: keys and strings are double-quoted, nothing is written in block style.
     pub json: bool,
     pub newline: &'static str,
@@ -19,14 +19,14 @@ pub struct Style {
 
 /// What to write where keys are absent: a leaf value or a mapping of more keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Pending {
+pub(crate) enum Pending {
     Leaf(Desired),
     Map(Vec<(&'static str, Pending)>),
 }
 
 impl Pending {
     /// The TODO comment the written text must carry, if any value in it is a placeholder.
-    pub fn todo(&self) -> Option<&'static str> {
+    pub(crate) fn todo(&self) -> Option<&'static str> {
         match self {
             Pending::Leaf(Desired::Placeholder { todo, .. }) => Some(todo),
             Pending::Leaf(_) => None,
@@ -35,7 +35,7 @@ impl Pending {
     }
 }
 
-pub type Placed = Result<Edit, String>;
+pub(crate) type Placed = Result<Edit, String>;
 
 fn slice(text: &str, start: usize, end: usize) -> &str {
     text.get(start..end).unwrap_or("")
@@ -52,7 +52,7 @@ fn range(span: Span) -> (usize, usize) {
 
 /// A collection written in flow style (`{…}`, `[…]`); block collections start at their first
 /// key or item.
-pub fn is_flow(text: &str, node: &Node) -> bool {
+pub(crate) fn is_flow(text: &str, node: &Node) -> bool {
     let start = node.span.start as usize;
     starts_with(text, start, '{') || starts_with(text, start, '[')
 }
@@ -106,7 +106,7 @@ fn written_end(text: &str, node: &Node, bounds: Span) -> Option<usize> {
 }
 
 /// Replace a scalar's text.
-pub fn replace_scalar(node: &Node, new_text: &str) -> Placed {
+pub(crate) fn replace_scalar(node: &Node, new_text: &str) -> Placed {
     let (start, end) = range(node.span);
     if start == end {
         return Err("the value is not written out".into());
@@ -213,7 +213,12 @@ fn step_of(text: &str, map: &Node, indent: usize) -> usize {
 
 /// Insert `absent` keys into `map`: after its last written entry at its indentation (block), or
 /// before its closing brace (flow).
-pub fn insert(text: &str, map: &Node, absent: &[(&'static str, Pending)], style: Style) -> Placed {
+pub(crate) fn insert(
+    text: &str,
+    map: &Node,
+    absent: &[(&'static str, Pending)],
+    style: Style,
+) -> Placed {
     let local: Vec<&Entry> = local_entries(map).collect();
     let written = |entry: &&Entry| {
         let (start, end) = range(entry.key.span);
@@ -361,7 +366,7 @@ fn merge_only(text: &str, map: &Node) -> Result<(usize, usize), String> {
 }
 
 /// Give a key whose value is null (`key:`, `key: ~`) the pending value.
-pub fn fill_null(text: &str, entry: &Entry, pending: &Pending, style: Style) -> Placed {
+pub(crate) fn fill_null(text: &str, entry: &Entry, pending: &Pending, style: Style) -> Placed {
     let (start, end) = range(entry.value.span);
     if start != end {
         let quote = style.json || starts_with(text, entry.key.span.start as usize, '"');
@@ -428,7 +433,7 @@ fn after_colon(text: &str, entry: &Entry) -> Option<usize> {
 
 /// `key: []` for a block sequence whose every item [`remove_items`] removes, rather than a key
 /// left with an empty (null) value.
-pub fn empty_sequence(text: &str, entry: &Entry) -> Placed {
+pub(crate) fn empty_sequence(text: &str, entry: &Entry) -> Placed {
     let at = after_colon(text, entry).ok_or("the sequence's key has no colon on its line")?;
     if !slice(text, at, line_end(text, at)).trim().is_empty() {
         return Err("the sequence's key shares its line with other text".into());
@@ -500,7 +505,7 @@ fn flow_deletions(spans: &[(usize, usize)], remove: &[bool]) -> Vec<Edit> {
 }
 
 /// Remove entry `index` of `map` (a scalar-valued entry) with its key.
-pub fn remove_entry(text: &str, map: &Node, index: usize) -> Result<Vec<Edit>, String> {
+pub(crate) fn remove_entry(text: &str, map: &Node, index: usize) -> Result<Vec<Edit>, String> {
     let entries = map.as_map().unwrap_or(&[]);
     let Some(entry) = entries.get(index) else {
         return Err("the entry was not found".into());
@@ -551,7 +556,7 @@ pub fn remove_entry(text: &str, map: &Node, index: usize) -> Result<Vec<Edit>, S
 }
 
 /// Remove the items at `indexes` of the sequence `seq`.
-pub fn remove_items(text: &str, seq: &Node, indexes: &[usize]) -> Result<Vec<Edit>, String> {
+pub(crate) fn remove_items(text: &str, seq: &Node, indexes: &[usize]) -> Result<Vec<Edit>, String> {
     let items = seq.as_seq().unwrap_or(&[]);
     if is_flow(text, seq) {
         let spans: Vec<(usize, usize)> = items.iter().map(|item| range(item.span)).collect();

@@ -12,13 +12,13 @@ use crate::yaml::{Node, Value};
 /// A written node: its span and what it is (a one-item block sequence and its item share a
 /// span, so the span alone does not tell them apart).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Target {
+pub(super) struct Target {
     pub span: Span,
     pub kind: Kind,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub(super) enum Kind {
     Key,
     Scalar,
     Map,
@@ -26,7 +26,7 @@ pub enum Kind {
 }
 
 impl Target {
-    pub fn of(node: &Node) -> Self {
+    pub(super) fn of(node: &Node) -> Self {
         let kind = match node.value {
             Value::Map(_) => Kind::Map,
             Value::Seq(_) => Kind::Seq,
@@ -38,7 +38,7 @@ impl Target {
         }
     }
 
-    pub fn key(key: &Node) -> Self {
+    pub(super) fn key(key: &Node) -> Self {
         Target {
             span: key.span,
             kind: Kind::Key,
@@ -50,7 +50,7 @@ impl Target {
 /// value reached through an alias or a merge key, or from a base rendered by several overlays.
 /// Only nodes of the files that fixes edit are counted.
 #[derive(Debug, Default)]
-pub struct Uses {
+pub(super) struct Uses {
     counts: HashMap<Target, usize>,
     /// The overlays whose rendered objects use the node, for nodes of rendered objects.
     pub overlays: HashMap<Target, Vec<FileId>>,
@@ -60,7 +60,7 @@ pub struct Uses {
 
 impl Uses {
     /// The uses of `target`; unknown ones count as too many, so nothing uncounted is edited.
-    pub fn of(&self, target: Target) -> usize {
+    pub(super) fn of(&self, target: Target) -> usize {
         if self.counted.get(target.span.file.0 as usize) == Some(&true) {
             self.counts.get(&target).copied().unwrap_or(1)
         } else {
@@ -70,7 +70,7 @@ impl Uses {
 }
 
 /// Count the uses of the nodes written in the files `counted` marks (indexed by file id).
-pub fn count(outcome: &Outcome, counted: Vec<bool>) -> Uses {
+pub(super) fn count(outcome: &Outcome, counted: Vec<bool>) -> Uses {
     let wanted = |span: Span| counted.get(span.file.0 as usize) == Some(&true);
     let mut uses = Uses::default();
     for inspected in &outcome.inspected {

@@ -22,7 +22,7 @@ const SECURITY_FIELDS: &[&str] = &[
 
 /// Whether `after` parses like `before`, with the same errors, documents and values outside
 /// the fields fixes own.
-pub fn same_objects(before: &str, after: &str) -> bool {
+pub(crate) fn same_objects(before: &str, after: &str) -> bool {
     let old = parse(FileId(0), before, Limits::default());
     let new = parse(FileId(0), after, Limits::default());
     let codes = |errors: &[crate::yaml::YamlError]| -> Vec<crate::diagnostic::Code> {
@@ -40,7 +40,7 @@ pub fn same_objects(before: &str, after: &str) -> bool {
 /// The tree as JSON without the fields fixes own: host namespace flags, `hostPort`s, the
 /// securityContext flags and capabilities, placeholder quantities and probe handlers. What
 /// that leaves empty, and null values, count as absent.
-pub fn comparable(root: &Node) -> Json {
+pub(crate) fn comparable(root: &Node) -> Json {
     let mut value = to_json(root);
     let mut stack = vec![&mut value];
     while let Some(node) = stack.pop() {

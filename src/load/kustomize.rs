@@ -21,7 +21,7 @@ use crate::yaml::{self, Document, Node};
 /// and load what they reference, appending to `loaded`.
 /// Files read here are outlined like the scanned ones (see [`crate::load::load_after`]) until
 /// it is known which of them a patch reads.
-pub fn follow_references(
+pub(crate) fn follow_references(
     inputs: &[Input],
     loaded: &mut Loaded,
     limits: LoadLimits,

@@ -7,7 +7,7 @@ use crate::source::{SourceFile, Span};
 use crate::yaml::{self, Entry, Limits, Node, Value, YamlError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
+pub(crate) enum Role {
     Resource,
     Component,
     Patch,
@@ -15,13 +15,13 @@ pub enum Role {
 
 /// A path written in a kustomization, and what it is for.
 #[derive(Clone, Copy, Debug)]
-pub struct Reference<'a> {
+pub(crate) struct Reference<'a> {
     pub path: &'a str,
     pub role: Role,
 }
 
 /// Every local or remote path the kustomization names, in the order kustomize reads them.
-pub fn references(root: &Node) -> Vec<Reference<'_>> {
+pub(crate) fn references(root: &Node) -> Vec<Reference<'_>> {
     let mut found = Vec::new();
     for (key, role) in [
         ("resources", Role::Resource),
@@ -58,23 +58,23 @@ pub fn references(root: &Node) -> Vec<Reference<'_>> {
 }
 
 /// The items of the sequence at `key`, none when absent or not a sequence.
-pub fn items<'a>(root: &'a Node, key: &str) -> &'a [Node] {
+pub(crate) fn items<'a>(root: &'a Node, key: &str) -> &'a [Node] {
     root.get(key).and_then(Node::as_seq).unwrap_or_default()
 }
 
 /// A patch document is a JSON 6902 patch when it is a list of operations, a strategic merge
 /// patch otherwise (as kustomize decides).
-pub fn is_json_patch(document: &Node) -> bool {
+pub(crate) fn is_json_patch(document: &Node) -> bool {
     document.as_seq().is_some()
 }
 
 /// A `patchesStrategicMerge` item is either a file path or the patch itself.
-pub fn is_inline_patch(text: &str) -> bool {
+pub(crate) fn is_inline_patch(text: &str) -> bool {
     text.contains('\n') || text.contains(": ")
 }
 
 /// URLs and git references (`https://…`, `github.com/org/repo//dir?ref=v1`, `git@…`).
-pub fn is_remote(path: &str) -> bool {
+pub(crate) fn is_remote(path: &str) -> bool {
     path.contains("://")
         || path.starts_with("git@")
         || path.starts_with("git::")
@@ -85,11 +85,11 @@ pub fn is_remote(path: &str) -> bool {
 }
 
 /// `dir/relative` with `.` and `..` resolved lexically, as kustomize resolves relative paths.
-pub fn join(dir: &Path, relative: &str) -> PathBuf {
+pub(crate) fn join(dir: &Path, relative: &str) -> PathBuf {
     normalize(&dir.join(relative))
 }
 
-pub fn normalize(path: &Path) -> PathBuf {
+pub(crate) fn normalize(path: &Path) -> PathBuf {
     let mut parts: Vec<Component<'_>> = Vec::new();
     for component in path.components() {
         match component {
@@ -112,7 +112,10 @@ pub fn normalize(path: &Path) -> PathBuf {
 /// scalar (`|`) every content line is the source line minus its indentation, so positions are
 /// exact; for folded (`>`), quoted and plain strings, where folding and escapes break that
 /// correspondence, every node points at the whole string.
-pub fn parse_inline(node: &Node, source: Option<&SourceFile>) -> (Vec<Node>, Vec<YamlError>) {
+pub(crate) fn parse_inline(
+    node: &Node,
+    source: Option<&SourceFile>,
+) -> (Vec<Node>, Vec<YamlError>) {
     let text = node.as_str().unwrap_or_default();
     let parsed = yaml::parse(node.span.file, text, Limits::default());
     let lines = source.and_then(|source| LiteralLines::new(node, text, source));

@@ -10,7 +10,7 @@ use crate::source::Span;
 use crate::yaml::Node;
 
 #[derive(Clone, Debug)]
-pub struct Operation {
+pub(crate) struct Operation {
     kind: Kind,
     path: Vec<String>,
     from: Vec<String>,
@@ -32,13 +32,13 @@ enum Kind {
 
 /// A patch that could not be parsed or applied, with the place to blame.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Failure {
+pub(crate) struct Failure {
     pub span: Span,
     pub message: String,
 }
 
 /// Parse a sequence of operations.
-pub fn parse(ops: &Node) -> Result<Vec<Operation>, Failure> {
+pub(crate) fn parse(ops: &Node) -> Result<Vec<Operation>, Failure> {
     let Some(items) = ops.as_seq() else {
         return Err(Failure {
             span: ops.span,
@@ -89,7 +89,7 @@ fn tokens(pointer: &Pointer) -> Vec<String> {
 }
 
 /// Apply `ops` in order; the first failing operation stops the patch.
-pub fn apply(root: &Node, ops: &[Operation]) -> Result<Node, Failure> {
+pub(crate) fn apply(root: &Node, ops: &[Operation]) -> Result<Node, Failure> {
     ops.iter().try_fold(root.clone(), |tree, op| {
         apply_one(&tree, op).map_err(|message| Failure {
             span: op.span,
@@ -170,7 +170,7 @@ fn index_of(token: &str, len: usize, allow_end: bool) -> Result<usize, String> {
     Ok(index)
 }
 
-pub fn get<'a>(tree: &'a Node, path: &[String]) -> Option<&'a Node> {
+pub(crate) fn get<'a>(tree: &'a Node, path: &[String]) -> Option<&'a Node> {
     path.iter()
         .try_fold(tree, |node, token| match (node.as_map(), node.as_seq()) {
             (Some(_), _) => node.entry(token).map(|entry| &entry.value),

@@ -23,7 +23,7 @@ use crate::yaml::Node;
 
 /// What the renderer reads: loaded files by id, their text (for inline patches), and what
 /// each referenced path turned out to be.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     pub files: &'a [LoadedFile],
     pub sources: &'a SourceMap,
     pub tree: &'a FileTree,
@@ -38,7 +38,7 @@ struct Resource {
 }
 
 /// Render the kustomization in `root`; objects carry `root` as the overlay they came through.
-pub fn render_root(context: &Context<'_>, root: FileId) -> (Vec<Object>, Vec<Diagnostic>) {
+pub(crate) fn render_root(context: &Context<'_>, root: FileId) -> (Vec<Object>, Vec<Diagnostic>) {
     let mut renderer = Renderer {
         context,
         diagnostics: Vec::new(),
@@ -547,7 +547,7 @@ fn anonymous(patch: &Node) -> Node {
 
 /// A base shared by several overlays is rendered once per overlay; its problems are reported
 /// once.
-pub fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
+pub(crate) fn dedup_diagnostics(diagnostics: &mut Vec<Diagnostic>) {
     let mut seen = HashSet::new();
     diagnostics.retain(|diagnostic| {
         seen.insert((

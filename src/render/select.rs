@@ -7,7 +7,7 @@ use crate::source::Span;
 use crate::yaml::Node;
 
 #[derive(Debug)]
-pub struct Selector {
+pub(crate) struct Selector {
     group: Option<String>,
     version: Option<String>,
     kind: Option<String>,
@@ -29,13 +29,13 @@ enum Requirement {
 
 /// What a selector is matched against: the object and the names it had before prefixes and
 /// suffixes were added (kustomize matches both).
-pub struct Candidate<'a> {
+pub(crate) struct Candidate<'a> {
     pub root: &'a Node,
     pub names: &'a [String],
 }
 
 impl Selector {
-    pub fn parse(target: &Node) -> Result<Selector, (Span, String)> {
+    pub(crate) fn parse(target: &Node) -> Result<Selector, (Span, String)> {
         let text = |key: &str| target.get(key).and_then(Node::as_str).map(str::to_owned);
         let pattern = |key: &str| -> Result<Option<Regex>, (Span, String)> {
             let Some(node) = target.get(key) else {
@@ -64,7 +64,7 @@ impl Selector {
         })
     }
 
-    pub fn matches(&self, candidate: &Candidate<'_>) -> bool {
+    pub(crate) fn matches(&self, candidate: &Candidate<'_>) -> bool {
         let root = candidate.root;
         let api_version = root.get("apiVersion").and_then(Node::as_str).unwrap_or("");
         let (group, version) = api_version.rsplit_once('/').unwrap_or(("", api_version));

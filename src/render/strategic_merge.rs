@@ -10,7 +10,7 @@ const DIRECTIVE: &str = "$patch";
 /// Merge `patch` into the object `base`; `None` when the patch deletes it (`$patch: delete`).
 /// Like kustomize, which rebuilds every keyed list of an object it patches, a repeated key
 /// in such a list keeps only its first item, even where the patch does not reach.
-pub fn merge(base: &Node, patch: &Node) -> Option<Node> {
+pub(crate) fn merge(base: &Node, patch: &Node) -> Option<Node> {
     merge_node(base, patch).map(|merged| without_repeated_keys(None, &merged))
 }
 

@@ -33,11 +33,11 @@ fn kind(root: &Node) -> &str {
     root.get("kind").and_then(Node::as_str).unwrap_or("")
 }
 
-pub fn name(root: &Node) -> Option<&str> {
+pub(crate) fn name(root: &Node) -> Option<&str> {
     root.get("metadata")?.get("name")?.as_str()
 }
 
-pub fn namespace(root: &Node) -> Option<&str> {
+pub(crate) fn namespace(root: &Node) -> Option<&str> {
     root.get("metadata")?.get("namespace")?.as_str()
 }
 
@@ -49,7 +49,7 @@ fn set(root: &Node, path: &[&str], value: Node, create: bool) -> Node {
 
 /// The `namespace:` field: namespaced objects move to `value`; a Namespace object is renamed
 /// to it; ServiceAccount subjects of bindings without a namespace follow.
-pub fn set_namespace(root: &Node, value: &Node) -> Node {
+pub(crate) fn set_namespace(root: &Node, value: &Node) -> Node {
     match kind(root) {
         "Namespace" => set(root, &["metadata", "name"], value.clone(), true),
         "RoleBinding" | "ClusterRoleBinding" => {
@@ -73,7 +73,7 @@ pub fn set_namespace(root: &Node, value: &Node) -> Node {
 
 /// A renamed object, for the references that must follow it.
 #[derive(Clone, Debug)]
-pub struct Rename {
+pub(crate) struct Rename {
     pub kind: String,
     pub from: String,
     /// The renamed object's namespace: a binding subject must be in it to follow the rename.
@@ -82,7 +82,7 @@ pub struct Rename {
 }
 
 /// `namePrefix`/`nameSuffix`; Namespaces and CRDs keep their names, as in kustomize.
-pub fn add_affixes(
+pub(crate) fn add_affixes(
     root: &Node,
     prefix: Option<&Node>,
     suffix: Option<&Node>,
@@ -130,7 +130,7 @@ fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
 
 /// Point references at renamed objects: pod specs (service account, config maps, secrets,
 /// claims) and RBAC bindings (role and service account subjects).
-pub fn follow_renames(root: &Node, renames: &[Rename]) -> Node {
+pub(crate) fn follow_renames(root: &Node, renames: &[Rename]) -> Node {
     let renamed = |kind: &str, name: &Node| -> Option<Node> {
         let current = name.as_str()?;
         renames
@@ -279,7 +279,13 @@ fn template_metadata_path(kind: &str) -> Option<&'static [&'static str]> {
 
 /// Add `pairs` (a mapping in the kustomization) to `metadata.<field>`, and to the pod template
 /// and selectors when asked.
-pub fn add_pairs(root: &Node, field: &str, pairs: &Node, templates: bool, selectors: bool) -> Node {
+pub(crate) fn add_pairs(
+    root: &Node,
+    field: &str,
+    pairs: &Node,
+    templates: bool,
+    selectors: bool,
+) -> Node {
     let mut result = root.clone();
     let mut paths: Vec<Vec<&str>> = vec![vec!["metadata", field]];
     let kind = kind(root).to_owned();
@@ -315,7 +321,7 @@ pub fn add_pairs(root: &Node, field: &str, pairs: &Node, templates: bool, select
 }
 
 /// `replicas:` entries name an object and give its count.
-pub fn set_replicas(root: &Node, count: &Node) -> Node {
+pub(crate) fn set_replicas(root: &Node, count: &Node) -> Node {
     match kind(root) {
         "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController" => {
             set(root, &["spec", "replicas"], count.clone(), true)
@@ -325,7 +331,7 @@ pub fn set_replicas(root: &Node, count: &Node) -> Node {
 }
 
 /// An `images:` entry: the image it matches and what it changes.
-pub struct ImageRule<'a> {
+pub(crate) struct ImageRule<'a> {
     pub name: &'a str,
     pub new_name: Option<&'a Node>,
     pub new_tag: Option<&'a Node>,
@@ -373,7 +379,7 @@ fn split_image(image: &str) -> (&str, &str) {
 }
 
 /// Apply the image rules to every container list anywhere in the object.
-pub fn rewrite_images(node: &Node, rules: &[ImageRule<'_>]) -> Option<Node> {
+pub(crate) fn rewrite_images(node: &Node, rules: &[ImageRule<'_>]) -> Option<Node> {
     let entries = node.as_map();
     let items = node.as_seq();
     if let Some(items) = items {

@@ -9,7 +9,7 @@ use crate::pipeline::Outcome;
 use crate::rules::Severity;
 use crate::source::Position;
 
-pub fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
     for diagnostic in &outcome.diagnostics {
         let (file, range) = outcome.diagnostic_place(diagnostic);
         let command = match diagnostic.level {

@@ -104,7 +104,7 @@ impl<'a> CheckResult<'a> {
     }
 }
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let page = page(report);
     // `<` never appears outside JSON strings, and `\u003c` inside one cannot close the script.
     let data = serde_json::to_string(&page)?.replace('<', "\\u003c");

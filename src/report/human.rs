@@ -20,7 +20,7 @@ use crate::source::{FileId, SourceMap, Span};
 /// Wide enough for a YAML line and its label; snapshots depend on it staying fixed.
 const WIDTH: usize = 100;
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let outcome = report.outcome;
     let sources = &outcome.sources;
     let theme = if report.options.color {

@@ -14,7 +14,7 @@ use crate::pipeline::Outcome;
 use crate::source::{Position, Span};
 
 /// Bumped on any incompatible change of the shape.
-pub const JSON_FORMAT_VERSION: u32 = 1;
+pub(super) const JSON_FORMAT_VERSION: u32 = 1;
 
 #[derive(Serialize)]
 struct JsonReport<'a> {
@@ -157,7 +157,7 @@ struct JsonDiagnostic<'a> {
     end: Option<Position>,
 }
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let outcome = report.outcome;
     let findings: Vec<JsonFinding<'_>> = outcome
         .findings

@@ -17,7 +17,11 @@ struct Line {
     text: String,
 }
 
-pub fn write(outcome: &Outcome, show_suppressed: bool, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(
+    outcome: &Outcome,
+    show_suppressed: bool,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let mut lines: Vec<Line> =
         Vec::with_capacity(outcome.findings.len() + outcome.diagnostics.len());
     for diagnostic in &outcome.diagnostics {

@@ -19,9 +19,9 @@ const SOURCE_ROOT: &str = "SRCROOT";
 const INFORMATION_URI: &str = "https://github.com/kubepatrol/kubepatrol";
 
 /// GitHub code scanning rejects a run with more results than this (docs/sarif.md).
-pub const MAX_RESULTS_PER_RUN: usize = 25_000;
+pub(super) const MAX_RESULTS_PER_RUN: usize = 25_000;
 /// GitHub rejects a result with more locations than this; related locations count.
-pub const MAX_LOCATIONS_PER_RESULT: usize = 1_000;
+pub(super) const MAX_LOCATIONS_PER_RESULT: usize = 1_000;
 
 #[derive(Serialize)]
 struct Log<'a> {
@@ -122,7 +122,7 @@ struct SarifResult<'a> {
 /// SARIF §3.35: why a result is not shown as an open alert.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Suppression {
+pub(super) struct Suppression {
     /// `inSource` for an annotation in the manifest, `external` for configuration or a baseline.
     pub kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -184,7 +184,7 @@ struct Fingerprints {
     finding: String,
 }
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let findings = &report.outcome.findings;
     let result_count = findings.len() + report.outcome.suppressed.len();
     if result_count > MAX_RESULTS_PER_RUN {

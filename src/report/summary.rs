@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::Report;
 use super::health::{Health, Tally};
 
-pub fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let health = &report.health;
     let outcome = report.outcome;
     writeln!(
@@ -113,7 +113,7 @@ fn workloads(report: &Report<'_>) -> Table<6> {
 }
 
 /// The sentence the inspection events and the human report also end with.
-pub fn high_risks_line(count: usize) -> String {
+pub(super) fn high_risks_line(count: usize) -> String {
     match count {
         1 => "1 high risk found".to_owned(),
         n => format!("{n} high risks found"),

@@ -4,7 +4,7 @@ use super::{FixSubject, Remedy, Rule, Verdict, Violation};
 use crate::model::workload::Binding;
 use crate::yaml::Node;
 
-pub struct AnonymousUserRbacBinding;
+pub(super) struct AnonymousUserRbacBinding;
 
 /// The default ClusterRole that exposes only version and health endpoints to everyone.
 const PUBLIC_INFO_VIEWER: &str = "system:public-info-viewer";

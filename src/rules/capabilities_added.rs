@@ -4,7 +4,7 @@
 use super::{Change, Desired, FixSubject, Remedy, Rule, Verdict, Violation, added_capabilities};
 use crate::model::workload::{Container, Workload};
 
-pub struct CapabilitiesAdded;
+pub(super) struct CapabilitiesAdded;
 
 impl Rule for CapabilitiesAdded {
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

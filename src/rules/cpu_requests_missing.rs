@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Resource, Rule, Verdict, resource_missing, resource_remedy};
 use crate::model::workload::{Container, Workload};
 
-pub struct CpuRequestsMissing;
+pub(super) struct CpuRequestsMissing;
 
 impl Rule for CpuRequestsMissing {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

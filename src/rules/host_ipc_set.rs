@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Rule, Verdict, host_namespace_shared, remove_labelled_entries};
 use crate::model::workload::Workload;
 
-pub struct HostIpcSet;
+pub(super) struct HostIpcSet;
 
 impl Rule for HostIpcSet {
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {

@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Rule, Verdict, host_namespace_shared, remove_labelled_entries};
 use crate::model::workload::Workload;
 
-pub struct HostNetworkSet;
+pub(super) struct HostNetworkSet;
 
 impl Rule for HostNetworkSet {
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {

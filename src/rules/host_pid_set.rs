@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Rule, Verdict, host_namespace_shared, remove_labelled_entries};
 use crate::model::workload::Workload;
 
-pub struct HostPidSet;
+pub(super) struct HostPidSet;
 
 impl Rule for HostPidSet {
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {

@@ -4,7 +4,7 @@ use super::{FixSubject, Remedy, Rule, Verdict, Violation, remove_labelled_entrie
 use crate::model::workload::{Container, Workload};
 use crate::yaml::Node;
 
-pub struct HostPortSet;
+pub(super) struct HostPortSet;
 
 impl Rule for HostPortSet {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

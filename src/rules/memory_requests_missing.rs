@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Resource, Rule, Verdict, resource_missing, resource_remedy};
 use crate::model::workload::{Container, Workload};
 
-pub struct MemoryRequestsMissing;
+pub(super) struct MemoryRequestsMissing;
 
 impl Rule for MemoryRequestsMissing {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

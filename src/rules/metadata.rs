@@ -155,7 +155,7 @@ fn section(body: &'static str, name: &str) -> Option<&'static str> {
     (!text.is_empty()).then_some(text)
 }
 
-pub fn parse_severity(text: &str) -> Result<Severity, String> {
+pub(super) fn parse_severity(text: &str) -> Result<Severity, String> {
     match text {
         "danger" => Ok(Severity::Danger),
         "warning" => Ok(Severity::Warning),

@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Rule, Verdict, security_flag_required, set_security_flag};
 use crate::model::workload::{Container, Workload};
 
-pub struct NotReadOnlyRootFileSystem;
+pub(super) struct NotReadOnlyRootFileSystem;
 
 impl Rule for NotReadOnlyRootFileSystem {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::model::workload::{Container, Workload};
 
-pub struct PrivilegeEscalationAllowed;
+pub(super) struct PrivilegeEscalationAllowed;
 
 impl Rule for PrivilegeEscalationAllowed {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

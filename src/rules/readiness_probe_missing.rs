@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Rule, Verdict, probe_missing, probe_remedy};
 use crate::model::workload::{Container, Workload};
 
-pub struct ReadinessProbeMissing;
+pub(super) struct ReadinessProbeMissing;
 
 impl Rule for ReadinessProbeMissing {
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

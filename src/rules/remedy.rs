@@ -64,7 +64,7 @@ pub enum Desired {
 }
 
 /// Set `securityContext.<field>` of the container to `value`.
-pub fn set_security_flag(field: &'static str, value: bool) -> Change {
+pub(super) fn set_security_flag(field: &'static str, value: bool) -> Change {
     Change::Set {
         path: vec!["securityContext", field],
         value: Desired::Bool(value),
@@ -92,7 +92,7 @@ impl<'s, 'a> FixSubject<'s, 'a> {
 }
 
 /// Remove every labelled value with its key (`hostNetwork: true`, `hostPort: 8080`).
-pub fn remove_labelled_entries(subject: &FixSubject<'_, '_>) -> Remedy {
+pub(super) fn remove_labelled_entries(subject: &FixSubject<'_, '_>) -> Remedy {
     Remedy::Changes(
         subject
             .labels()

@@ -3,7 +3,7 @@
 use super::{FixSubject, Remedy, Rule, Verdict, Violation, privileged, set_security_flag};
 use crate::model::workload::{Container, Workload};
 
-pub struct RunAsPrivileged;
+pub(super) struct RunAsPrivileged;
 
 impl Rule for RunAsPrivileged {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

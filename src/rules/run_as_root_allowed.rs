@@ -4,7 +4,7 @@
 use super::{FixSubject, Remedy, Rule, Verdict, Violation, set_security_flag};
 use crate::model::workload::{Container, Effective, Origin, Workload};
 
-pub struct RunAsRootAllowed;
+pub(super) struct RunAsRootAllowed;
 
 impl Rule for RunAsRootAllowed {
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

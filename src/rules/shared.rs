@@ -5,7 +5,7 @@ use crate::model::workload::{Container, ContainerKind, Workload};
 use crate::yaml::{Node, Value};
 
 /// A pod-level `host*` flag set to true (hostNetwork, hostIPC, hostPID).
-pub fn host_namespace_shared(workload: &Workload<'_>, field: &str) -> Verdict {
+pub(super) fn host_namespace_shared(workload: &Workload<'_>, field: &str) -> Verdict {
     workload
         .field(field)
         .filter(|value| value.as_bool() == Some(true))
@@ -15,7 +15,11 @@ pub fn host_namespace_shared(workload: &Workload<'_>, field: &str) -> Verdict {
 
 /// A container `securityContext` flag that must be `wanted`: another value fails at the value,
 /// a missing field at the container's name.
-pub fn security_flag_required(container: &Container<'_>, field: &str, wanted: bool) -> Verdict {
+pub(super) fn security_flag_required(
+    container: &Container<'_>,
+    field: &str,
+    wanted: bool,
+) -> Verdict {
     match container.security_context(field) {
         Some(value) if value.as_bool() == Some(wanted) => Verdict::Pass,
         Some(value) => Verdict::Fail(Violation::at(
@@ -30,7 +34,7 @@ pub fn security_flag_required(container: &Container<'_>, field: &str, wanted: bo
 }
 
 /// The entries of `securityContext.capabilities.add`, each with its text.
-pub fn added_capabilities<'a>(
+pub(super) fn added_capabilities<'a>(
     container: &Container<'a>,
 ) -> impl Iterator<Item = (&'a Node, &'a str)> {
     container
@@ -43,21 +47,21 @@ pub fn added_capabilities<'a>(
 }
 
 /// `securityContext.privileged` when it is true.
-pub fn privileged<'a>(container: &Container<'a>) -> Option<&'a Node> {
+pub(super) fn privileged<'a>(container: &Container<'a>) -> Option<&'a Node> {
     container
         .security_context("privileged")
         .filter(|value| value.as_bool() == Some(true))
 }
 
 /// The `capabilities.add` entries that name `SYS_ADMIN`, in any accepted spelling.
-pub fn sys_admin_entries<'a>(container: &Container<'a>) -> impl Iterator<Item = &'a Node> {
+pub(super) fn sys_admin_entries<'a>(container: &Container<'a>) -> impl Iterator<Item = &'a Node> {
     added_capabilities(container)
         .filter(|(_, name)| normalize_capability(name) == "SYS_ADMIN")
         .map(|(node, _)| node)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Resource {
+pub(super) enum Resource {
     Requests,
     Limits,
 }
@@ -103,7 +107,11 @@ fn quantity<'a>(container: &Container<'a>, resource: Resource, name: &str) -> Op
 
 /// `resources.<requests|limits>.<name>` is not set; when only the limit is written, the help
 /// says the API server will copy it into the request.
-pub fn resource_missing(container: &Container<'_>, resource: Resource, name: &str) -> Verdict {
+pub(super) fn resource_missing(
+    container: &Container<'_>,
+    resource: Resource,
+    name: &str,
+) -> Verdict {
     if quantity(container, resource, name).is_some() {
         return Verdict::Pass;
     }
@@ -124,7 +132,7 @@ pub fn resource_missing(container: &Container<'_>, resource: Resource, name: &st
 /// A placeholder quantity: the other half of the pair when it is written (a request above its
 /// limit would be rejected, and the API server defaults a missing request to the limit anyway),
 /// else a modest default.
-pub fn resource_remedy(
+pub(super) fn resource_remedy(
     subject: &FixSubject<'_, '_>,
     resource: Resource,
     name: &'static str,
@@ -161,7 +169,7 @@ fn plain_text(node: &Node) -> Option<String> {
 }
 
 /// A placeholder `tcpSocket` probe on the container's first declared port (8080 without one).
-pub fn probe_remedy(subject: &FixSubject<'_, '_>, field: &'static str) -> Remedy {
+pub(super) fn probe_remedy(subject: &FixSubject<'_, '_>, field: &'static str) -> Remedy {
     let Some((_, container)) = subject.container() else {
         return Remedy::Unsafe("the finding is not about a container".into());
     };
@@ -186,7 +194,11 @@ const PROBE_HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc"];
 
 /// Probes matter only for containers that keep running: regular containers and sidecars of
 /// long-running pods. A probe without a handler fails at the probe's key.
-pub fn probe_missing(workload: &Workload<'_>, container: &Container<'_>, field: &str) -> Verdict {
+pub(super) fn probe_missing(
+    workload: &Workload<'_>,
+    container: &Container<'_>,
+    field: &str,
+) -> Verdict {
     let applies = workload.long_running
         && matches!(
             container.kind,

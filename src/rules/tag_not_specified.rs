@@ -4,7 +4,7 @@ use super::{FixSubject, Remedy, Rule, Verdict, Violation};
 use crate::model::workload::{Container, Workload};
 use crate::yaml::Node;
 
-pub struct TagNotSpecified;
+pub(super) struct TagNotSpecified;
 
 impl Rule for TagNotSpecified {
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {

@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub fn fixtures() -> PathBuf {
+pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
 /// Run `kubepatrol` with `args` in `dir`, standard input closed.
-pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubepatrol"))
         .args(args)
         .current_dir(dir)
@@ -21,7 +21,7 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Output {
 
 /// The tool at `path`, or `None` (after saying why) when it is absent outside CI; under `CI` a
 /// missing tool fails the test.
-pub fn required_tool(path: PathBuf, install_hint: &str) -> Option<PathBuf> {
+pub(crate) fn required_tool(path: PathBuf, install_hint: &str) -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
@@ -33,11 +33,11 @@ pub fn required_tool(path: PathBuf, install_hint: &str) -> Option<PathBuf> {
     None
 }
 
-pub fn stdout(output: &Output) -> String {
+pub(crate) fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-pub fn json(output: &Output) -> serde_json::Value {
+pub(crate) fn json(output: &Output) -> serde_json::Value {
     serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
         panic!(
             "stdout is JSON ({error}):\n{}",
@@ -48,7 +48,7 @@ pub fn json(output: &Output) -> serde_json::Value {
 
 /// An expected primary label: `# expect: checkId` (optionally `x2` for two findings) on a line.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Expected {
+pub(crate) struct Expected {
     pub check: String,
     pub line: usize,
     pub column: usize,
@@ -56,7 +56,7 @@ pub struct Expected {
 
 /// The markers of a fixture. The expected column is where the line's value starts
 /// (`key: VALUE`, `- VALUE`), or where the key starts for a line that is only `key:`.
-pub fn markers(text: &str) -> Vec<Expected> {
+pub(crate) fn markers(text: &str) -> Vec<Expected> {
     let mut expected = Vec::new();
     for (index, line) in text.lines().enumerate() {
         let Some(at) = line.find("# expect:") else {
@@ -103,7 +103,7 @@ fn value_column(content: &str) -> usize {
 }
 
 /// The primary positions of the findings of `check` (all checks when `None`) in `file`.
-pub fn found(report: &serde_json::Value, file: &str, check: Option<&str>) -> Vec<Expected> {
+pub(crate) fn found(report: &serde_json::Value, file: &str, check: Option<&str>) -> Vec<Expected> {
     let mut found: Vec<Expected> = report["findings"]
         .as_array()
         .expect("findings")
@@ -120,7 +120,7 @@ pub fn found(report: &serde_json::Value, file: &str, check: Option<&str>) -> Vec
 }
 
 /// Copy the tree at `from` into `to` (created).
-pub fn copy_dir(from: &Path, to: &Path) {
+pub(crate) fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create dir");
     for entry in std::fs::read_dir(from).expect("read dir") {
         let entry = entry.expect("entry");
@@ -134,7 +134,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 }
 
 /// Every file below `dir` by its path relative to `dir`, with its bytes.
-pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn read_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
     let mut files = std::collections::BTreeMap::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
@@ -158,7 +158,7 @@ pub fn read_tree(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
 /// set, `capabilities.drop`, and the dangerous entries of `capabilities.add`. Emptied
 /// securityContexts and capabilities count as absent. Two versions of a file that compare
 /// equal differ at most in the fixed fields.
-pub fn comparable_documents(text: &str) -> Vec<serde_json::Value> {
+pub(crate) fn comparable_documents(text: &str) -> Vec<serde_json::Value> {
     use kubepatrol::render::tree_edit::to_json;
     use kubepatrol::source::FileId;
     use kubepatrol::yaml::{Limits, parse};
@@ -311,7 +311,7 @@ fn strip_container(container: &mut serde_json::Value) {
 }
 
 /// `(file, check)` of each `not fixable` line of a `kubepatrol fix` report.
-pub fn not_fixable(report: &str) -> Vec<(String, String)> {
+pub(crate) fn not_fixable(report: &str) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = report
         .lines()
         .filter_map(|line| {
