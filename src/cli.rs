@@ -209,7 +209,7 @@ pub(crate) enum ColorChoice {
 
 /// `--fail-on`: the lowest severity that makes the exit code 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailOnArg {
+pub(crate) enum FailOnArg {
     Warning,
     Danger,
     Never,
@@ -227,7 +227,7 @@ impl From<FailOnArg> for FailOn {
 
 /// `--format`: the library's [`Format`] as a command-line value, with its help.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FormatArg {
+pub(crate) enum FormatArg {
     /// One line per finding: `PATH:LINE:COL: SEVERITY: MESSAGE [CHECK]`.
     Line,
     /// A versioned JSON document (see docs/json-output.md).

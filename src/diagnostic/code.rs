@@ -118,33 +118,33 @@ impl fmt::Display for Code {
     }
 }
 
-/// `docs/diagnostics.md`: every code with the stage that reports it and its meaning.
-pub fn index_markdown() -> String {
-    let mut page = String::from(
-        "# Input diagnostics\n\n\
-         Problems with the input itself, as opposed to findings of checks. Every output format \
-         prints the code; errors make the exit code 2, warnings and notes do not change it.\n\
-         This page is generated from `src/diagnostic/code.rs` \
-         (`KUBEPATROL_UPDATE_DOCS=1 cargo test --lib diagnostic` rewrites it).\n\n\
-         | code | stage | meaning |\n| --- | --- | --- |\n",
-    );
-    for code in Code::ALL {
-        page.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            code.as_str(),
-            code.stage(),
-            code.meaning().replace('|', "\\|")
-        ));
-    }
-    page
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
     use std::path::Path;
 
     use super::*;
+
+    /// `docs/diagnostics.md`: every code with the stage that reports it and its meaning.
+    fn index_markdown() -> String {
+        let mut page = String::from(
+            "# Input diagnostics\n\n\
+             Problems with the input itself, as opposed to findings of checks. Every output format \
+             prints the code; errors make the exit code 2, warnings and notes do not change it.\n\
+             This page is generated from `src/diagnostic/code.rs` \
+             (`KUBEPATROL_UPDATE_DOCS=1 cargo test --lib diagnostic` rewrites it).\n\n\
+             | code | stage | meaning |\n| --- | --- | --- |\n",
+        );
+        for code in Code::ALL {
+            page.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                code.as_str(),
+                code.stage(),
+                code.meaning().replace('|', "\\|")
+            ));
+        }
+        page
+    }
 
     #[test]
     fn codes_are_unique_kebab_case() {

@@ -3,7 +3,7 @@
 
 mod code;
 
-pub use code::{Code, index_markdown};
+pub use code::Code;
 
 use crate::source::{FileId, Span};
 

@@ -129,15 +129,13 @@ struct Annotations {
 /// one base seen through several overlays, then set aside what the baseline records.
 pub fn exempt(findings: Vec<Finding>, objects: &[Object], options: &ExemptOptions<'_>) -> Exempted {
     let mut exempted = silence(findings, objects, options);
-    let kept = overlay::merge_overlay_duplicates(std::mem::take(&mut exempted.findings));
-    match options.baseline {
-        Some(recorded) => {
-            let (kept, mut baselined, summary) = baseline::apply(kept, recorded);
-            exempted.suppressed.append(&mut baselined);
-            exempted.findings = kept;
-            exempted.baseline = Some(summary);
-        }
-        None => exempted.findings = kept,
+    exempted.findings = overlay::merge_overlay_duplicates(std::mem::take(&mut exempted.findings));
+    if let Some(recorded) = options.baseline {
+        let (kept, mut baselined, summary) =
+            baseline::apply(std::mem::take(&mut exempted.findings), recorded);
+        exempted.suppressed.append(&mut baselined);
+        exempted.findings = kept;
+        exempted.baseline = Some(summary);
     }
     exempted
 }
