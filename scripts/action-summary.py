@@ -24,10 +24,19 @@ def repository_path(file):
     if file == "<stdin>":
         return None
     workspace = os.environ.get("GITHUB_WORKSPACE")
-    if os.path.isabs(file) and workspace:
-        file = os.path.relpath(file, workspace)
+    if workspace:
+        # Reported paths are relative to the working directory, which may be below the root.
+        file = os.path.relpath(os.path.abspath(file), os.path.realpath(workspace))
     file = posixpath.normpath(file.replace(os.sep, "/"))
     return None if file.startswith("../") or os.path.isabs(file) else file
+
+
+def workspace_path(file):
+    """A file written in the working directory, as upload-sarif (which runs in the workspace) finds it."""
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    if not workspace or os.path.isabs(file):
+        return file
+    return os.path.relpath(os.path.abspath(file), os.path.realpath(workspace))
 
 
 def finding_link(finding):
@@ -64,6 +73,8 @@ def summary_markdown(report, status):
         f"from {counts.get('files', 0)} files; {counts.get('suppressed', 0)} suppressed, "
         f"{counts.get('errors', 0)} input errors. Exit code {status}.",
         "",
+        f"Result: {verdict_text(report)}",
+        "",
         "| Category | Score | Passed | Warning | Danger |",
         "|---|---:|---:|---:|---:|",
     ]
@@ -91,6 +102,14 @@ def summary_markdown(report, status):
                 f"| {finding_link(finding)} | {cell(finding['message'])} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def verdict_text(report):
+    """Why the run fails, as kubepatrol says it, or that it passes."""
+    reasons = report.get("verdict", {}).get("reasons", [])
+    if not reasons:
+        return "passes"
+    return "fails: " + "; ".join(cell(reason["message"]) for reason in reasons)
 
 
 def failure_markdown(status):
@@ -121,7 +140,7 @@ def main(json_path, sarif, status):
     else:
         append("GITHUB_STEP_SUMMARY", summary_markdown(report, status))
         score, findings = report["summary"]["score"], len(report["findings"])
-    sarif_file = sarif if os.path.exists(sarif) else ""
+    sarif_file = workspace_path(sarif) if os.path.exists(sarif) else ""
     append("GITHUB_OUTPUT", f"score={score}\nfindings={findings}\nsarif-file={sarif_file}\n")
 
 

@@ -13,9 +13,9 @@ use kubepatrol::discover::{self, DiscoverOptions};
 use kubepatrol::exempt::baseline;
 use kubepatrol::fix::{self, FixOptions, report::Mode};
 use kubepatrol::report::events::{self, RunTimes};
-use kubepatrol::report::{Format, Report, ReportOptions};
+use kubepatrol::report::{Format, Gate, Report, ReportOptions};
+use kubepatrol::rules;
 use kubepatrol::rules::explain;
-use kubepatrol::rules::{self, Severity};
 use kubepatrol::settings::FailOn;
 use kubepatrol::{LintOptions, Outcome, config, lint, report};
 
@@ -87,7 +87,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
         Ok(options) => options,
         Err(stopped) => return report_stopped(format, args.output.as_deref(), &stopped),
     };
-    let gate = Gate::of(&args, &options);
+    let gate = gate(&args, &options);
     let started = SystemTime::now();
     let outcome = lint(&options);
     let times = RunTimes {
@@ -101,12 +101,13 @@ fn run_lint(args: LintArgs) -> ExitCode {
             color: false,
             show_suppressed: args.show_suppressed,
             repository: repository(),
+            gate,
         },
     );
     if let Err(code) = write_reports(&args, format, &mut report, times) {
         return code;
     }
-    gate.exit_code(&outcome, report.health.score)
+    ExitCode::from(report.verdict.exit_code())
 }
 
 /// The options of a `lint` run: the configuration, the baseline and the flags applied.
@@ -142,45 +143,17 @@ fn read_baseline(path: &Path) -> Result<baseline::Baseline, Diagnostic> {
 }
 
 /// What decides the exit code of a `lint` run besides input errors: flags over configuration.
-struct Gate {
-    fail_on: FailOn,
-    min_score: Option<u32>,
-}
-
-impl Gate {
-    fn of(args: &LintArgs, options: &LintOptions) -> Self {
-        let configured = options.config.as_ref().map(|loaded| &loaded.config);
-        Gate {
-            fail_on: args
-                .fail_on
-                .map(FailOn::from)
-                .or(configured.and_then(|config| config.fail_on))
-                .unwrap_or(FailOn::Warning),
-            min_score: args
-                .min_score
-                .or(configured.and_then(|config| config.min_score.map(u32::from))),
-        }
-    }
-
-    /// 2 for input errors, 1 for findings at or above the threshold or a score below the
-    /// minimum, else 0.
-    fn exit_code(&self, outcome: &Outcome, score: u32) -> ExitCode {
-        if outcome.has_errors() {
-            return ExitCode::from(EXIT_ERROR);
-        }
-        let threshold = match self.fail_on {
-            FailOn::Warning => Some(Severity::Warning),
-            FailOn::Danger => Some(Severity::Danger),
-            FailOn::Never => None,
-        };
-        let failing = threshold
-            .is_some_and(|threshold| outcome.findings.iter().any(|f| f.severity >= threshold));
-        let below_score = self.min_score.is_some_and(|minimum| score < minimum);
-        if failing || below_score {
-            ExitCode::from(EXIT_FINDINGS)
-        } else {
-            ExitCode::SUCCESS
-        }
+fn gate(args: &LintArgs, options: &LintOptions) -> Gate {
+    let configured = options.config.as_ref().map(|loaded| &loaded.config);
+    Gate {
+        fail_on: args
+            .fail_on
+            .map(FailOn::from)
+            .or(configured.and_then(|config| config.fail_on))
+            .unwrap_or(FailOn::Warning),
+        min_score: args
+            .min_score
+            .or(configured.and_then(|config| config.min_score.map(u32::from))),
     }
 }
 

@@ -91,10 +91,15 @@ impl Runner {
 
     /// Run `scripts/NAME` as action.yml does, with the action's inputs as `KUBEPATROL_*` variables.
     fn step(&self, name: &str, inputs: &[(&str, &str)]) -> Output {
+        self.step_in(".", name, inputs)
+    }
+
+    /// Run a step in `dir` of the workspace, as the `working-directory` input makes it.
+    fn step_in(&self, dir: &str, name: &str, inputs: &[(&str, &str)]) -> Output {
         let mut command = Command::new("bash");
         command
             .arg(repository().join("scripts").join(name))
-            .current_dir(self.workspace.path())
+            .current_dir(self.workspace.path().join(dir))
             .env("GITHUB_ACTION_PATH", repository())
             .env("GITHUB_WORKSPACE", self.workspace.path())
             .env("GITHUB_REPOSITORY", "acme/shop")
@@ -177,6 +182,47 @@ fn lint_step_annotates_writes_sarif_summary_and_outputs() {
         fs::read_dir(runner.temp.path()).unwrap().count(),
         2,
         "only the output and summary files remain in RUNNER_TEMP"
+    );
+}
+
+#[test]
+fn lint_step_in_a_working_directory_names_files_from_the_repository_root() {
+    let runner = Runner::new();
+    fs::create_dir(runner.workspace.path().join(".git")).unwrap();
+    let run = runner.step_in(
+        "k8s",
+        "action-run.sh",
+        &[
+            ("KUBEPATROL_BIN", env!("CARGO_BIN_EXE_kubepatrol")),
+            ("KUBEPATROL_PATHS", "."),
+            ("KUBEPATROL_SARIF", "kubepatrol.sarif"),
+        ],
+    );
+    let stdout = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}{}", text(&run.stderr));
+    assert!(
+        stdout.contains("::error file=k8s/web.yaml,line=16"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("file=web.yaml"), "{stdout}");
+    let sarif: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(runner.workspace.path().join("k8s/kubepatrol.sarif")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "k8s/web.yaml"
+    );
+    let summary = fs::read_to_string(runner.summary_file()).unwrap();
+    assert!(summary.contains("/k8s/web.yaml#L18)"), "{summary}");
+    let outputs = fs::read_to_string(runner.output_file()).unwrap();
+    assert!(
+        outputs.contains("sarif-file=k8s/kubepatrol.sarif\n"),
+        "upload-sarif runs in the workspace: {outputs}"
+    );
+    assert!(
+        summary.contains("Result: fails: ") && summary.contains("at or above warning"),
+        "{summary}"
     );
 }
 

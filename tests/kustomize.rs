@@ -90,18 +90,23 @@ fn patched_values_point_at_the_patch_and_inherited_ones_at_the_base() {
         "kustomize/components/debug/kustomization.yaml",
         16
     ));
-    // Inherited: the base's untagged image, once, through both overlays that keep it.
+    // Inherited: the base's untagged image, once per overlay that keeps it, each its own
+    // finding (the line format shows them as one line naming both).
     let untagged: Vec<_> = findings
         .iter()
         .filter(|(c, f, _, _)| c == "tagNotSpecified" && f == "kustomize/base/deployment.yaml")
         .collect();
-    assert_eq!(untagged.len(), 1, "{untagged:?}");
-    assert_eq!(untagged[0].2, 15);
+    assert_eq!(untagged.len(), 2, "{untagged:?}");
+    assert!(untagged.iter().all(|(_, _, line, _)| *line == 15));
+    let overlays: Vec<&[String]> = untagged
+        .iter()
+        .map(|(_, _, _, via)| via.as_slice())
+        .collect();
     assert_eq!(
-        untagged[0].3,
+        overlays,
         [
-            "kustomize/overlays/dev/kustomization.yaml",
-            "kustomize/overlays/staging/kustomization.yaml"
+            ["kustomize/overlays/dev/kustomization.yaml".to_owned()],
+            ["kustomize/overlays/staging/kustomization.yaml".to_owned()]
         ]
     );
     // Consumed files are never linted on their own: every finding came through an overlay.

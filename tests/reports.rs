@@ -140,7 +140,12 @@ fn github_commands_escape_paths_and_messages() {
         text.starts_with("::error file=odd%2Cname%3A100%25.yaml,line=5,col=16,endLine=5,endColumn=20,title=kubepatrol hostNetworkSet (danger)::"),
         "{text}"
     );
-    assert_eq!(text.lines().count(), 1, "one command per line: {text}");
+    // One command per line: the finding, then the run's result.
+    assert_eq!(text.lines().count(), 2, "{text}");
+    assert_eq!(
+        text.lines().nth(1),
+        Some("::error title=kubepatrol result::fails: 1 finding at or above warning (--fail-on)")
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The baseline: today's findings recorded by fingerprint, so that a team adopting kubepatrol is
 //! told only about new findings. `kubepatrol baseline` writes it; `lint --baseline` applies it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
@@ -38,7 +38,21 @@ struct Entry {
 #[derive(Debug)]
 pub struct Baseline {
     pub display: String,
-    counts: HashMap<String, usize>,
+    /// How many times each fingerprint is recorded, and for which object.
+    counts: HashMap<String, (usize, ObjectKey)>,
+}
+
+/// An object as the baseline records it: apiVersion, kind, namespace, name.
+pub(crate) type ObjectKey = (String, String, Option<String>, Option<String>);
+
+/// The key of a linted object, to tell a fixed finding from one of an object not linted.
+pub(crate) fn object_key(id: &crate::model::object::ObjectId) -> ObjectKey {
+    (
+        id.api_version.clone(),
+        id.kind.clone(),
+        id.namespace.clone(),
+        id.name.clone(),
+    )
 }
 
 /// What applying a baseline did.
@@ -47,8 +61,11 @@ pub struct Summary {
     pub file: String,
     /// Findings silenced because the baseline records them.
     pub baselined: usize,
-    /// Recorded findings that no longer occur.
+    /// Recorded findings of objects this run linted that no longer occur.
     pub fixed: usize,
+    /// Recorded findings of objects this run did not lint (another overlay or directory, or
+    /// an object that was deleted): neither fixed nor present.
+    pub unseen: usize,
 }
 
 /// Write the baseline of `findings`, ordered by what they are about (not by line), so that
@@ -112,7 +129,8 @@ pub fn parse(display: &str, text: &str) -> Result<Baseline, Diagnostic> {
     }
     let mut counts = HashMap::new();
     for entry in file.findings {
-        *counts.entry(entry.fingerprint).or_insert(0) += 1;
+        let object = (entry.api_version, entry.kind, entry.namespace, entry.name);
+        counts.entry(entry.fingerprint).or_insert((0, object)).0 += 1;
     }
     Ok(Baseline {
         display: display.to_owned(),
@@ -125,6 +143,7 @@ pub fn parse(display: &str, text: &str) -> Result<Baseline, Diagnostic> {
 pub fn apply(
     findings: Vec<Finding>,
     baseline: &Baseline,
+    linted: &HashSet<ObjectKey>,
 ) -> (Vec<Finding>, Vec<Suppressed>, Summary) {
     let mut remaining = baseline.counts.clone();
     let mut kept = Vec::new();
@@ -132,6 +151,7 @@ pub fn apply(
     for finding in findings {
         let count = remaining
             .get_mut(&finding.fingerprint())
+            .map(|(count, _)| count)
             .filter(|c| **c > 0);
         match count {
             Some(count) => {
@@ -146,10 +166,20 @@ pub fn apply(
             None => kept.push(finding),
         }
     }
+    let (fixed, unseen) = remaining
+        .values()
+        .fold((0, 0), |(fixed, unseen), (count, object)| {
+            if linted.contains(object) {
+                (fixed + count, unseen)
+            } else {
+                (fixed, unseen + count)
+            }
+        });
     let summary = Summary {
         file: baseline.display.clone(),
         baselined: suppressed.len(),
-        fixed: remaining.values().sum(),
+        fixed,
+        unseen,
     };
     (kept, suppressed, summary)
 }

@@ -3,7 +3,6 @@
 //! silenced finding is kept as [`Suppressed`] with what silenced it, so reports can show it.
 
 pub mod baseline;
-mod overlay;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -125,14 +124,18 @@ struct Annotations {
     reason: Option<String>,
 }
 
-/// The whole stage: re-grade, silence by annotation and configuration, merge the findings of
-/// one base seen through several overlays, then set aside what the baseline records.
+/// The whole stage: re-grade, silence by annotation and configuration, then set aside what the
+/// baseline records. Each overlay's object keeps its own findings (an annotation one overlay's
+/// patch adds silences that overlay alone); reports may show identical ones once.
 pub fn exempt(findings: Vec<Finding>, objects: &[Object], options: &ExemptOptions<'_>) -> Exempted {
     let mut exempted = silence(findings, objects, options);
-    exempted.findings = overlay::merge_overlay_duplicates(std::mem::take(&mut exempted.findings));
     if let Some(recorded) = options.baseline {
+        let linted: std::collections::HashSet<baseline::ObjectKey> = objects
+            .iter()
+            .map(|object| baseline::object_key(&object.id))
+            .collect();
         let (kept, mut baselined, summary) =
-            baseline::apply(std::mem::take(&mut exempted.findings), recorded);
+            baseline::apply(std::mem::take(&mut exempted.findings), recorded, &linted);
         exempted.suppressed.append(&mut baselined);
         exempted.findings = kept;
         exempted.baseline = Some(summary);
@@ -749,7 +752,8 @@ spec:
             Some(baseline::Summary {
                 file: "baseline.json".into(),
                 baselined: 1,
-                fixed: 1,
+                fixed: 0,
+                unseen: 1,
             })
         );
     }

@@ -199,9 +199,11 @@ fn block(
 }
 
 /// The indentation step of a block mapping: how much deeper its first nested block mapping's
-/// keys are; 2 when nothing shows it.
+/// keys are; 2 when nothing shows it. A nested mapping written elsewhere (a Kustomize patch
+/// replaced it) says nothing about this text.
 fn step_of(text: &str, map: &Node, indent: usize) -> usize {
     local_entries(map)
+        .filter(|entry| inside(map.span, entry.value.span))
         .filter(|entry| entry.value.as_map().is_some() && !is_flow(text, &entry.value))
         .find_map(|entry| {
             let child = local_entries(&entry.value).next()?;

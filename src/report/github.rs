@@ -4,12 +4,19 @@
 
 use std::io::{self, Write};
 
+use super::Report;
+use super::shared;
 use crate::diagnostic::Level;
-use crate::pipeline::Outcome;
 use crate::rules::Severity;
 use crate::source::Position;
 
-pub(super) fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let outcome = report.outcome;
+    // GitHub resolves annotation paths from the repository root, whatever the working directory.
+    let path_of = |display: &str| match &report.options.repository {
+        Some(repository) => repository.path_of(display),
+        None => display.to_owned(),
+    };
     for diagnostic in &outcome.diagnostics {
         let (file, range) = outcome.diagnostic_place(diagnostic);
         let command = match diagnostic.level {
@@ -21,10 +28,11 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         writeln!(
             out,
             "{}",
-            annotation(command, &file, range, &title, &diagnostic.message)
+            annotation(command, &path_of(&file), range, &title, &diagnostic.message)
         )?;
     }
-    for finding in &outcome.findings {
+    for shown in shared::group_findings(&outcome.findings) {
+        let finding = shown.first();
         let span = finding.primary();
         let command = match finding.severity {
             Severity::Danger => "error",
@@ -34,18 +42,27 @@ pub(super) fn write(outcome: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         let message = format!(
             "{} ({})",
             finding.message,
-            super::subject_with_overlays(&outcome.sources, finding)
+            shared::subject(&outcome.sources, &shown)
         );
         writeln!(
             out,
             "{}",
             annotation(
                 command,
-                outcome.sources.display(span.file),
+                &path_of(outcome.sources.display(span.file)),
                 Some(outcome.sources.position(span)),
                 &title,
                 &message
             )
+        )?;
+    }
+    // The run's result, for the job's annotation list: why the step failed.
+    if report.verdict.fails() {
+        writeln!(
+            out,
+            "::error title={}::{}",
+            escape_property("kubepatrol result"),
+            escape_data(&report.verdict.describe())
         )?;
     }
     Ok(())

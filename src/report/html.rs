@@ -30,10 +30,25 @@ struct Page<'a> {
     total: Tally,
     high_risks: usize,
     errors: usize,
+    /// `passes`, or `fails: ` and why, as the exit code says.
+    verdict: String,
+    fails: bool,
+    /// Every input problem, in report order, so the page says which inputs failed.
+    diagnostics: Vec<InputProblem<'a>>,
     kinds: &'a [KindShare],
     categories: Vec<CategoryChart>,
     checks: Vec<Check>,
     workloads: Vec<Workload<'a>>,
+}
+
+#[derive(Serialize)]
+struct InputProblem<'a> {
+    level: &'static str,
+    code: &'static str,
+    file: String,
+    /// Absent when the problem is about a whole file or path.
+    line: Option<usize>,
+    message: &'a str,
 }
 
 #[derive(Serialize)]
@@ -63,6 +78,9 @@ struct Workload<'a> {
     namespace: Option<&'a str>,
     name: Option<&'a str>,
     file: &'a str,
+    /// The kustomization (overlay) the object was rendered through; absent for a plain manifest.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    overlay: Option<String>,
     /// The line the object's text starts at in `file`.
     first_line: usize,
     /// The object's text, shown in the YAML view.
@@ -132,6 +150,22 @@ fn page<'a>(report: &'a Report<'_>) -> Page<'a> {
             .iter()
             .filter(|d| d.level == crate::diagnostic::Level::Error)
             .count(),
+        verdict: report.verdict.describe(),
+        fails: report.verdict.fails(),
+        diagnostics: outcome
+            .diagnostics
+            .iter()
+            .map(|diagnostic| {
+                let (file, range) = outcome.diagnostic_place(diagnostic);
+                InputProblem {
+                    level: diagnostic.level.as_str(),
+                    code: diagnostic.code.as_str(),
+                    file,
+                    line: range.map(|(start, _)| start.line),
+                    message: &diagnostic.message,
+                }
+            })
+            .collect(),
         kinds: &health.kinds,
         categories: health
             .categories
@@ -207,6 +241,7 @@ fn workload_data<'a>(sources: &'a SourceMap, workload: &'a WorkloadResults<'_>) 
         namespace: id.namespace.as_deref(),
         name: id.name.as_deref(),
         file: sources.display(span.file),
+        overlay: super::shared::overlays(sources, &workload.inspected.via),
         first_line: first.line,
         yaml: sources
             .get(span.file)

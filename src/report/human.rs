@@ -11,9 +11,9 @@ use miette::{
 };
 
 use super::Report;
+use super::shared::{self, Shown};
 use super::summary::high_risks_line;
 use crate::diagnostic::{Diagnostic, Level, Location};
-use crate::evaluate::finding::Finding;
 use crate::rules::Severity;
 use crate::source::{FileId, SourceMap, Span};
 
@@ -45,10 +45,15 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
             (file, offset, from_diagnostic(sources, diagnostic))
         })
         .collect();
-    entries.extend(outcome.findings.iter().map(|finding| {
-        let span = finding.primary();
-        (Some(span.file), span.start, from_finding(sources, finding))
-    }));
+    entries.extend(
+        shared::group_findings(&outcome.findings)
+            .into_iter()
+            .map(|shown| {
+                let finding = shown.first();
+                let span = finding.primary();
+                (Some(span.file), span.start, from_finding(sources, &shown))
+            }),
+    );
     // Stable: input problems come before findings at the same place.
     entries.sort_by_key(|(file, offset, _)| (*file, *offset));
     for (_, _, drawn) in &entries {
@@ -69,7 +74,11 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
         health.score,
         health.grade,
         high_risks_line(health.high_risks())
-    )
+    )?;
+    if report.verdict.fails() {
+        writeln!(out, "{}", report.verdict.describe())?;
+    }
+    Ok(())
 }
 
 /// A finding or an input problem in the shape miette draws.
@@ -84,14 +93,11 @@ struct Drawn<'a> {
     labels: Vec<(SourceSpan, Option<&'a str>)>,
 }
 
-fn from_finding<'a>(sources: &'a SourceMap, finding: &'a Finding) -> Drawn<'a> {
+fn from_finding<'a>(sources: &'a SourceMap, shown: &Shown<'a>) -> Drawn<'a> {
+    let finding = shown.first();
     let primary = finding.primary();
     Drawn {
-        message: format!(
-            "{} ({})",
-            finding.message,
-            super::subject_with_overlays(sources, finding)
-        ),
+        message: format!("{} ({})", finding.message, shared::subject(sources, shown)),
         code: format!("{}[{}]", finding.severity, finding.rule.meta.id),
         severity: match finding.severity {
             Severity::Danger => miette::Severity::Error,

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::Report;
 use super::health::{KindShare, NamespaceTally, Tally, WorkloadResults};
+use super::verdict::Reason;
 use crate::evaluate::finding::{ContainerRef, Finding};
 use crate::exempt::{Suppressed, Suppression};
 use crate::model::object::ObjectId;
@@ -27,6 +28,7 @@ struct JsonReport<'a> {
     diagnostics: Vec<JsonDiagnostic<'a>>,
     counts: Counts,
     summary: Summary<'a>,
+    verdict: JsonVerdict<'a>,
 }
 
 #[derive(Serialize)]
@@ -56,6 +58,9 @@ struct WorkloadSummary<'a> {
     object: &'a ObjectId,
     file: &'a str,
     line: usize,
+    /// The overlays the object was rendered through, as in findings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    via: Vec<&'a str>,
     pod: Tally,
     container: Tally,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -216,9 +221,38 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
         baseline: outcome.baseline.as_ref(),
         diagnostics,
         summary: summary(report),
+        verdict: JsonVerdict {
+            fails: report.verdict.fails(),
+            exit_code: report.verdict.exit_code(),
+            reasons: report
+                .verdict
+                .reasons
+                .iter()
+                .map(|reason| JsonReason {
+                    reason,
+                    message: reason.describe(),
+                })
+                .collect(),
+        },
     };
     serde_json::to_writer_pretty(&mut *out, &json)?;
     writeln!(out)
+}
+
+/// Whether the run fails and why, as the exit code says.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct JsonVerdict<'a> {
+    fails: bool,
+    exit_code: u8,
+    reasons: Vec<JsonReason<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonReason<'a> {
+    #[serde(flatten)]
+    reason: &'a Reason,
+    message: String,
 }
 
 fn summary<'a>(report: &'a Report<'_>) -> Summary<'a> {
@@ -268,6 +302,12 @@ fn workload_summary<'a>(
         object: workload.id(),
         file: sources.display(span.file),
         line: sources.position(span).0.line,
+        via: workload
+            .inspected
+            .via
+            .iter()
+            .map(|file| sources.display(*file))
+            .collect(),
         pod: workload.pod,
         container: workload.container,
         passed,

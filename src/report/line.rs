@@ -5,10 +5,13 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use crate::diagnostic::Location;
-use crate::evaluate::finding::Finding;
 use crate::exempt::Suppressed;
 use crate::pipeline::Outcome;
 use crate::source::FileId;
+
+use super::Report;
+use super::shared::{self, Shown};
+use super::verdict::Reason;
 
 /// One output line with the place it sorts at.
 struct Line {
@@ -17,11 +20,9 @@ struct Line {
     text: String,
 }
 
-pub(super) fn write(
-    outcome: &Outcome,
-    show_suppressed: bool,
-    out: &mut dyn Write,
-) -> io::Result<()> {
+pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let outcome = report.outcome;
+    let show_suppressed = report.options.show_suppressed;
     let mut lines: Vec<Line> =
         Vec::with_capacity(outcome.findings.len() + outcome.diagnostics.len());
     for diagnostic in &outcome.diagnostics {
@@ -47,18 +48,24 @@ pub(super) fn write(
             ),
         });
     }
-    for finding in &outcome.findings {
-        lines.push(finding_line(outcome, finding, ""));
+    for shown in shared::group_findings(&outcome.findings) {
+        lines.push(finding_line(outcome, &shown, ""));
     }
-    for suppressed in outcome.suppressed.iter().filter(|_| show_suppressed) {
-        lines.push(suppressed_line(outcome, suppressed));
+    if show_suppressed {
+        for (shown, suppressed) in shared::group_suppressed(&outcome.suppressed) {
+            lines.push(suppressed_line(outcome, &shown, suppressed));
+        }
     }
     if let Some(summary) = &outcome.baseline {
+        let unseen = match summary.unseen {
+            0 => String::new(),
+            count => format!(", {count} recorded for objects this run did not lint"),
+        };
         lines.push(Line {
             file: None,
             offset: 0,
             text: format!(
-                "{}: note: {} finding(s) silenced by the baseline, {} baselined finding(s) fixed [baseline]",
+                "{}: note: {} finding(s) silenced by the baseline, {} baselined finding(s) fixed{unseen} [baseline]",
                 summary.file, summary.baselined, summary.fixed
             ),
         });
@@ -68,11 +75,19 @@ pub(super) fn write(
     for line in lines {
         writeln!(out, "{}", line.text)?;
     }
+    // Input errors and findings have their lines; a score below the minimum would fail the run
+    // without a word.
+    for reason in &report.verdict.reasons {
+        if let Reason::MinScore { .. } = reason {
+            writeln!(out, "kubepatrol: error: {} [min-score]", reason.describe())?;
+        }
+    }
     Ok(())
 }
 
 /// `PATH:LINE:COL: PREFIXSEVERITY: MESSAGE (SUBJECT) [CHECK]`.
-fn finding_line(outcome: &Outcome, finding: &Finding, prefix: &str) -> Line {
+fn finding_line(outcome: &Outcome, shown: &Shown<'_>, prefix: &str) -> Line {
+    let finding = shown.first();
     let span = finding.primary();
     let (start, _) = outcome.sources.position(span);
     Line {
@@ -85,15 +100,15 @@ fn finding_line(outcome: &Outcome, finding: &Finding, prefix: &str) -> Line {
             start.column,
             finding.severity,
             single_line(&finding.message),
-            super::subject_with_overlays(&outcome.sources, finding),
+            shared::subject(&outcome.sources, shown),
             finding.rule.meta.id
         ),
     }
 }
 
 /// The finding's line prefixed with `suppressed `, followed by `by WHAT at PLACE: REASON`.
-fn suppressed_line(outcome: &Outcome, suppressed: &Suppressed) -> Line {
-    let mut line = finding_line(outcome, &suppressed.finding, "suppressed ");
+fn suppressed_line(outcome: &Outcome, shown: &Shown<'_>, suppressed: &Suppressed) -> Line {
+    let mut line = finding_line(outcome, shown, "suppressed ");
     let by = &suppressed.by;
     let _ = write!(line.text, " by {}", by.describe());
     if let Some(at) = by.span() {

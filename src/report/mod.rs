@@ -9,17 +9,19 @@ mod human;
 mod json;
 mod line;
 mod sarif;
+mod shared;
 mod summary;
+pub mod verdict;
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 
 use crate::diagnostic::{Diagnostic, Location};
-use crate::evaluate::finding::Finding;
 use crate::pipeline::Outcome;
-use crate::source::{Position, SourceMap};
+use crate::source::Position;
 
 pub use health::Health;
+pub use verdict::{Gate, Verdict};
 
 /// An output format (`--format`, and the `--output-*` files); `kubepatrol lint --help` (the
 /// binary's `FormatArg`) describes each.
@@ -57,8 +59,11 @@ pub struct ReportOptions {
     pub color: bool,
     /// List suppressed findings in the line report too (other formats always carry them).
     pub show_suppressed: bool,
-    /// Where the run happened in its repository, for SARIF artifact URIs.
+    /// Where the run happened in its repository, for SARIF artifact URIs and GitHub
+    /// annotations.
     pub repository: Option<Repository>,
+    /// What makes the run fail, for the verdict every summary states.
+    pub gate: Gate,
 }
 
 /// The working directory relative to the repository root (empty at the root).
@@ -68,19 +73,53 @@ pub struct Repository {
     pub working_dir_in_root: PathBuf,
 }
 
+impl Repository {
+    /// A display path (relative to the working directory, or absolute) as a path relative to
+    /// the repository root with `/` separators, as GitHub names files in annotations and code
+    /// scanning; `..` is resolved lexically. Paths outside the repository stay as they are.
+    pub fn path_of(&self, display: &str) -> String {
+        let path = Path::new(display);
+        let joined = if path.is_absolute() {
+            match path.strip_prefix(&self.root) {
+                Ok(inside) => inside.to_path_buf(),
+                Err(_) => return display.to_owned(),
+            }
+        } else {
+            self.working_dir_in_root.join(path)
+        };
+        let mut parts: Vec<String> = Vec::new();
+        for component in joined.components() {
+            match component {
+                Component::Normal(part) => parts.push(part.to_string_lossy().into_owned()),
+                Component::ParentDir if parts.last().is_some_and(|last| last != "..") => {
+                    parts.pop();
+                }
+                Component::ParentDir => parts.push("..".to_owned()),
+                _ => {}
+            }
+        }
+        parts.join("/")
+    }
+}
+
 /// What every format reads: the run's outcome, its health, the options.
 #[derive(Debug)]
 pub struct Report<'a> {
     pub outcome: &'a Outcome,
     pub health: Health<'a>,
+    /// Whether the run fails and why; the exit code is [`Verdict::exit_code`].
+    pub verdict: Verdict,
     pub options: ReportOptions,
 }
 
 impl<'a> Report<'a> {
     pub fn new(outcome: &'a Outcome, options: ReportOptions) -> Self {
+        let health = Health::of(outcome);
+        let verdict = Verdict::of(outcome, health.score, options.gate);
         Report {
             outcome,
-            health: Health::of(outcome),
+            health,
+            verdict,
             options,
         }
     }
@@ -88,27 +127,12 @@ impl<'a> Report<'a> {
 
 pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Line => line::write(report.outcome, report.options.show_suppressed, out),
+        Format::Line => line::write(report, out),
         Format::Json => json::write(report, out),
         Format::Human => human::write(report, out),
         Format::Sarif => sarif::write(report, out),
-        Format::Github => github::write(report.outcome, out),
+        Format::Github => github::write(report, out),
         Format::Summary => summary::write(report, out),
         Format::Html => html::write(report, out),
     }
-}
-
-/// The finding's subject, followed by the overlays it was rendered through, if any: `container
-/// "web" of Deployment shop/web via overlays/prod/kustomization.yaml`.
-pub fn subject_with_overlays(sources: &SourceMap, finding: &Finding) -> String {
-    let subject = finding.subject();
-    if finding.via.is_empty() {
-        return subject;
-    }
-    let overlays: Vec<&str> = finding
-        .via
-        .iter()
-        .map(|file| sources.display(*file))
-        .collect();
-    format!("{subject} via {}", overlays.join(", "))
 }

@@ -2,11 +2,12 @@
 //! and GitHub's upload limits are described in docs/sarif.md.
 
 use std::io::{self, Write};
-use std::path::{Component, Path};
 
 use serde::Serialize;
 
-use super::Report;
+use super::shared::{self, Shown};
+use super::{Report, Repository};
+use crate::diagnostic::{Diagnostic, Level};
 use crate::evaluate::finding::Finding;
 use crate::exempt::Suppression as ExemptSuppression;
 use crate::model::object::ObjectId;
@@ -38,6 +39,47 @@ struct Run<'a> {
     original_uri_base_ids: OriginalUriBaseIds,
     column_kind: &'static str,
     results: Vec<SarifResult<'a>>,
+    invocations: [Invocation; 1],
+}
+
+/// How the run went (SARIF §3.20): successful unless some input could not be read; the exit
+/// code and why; every input problem as a notification.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Invocation {
+    execution_successful: bool,
+    exit_code: u8,
+    exit_code_description: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tool_execution_notifications: Vec<Notification>,
+}
+
+#[derive(Serialize)]
+struct Notification {
+    level: &'static str,
+    message: Message,
+    descriptor: Descriptor,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    locations: Vec<NotificationLocation>,
+}
+
+#[derive(Serialize)]
+struct Descriptor {
+    id: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationLocation {
+    physical_location: NotificationPlace,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NotificationPlace {
+    artifact_location: ArtifactLocation,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
 }
 
 #[derive(Serialize)]
@@ -185,29 +227,30 @@ struct Fingerprints {
 }
 
 pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let findings = &report.outcome.findings;
-    let result_count = findings.len() + report.outcome.suppressed.len();
-    if result_count > MAX_RESULTS_PER_RUN {
-        return Err(io::Error::other(format!(
-            "{result_count} results (findings and suppressed findings) exceed the \
-             {MAX_RESULTS_PER_RUN} GitHub code scanning accepts in one SARIF run; lint fewer \
-             files per run or raise --fail-on"
-        )));
-    }
     let context = Context {
         report,
         uris: ArtifactUris::new(report),
     };
-    let suppressed = report.outcome.suppressed.iter().map(|suppressed| {
-        let mut result = result(&context, &suppressed.finding);
-        result.suppressions = Some(vec![suppression(&suppressed.by)]);
-        result
-    });
-    let results = findings
+    let suppressed = shared::group_suppressed(&report.outcome.suppressed)
+        .into_iter()
+        .map(|(shown, suppressed)| {
+            let mut result = result(&context, &shown);
+            result.suppressions = Some(vec![suppression(&suppressed.by)]);
+            result
+        });
+    let results: Vec<SarifResult<'_>> = shared::group_findings(&report.outcome.findings)
         .iter()
-        .map(|finding| result(&context, finding))
+        .map(|shown| result(&context, shown))
         .chain(suppressed)
         .collect();
+    if results.len() > MAX_RESULTS_PER_RUN {
+        return Err(io::Error::other(format!(
+            "{} results (findings and suppressed findings) exceed the \
+             {MAX_RESULTS_PER_RUN} GitHub code scanning accepts in one SARIF run; lint fewer \
+             files per run or raise --fail-on",
+            results.len()
+        )));
+    }
     let log = Log {
         schema: SCHEMA,
         version: "2.1.0",
@@ -230,6 +273,7 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
             },
             column_kind: "unicodeCodePoints",
             results,
+            invocations: [invocation(&context)],
         }],
     };
     serde_json::to_writer_pretty(&mut *out, &log)?;
@@ -299,15 +343,18 @@ fn level(severity: Severity) -> &'static str {
 /// What every result needs from the whole run.
 struct Context<'a> {
     report: &'a Report<'a>,
-    uris: ArtifactUris,
+    uris: ArtifactUris<'a>,
 }
 
-fn result<'a>(context: &Context<'_>, finding: &'a Finding) -> SarifResult<'a> {
+/// One result for a finding and the identical findings other overlays share with it: their
+/// objects are all among its logical locations.
+fn result<'a>(context: &Context<'_>, shown: &Shown<'a>) -> SarifResult<'a> {
+    let finding = shown.first();
     let meta = &finding.rule.meta;
     let primary = Location {
         id: None,
         physical_location: physical(context, finding.primary()),
-        logical_locations: logical_locations(finding),
+        logical_locations: shown.members().flat_map(logical_locations).collect(),
         message: None,
     };
     let related = finding
@@ -334,7 +381,7 @@ fn result<'a>(context: &Context<'_>, finding: &'a Finding) -> SarifResult<'a> {
             text: sentence(&format!(
                 "{} ({})",
                 finding.message,
-                super::subject_with_overlays(&context.report.outcome.sources, finding)
+                shared::subject(&context.report.outcome.sources, shown)
             )),
         },
         locations: [primary],
@@ -386,6 +433,52 @@ fn physical(context: &Context<'_>, span: Span) -> PhysicalLocation {
     }
 }
 
+fn invocation(context: &Context<'_>) -> Invocation {
+    let report = context.report;
+    Invocation {
+        execution_successful: !report.outcome.has_errors(),
+        exit_code: report.verdict.exit_code(),
+        exit_code_description: report.verdict.describe(),
+        tool_execution_notifications: report
+            .outcome
+            .diagnostics
+            .iter()
+            .map(|diagnostic| notification(context, diagnostic))
+            .collect(),
+    }
+}
+
+fn notification(context: &Context<'_>, diagnostic: &Diagnostic) -> Notification {
+    let (display, range) = context.report.outcome.diagnostic_place(diagnostic);
+    Notification {
+        level: match diagnostic.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+            Level::Note => "note",
+        },
+        message: Message {
+            text: sentence(&diagnostic.message),
+        },
+        descriptor: Descriptor {
+            id: diagnostic.code.as_str(),
+        },
+        locations: vec![NotificationLocation {
+            physical_location: NotificationPlace {
+                artifact_location: ArtifactLocation {
+                    uri: context.uris.of(&display),
+                    uri_base_id: SOURCE_ROOT,
+                },
+                region: range.map(|(start, end)| Region {
+                    start_line: start.line,
+                    start_column: start.column,
+                    end_line: end.line,
+                    end_column: end.column,
+                }),
+            },
+        }],
+    }
+}
+
 fn object_name(id: &ObjectId) -> String {
     let name = id.name.as_deref().unwrap_or("(unnamed)");
     match &id.namespace {
@@ -412,40 +505,28 @@ fn logical_locations(finding: &Finding) -> Vec<LogicalLocation> {
     locations
 }
 
-/// Turns display paths (relative to the working directory, or absolute) into URIs relative to
-/// the repository root.
-struct ArtifactUris {
-    prefix: Option<std::path::PathBuf>,
-    root: Option<std::path::PathBuf>,
+/// Turns display paths into URIs relative to the repository root, percent-encoded.
+struct ArtifactUris<'a> {
+    repository: Option<&'a Repository>,
 }
 
-impl ArtifactUris {
-    fn new(report: &Report<'_>) -> Self {
-        let repository = report.options.repository.as_ref();
+impl<'a> ArtifactUris<'a> {
+    fn new(report: &'a Report<'_>) -> Self {
         ArtifactUris {
-            prefix: repository.map(|repo| repo.working_dir_in_root.clone()),
-            root: repository.map(|repo| repo.root.clone()),
+            repository: report.options.repository.as_ref(),
         }
     }
 
     fn of(&self, display: &str) -> String {
-        let path = Path::new(display);
-        let relative = match (&self.root, &self.prefix) {
-            (Some(root), _) if path.is_absolute() => path
-                .strip_prefix(root)
-                .map_or_else(|_| path.to_path_buf(), Path::to_path_buf),
-            (_, Some(prefix)) => prefix.join(path),
-            _ => path.to_path_buf(),
+        let path = match self.repository {
+            Some(repository) => repository.path_of(display),
+            None => display.to_owned(),
         };
-        let segments: Vec<String> = relative
-            .components()
-            .filter_map(|component| match component {
-                Component::Normal(part) => Some(percent_encode(&part.to_string_lossy())),
-                Component::ParentDir => Some("..".to_owned()),
-                _ => None,
-            })
-            .collect();
-        segments.join("/")
+        path.split('/')
+            .filter(|segment| !segment.is_empty() && *segment != ".")
+            .map(percent_encode)
+            .collect::<Vec<_>>()
+            .join("/")
     }
 }
 
@@ -468,9 +549,12 @@ mod tests {
 
     #[test]
     fn uris_are_relative_to_the_repository_root_and_encoded() {
+        let repository = Repository {
+            root: "/repo".into(),
+            working_dir_in_root: "deploy".into(),
+        };
         let uris = ArtifactUris {
-            prefix: Some("deploy".into()),
-            root: Some("/repo".into()),
+            repository: Some(&repository),
         };
         assert_eq!(uris.of("apps/web app.yaml"), "deploy/apps/web%20app.yaml");
         assert_eq!(uris.of("/repo/base/x.yaml"), "base/x.yaml");

@@ -25,6 +25,7 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
         health.total.danger
     )?;
     writeln!(out, "{}", high_risks_line(health.high_risks()))?;
+    writeln!(out, "Result: {}", report.verdict.describe())?;
     categories(health).write(out)?;
     kinds(health).write(out)?;
     namespaces(health).write(out)?;
@@ -96,13 +97,17 @@ fn workloads(report: &Report<'_>) -> Table<6> {
             None => format!("{} {}", id.kind, display_name(id)),
         };
         let span = workload.inspected.root.span;
+        let mut file = format!(
+            "{}:{}",
+            sources.display(span.file),
+            sources.position(span).0.line
+        );
+        if let Some(overlays) = super::shared::overlays(sources, &workload.inspected.via) {
+            file = format!("{file} via {overlays}");
+        }
         table.row([
             name,
-            format!(
-                "{}:{}",
-                sources.display(span.file),
-                sources.position(span).0.line
-            ),
+            file,
             workload.pod.passed.to_string(),
             workload.pod.failed().to_string(),
             workload.container.passed.to_string(),

@@ -56,7 +56,10 @@
     if (data.errors) {
       list.appendChild(el("div", { class: "stat" }, [el("dt", { text: "Input errors" }), el("dd", { class: "danger", text: String(data.errors) })]));
     }
-    return el("div", { class: "card" }, [el("h2", { text: "Overview" }), list]);
+    // Why the run fails (or that it passes), as the exit code says: a clean grade beside input
+    // errors is never shown without saying that inputs failed.
+    var verdict = el("p", { class: "verdict " + (data.fails ? "danger" : "passed"), id: "verdict", text: "Result: " + data.verdict });
+    return el("div", { class: "card" }, [el("h2", { text: "Overview" }), list, verdict]);
   }
 
   // The most common kinds, the rest folded into one bar so a repository with a hundred CRDs
@@ -79,6 +82,21 @@
     });
     if (!data.kinds.length) bars.appendChild(el("span", { text: "No objects" }));
     return el("div", { class: "card" }, [el("h2", { text: "Objects by kind" }), bars]);
+  }
+
+  // Every input problem with its place, errors first as the report orders them.
+  function problems() {
+    var body = el("tbody");
+    data.diagnostics.forEach(function (problem) {
+      body.appendChild(el("tr", { class: problem.level }, [
+        el("td", {}, [el("span", { class: "pill " + (problem.level === "error" ? "danger" : problem.level === "warning" ? "warning" : "note"), text: problem.level })]),
+        el("td", { class: "file", text: problem.file + (problem.line ? ":" + problem.line : "") }),
+        el("td", { text: problem.message }),
+        el("td", { class: "code", text: problem.code })
+      ]));
+    });
+    return [el("h2", { text: "Input problems" }),
+      el("table", { id: "problem-table" }, [el("thead", {}, [el("tr", {}, ["Level", "Where", "Problem", "Code"].map(function (h) { return el("th", { text: h }); }))]), body])];
   }
 
   function categoryCharts() {
@@ -111,6 +129,14 @@
 
   var rows = [];
 
+  // Where the object was written, and the overlay it was rendered through: a base rendered by
+  // three overlays is three rows, told apart by this line.
+  function fileCell(workload) {
+    var cell = [document.createTextNode(workload.file + ":" + workload.firstLine)];
+    if (workload.overlay) cell.push(el("div", { class: "overlay", text: "via " + workload.overlay }));
+    return cell;
+  }
+
   function workloadRow(workload, index) {
     var result = worst(workload);
     var passed = workload.pod.passed + workload.container.passed;
@@ -119,7 +145,7 @@
       el("td", { text: workload.kind }),
       workload.namespace ? el("td", { text: workload.namespace }) : el("td", { class: "unset", text: "not set" }),
       el("td", { text: displayName(workload) }),
-      el("td", { class: "file", text: workload.file + ":" + workload.firstLine }),
+      el("td", { class: "file" }, fileCell(workload)),
       el("td", { class: "num", text: String(passed) }),
       el("td", { class: "num", text: String(workload.pod.warning + workload.container.warning) }),
       el("td", { class: "num", text: String(workload.pod.danger + workload.container.danger) })
@@ -192,7 +218,7 @@
       }
       else { yaml.remove(); yaml = null; button.textContent = "View YAML"; }
     });
-    cell.appendChild(el("h4", { text: workload.kind + " " + (workload.namespace ? workload.namespace + "/" : "") + displayName(workload) + " — " + workload.file + ":" + workload.firstLine }));
+    cell.appendChild(el("h4", { text: workload.kind + " " + (workload.namespace ? workload.namespace + "/" : "") + displayName(workload) + " — " + workload.file + ":" + workload.firstLine + (workload.overlay ? " via " + workload.overlay : "") }));
     cell.appendChild(checkRows(workload));
     cell.appendChild(el("p", {}, [button]));
     var detail = el("tr", { class: "detail" }, [cell]);
@@ -225,7 +251,7 @@
       var show = (!filters.risk.checked || worst(workload) !== "passed") &&
         (!namespace || namespaceKey(workload) === namespace) &&
         (!kind || workload.kind === kind) &&
-        (!text || (displayName(workload) + " " + workload.file).toLowerCase().indexOf(text) >= 0);
+        (!text || (displayName(workload) + " " + workload.file + " " + (workload.overlay || "")).toLowerCase().indexOf(text) >= 0);
       rows[index].hidden = !show;
       var next = rows[index].nextSibling;
       if (next && next.classList && next.classList.contains("detail")) next.hidden = !show;
@@ -254,6 +280,11 @@
   document.getElementById("tool").textContent = data.tool + " · " + data.files + " files · " + data.objects + " objects";
   var overview = document.getElementById("overview");
   [gauge(), stats(), kindChart()].forEach(function (card) { overview.appendChild(card); });
+  if (data.diagnostics.length) {
+    var problemSection = document.getElementById("problems");
+    problems().forEach(function (node) { problemSection.appendChild(node); });
+    problemSection.hidden = false;
+  }
   var categories = document.getElementById("categories");
   categoryCharts().forEach(function (node) { categories.appendChild(node); });
 

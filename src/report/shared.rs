@@ -1,0 +1,134 @@
+//! Display grouping of findings that several overlays share. A base rendered through three
+//! overlays is three objects with three findings each: every count, score, JSON entry and
+//! baseline fingerprint keeps them apart. Formats read by people (line, human, GitHub
+//! annotations, SARIF results) show such findings once, naming every overlay, because the
+//! three findings point at the same line and ask for the same edit. Grouping never drops a
+//! finding: each group keeps all its members.
+
+use std::collections::HashMap;
+
+use crate::evaluate::finding::Finding;
+use crate::exempt::Suppressed;
+use crate::source::SourceMap;
+
+/// One finding as shown, with the other overlays' identical findings.
+#[derive(Debug)]
+pub(super) struct Shown<'a> {
+    /// The first member in input order, which speaks for the group.
+    pub(super) first: &'a Finding,
+    /// The other overlays' identical findings, in input order.
+    pub(super) others: Vec<&'a Finding>,
+}
+
+impl<'a> Shown<'a> {
+    fn new(first: &'a Finding) -> Self {
+        Shown {
+            first,
+            others: Vec::new(),
+        }
+    }
+
+    pub(super) fn first(&self) -> &'a Finding {
+        self.first
+    }
+
+    /// Every member, the first one first.
+    pub(super) fn members(&self) -> impl Iterator<Item = &'a Finding> + '_ {
+        std::iter::once(self.first).chain(self.others.iter().copied())
+    }
+}
+
+/// Group `items` whose findings are the same finding through different overlays: same check,
+/// severity, message, kind, container and labels, and the same `extra` key (e.g. what silenced
+/// them). Findings of plain manifests are never grouped. Groups keep the order of their first
+/// member.
+pub(super) fn group<'a, T>(
+    items: &'a [T],
+    finding: impl Fn(&'a T) -> &'a Finding,
+    extra: impl Fn(&'a T) -> String,
+) -> Vec<(Shown<'a>, &'a T)> {
+    let mut groups: Vec<(Shown<'a>, &'a T)> = Vec::with_capacity(items.len());
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for item in items {
+        let member = finding(item);
+        if member.via.is_empty() {
+            groups.push((Shown::new(member), item));
+            continue;
+        }
+        let key = format!(
+            "{}|{}|{}|{}|{:?}|{:?}|{}",
+            member.rule.meta.id,
+            member.severity,
+            member.object.kind,
+            member.message,
+            member.container,
+            member.labels,
+            extra(item)
+        );
+        match index.get(&key).and_then(|&at| groups.get_mut(at)) {
+            Some((shown, _)) => shown.others.push(member),
+            None => {
+                index.insert(key, groups.len());
+                groups.push((Shown::new(member), item));
+            }
+        }
+    }
+    groups
+}
+
+/// Group findings with nothing else to tell them apart.
+pub(super) fn group_findings(findings: &[Finding]) -> Vec<Shown<'_>> {
+    group(findings, |finding| finding, |_| String::new())
+        .into_iter()
+        .map(|(shown, _)| shown)
+        .collect()
+}
+
+/// Group suppressed findings that were silenced by the same thing.
+pub(super) fn group_suppressed(suppressed: &[Suppressed]) -> Vec<(Shown<'_>, &Suppressed)> {
+    group(
+        suppressed,
+        |suppressed| &suppressed.finding,
+        |suppressed| format!("{:?}", suppressed.by),
+    )
+}
+
+/// What the shown finding is about, with the overlays it was rendered through: `container
+/// "web" of Deployment shop/web via overlays/prod/kustomization.yaml`, or, when the overlays
+/// gave the object different namespaces or names, each subject with its overlay:
+/// `Deployment dev/web via overlays/dev/kustomization.yaml; Deployment prod/web via …`.
+pub(super) fn subject(sources: &SourceMap, shown: &Shown<'_>) -> String {
+    let first = shown.first();
+    let overlays = |finding: &Finding| {
+        finding
+            .via
+            .iter()
+            .map(|file| sources.display(*file))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let subject = first.subject();
+    if first.via.is_empty() {
+        return subject;
+    }
+    if shown.members().all(|member| member.subject() == subject) {
+        let all: Vec<String> = shown.members().map(overlays).collect();
+        return format!("{subject} via {}", all.join(", "));
+    }
+    shown
+        .members()
+        .map(|member| format!("{} via {}", member.subject(), overlays(member)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The overlays an object was rendered through, for the formats that list objects: `None` for
+/// a plain manifest.
+pub(super) fn overlays(sources: &SourceMap, via: &[crate::source::FileId]) -> Option<String> {
+    (!via.is_empty()).then(|| {
+        via.iter()
+            .map(|file| sources.display(*file))
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
