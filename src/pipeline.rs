@@ -43,7 +43,7 @@ pub fn lint_bytes(display: &str, bytes: &[u8], options: &LintOptions) -> Outcome
         options,
         discover::Discovery {
             inputs: vec![input],
-            diagnostics: Vec::new(),
+            ..discover::Discovery::default()
         },
     )
 }
@@ -61,6 +61,7 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     let (loaded, rendered) = load_and_render(
         config_sources,
         &discovery.inputs,
+        &discovery.context,
         options.limits,
         &inspected,
     );
@@ -98,20 +99,23 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         inspected: evaluation.inspected,
     };
     outcome.sort_diagnostics();
+    outcome.sort_findings();
     outcome
 }
 
-/// Load `inputs` after the files already in `sources`, read what their kustomizations reference,
-/// and render: the objects to evaluate. Objects whose kind is not `inspected` keep only their
-/// identity unless a patch needs them whole.
+/// Load `inputs` after the files already in `sources`, read what their kustomizations (and the
+/// `context` kustomizations that may consume a named file) reference, and render: the objects
+/// to evaluate. Objects whose kind is not `inspected` keep only their identity unless a patch
+/// needs them whole.
 pub fn load_and_render(
     sources: SourceMap,
     inputs: &[discover::Input],
+    context: &[discover::Input],
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
     let mut loaded = load::load_after(sources, inputs, limits, inspected);
-    let tree = load::kustomize::follow_references(inputs, &mut loaded, limits, inspected);
+    let tree = load::kustomize::follow_references(inputs, context, &mut loaded, limits, inspected);
     let rendered = render::render(
         inputs,
         loaded.first_input,
@@ -162,17 +166,46 @@ impl Outcome {
         self.diagnostics.iter().any(|d| d.level == Level::Error)
     }
 
-    /// Diagnostics in report order: those without a file first, then by file and position.
+    /// Diagnostics in report order: those without a file first, then by file path and
+    /// position.
     pub fn sort_diagnostics(&mut self) {
+        let sources = &self.sources;
         self.diagnostics
-            .sort_by(|a, b| sort_key(a).cmp(&sort_key(b)));
+            .sort_by(|a, b| sort_key(sources, a).cmp(&sort_key(sources, b)));
+    }
+
+    /// Findings in report order: by file path, position and check id; findings at the same
+    /// place keep their object and container order. (File ids follow load order, which puts
+    /// a base an overlay loaded after the scanned files.)
+    fn sort_findings(&mut self) {
+        let sources = &self.sources;
+        self.findings.sort_by(|a, b| {
+            let key = |finding: &Finding| {
+                let span = finding.primary();
+                (sources.display(span.file), span.start, finding.rule.meta.id)
+            };
+            key(a).cmp(&key(b))
+        });
+    }
+
+    /// Where a span sorts in reports: its file's path, then its offset.
+    pub fn place_key(&self, file: Option<crate::source::FileId>, offset: u32) -> (&str, u32) {
+        (file.map_or("", |file| self.sources.display(file)), offset)
     }
 }
 
-fn sort_key(diagnostic: &Diagnostic) -> (u8, u32, u32, &'static str) {
+fn sort_key<'s>(
+    sources: &'s SourceMap,
+    diagnostic: &Diagnostic,
+) -> (u8, &'s str, u32, &'static str) {
     match &diagnostic.location {
-        Location::Path(_) => (0, 0, 0, diagnostic.code.as_str()),
-        Location::File(file) => (1, file.0, 0, diagnostic.code.as_str()),
-        Location::Span(span) => (1, span.file.0, span.start, diagnostic.code.as_str()),
+        Location::Path(_) => (0, "", 0, diagnostic.code.as_str()),
+        Location::File(file) => (1, sources.display(*file), 0, diagnostic.code.as_str()),
+        Location::Span(span) => (
+            1,
+            sources.display(span.file),
+            span.start,
+            diagnostic.code.as_str(),
+        ),
     }
 }

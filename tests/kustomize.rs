@@ -206,3 +206,88 @@ fn an_annotation_added_by_one_overlay_silences_only_that_overlay() {
         .count();
     assert_eq!(silenced, 1);
 }
+
+#[test]
+fn files_a_kustomization_does_not_reference_are_named_not_linted() {
+    let dir = common::fixtures().join("kustomize-unreferenced");
+    let report = common::json(&common::run_in(&dir, &["lint", "--format", "json", "."]));
+    let files: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["file"].as_str().unwrap_or_default())
+        .collect();
+    assert!(files.contains(&"config/default/manager_image_patch.yaml"));
+    assert!(
+        files.contains(&"standalone/pod.yaml"),
+        "no kustomization beside it"
+    );
+    assert!(
+        files
+            .iter()
+            .all(|file| !file.contains("proxy") && !file.contains("metrics")),
+        "{files:?}"
+    );
+    let notes: Vec<&serde_json::Value> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter(|d| d["code"] == "not-referenced")
+        .collect();
+    assert_eq!(notes.len(), 1, "one note per directory: {notes:#?}");
+    assert_eq!(notes[0]["level"], "note");
+    assert_eq!(notes[0]["file"], "config/default/kustomization.yaml");
+    let message = notes[0]["message"].as_str().expect("message");
+    assert!(
+        message.ends_with(
+            "config/default/manager_auth_proxy_patch.yaml, config/default/manager_prometheus_metrics_patch.yaml"
+        ),
+        "{message}"
+    );
+    // Named alone (as pre-commit passes it), the unreferenced patch is still not linted.
+    let alone = common::run_in(
+        &dir,
+        &["lint", "config/default/manager_auth_proxy_patch.yaml"],
+    );
+    assert_eq!(alone.status.code(), Some(0));
+    assert!(common::stdout(&alone).contains("[not-referenced]"));
+}
+
+#[test]
+fn a_named_patch_or_base_file_is_linted_through_the_overlays_that_render_it() {
+    let dir = common::fixtures().join("overlays");
+    let through = |args: &[&str]| {
+        let mut lines: Vec<String> = common::stdout(&common::run_in(
+            &dir,
+            &[&["lint", "--format", "line"], args].concat(),
+        ))
+        .lines()
+        .map(str::to_owned)
+        .collect();
+        lines.sort();
+        lines
+    };
+    assert_eq!(
+        through(&["production/hardening.yaml"]),
+        through(&["production"])
+    );
+    // The base file: every overlay renders it.
+    assert_eq!(
+        through(&["base/deployment.yaml"]),
+        through(&["dev", "staging", "production"])
+    );
+    // From a subdirectory, with paths as the user writes them.
+    let from_below = common::stdout(&common::run_in(
+        &dir.join("production"),
+        &["lint", "--format", "line", "hardening.yaml"],
+    ));
+    assert_eq!(from_below, "", "production passes every check");
+    let staging = common::stdout(&common::run_in(
+        &dir.join("staging"),
+        &["lint", "--format", "line", "kustomization.yaml"],
+    ));
+    assert!(
+        staging.contains("kustomization.yaml:13:24: danger:"),
+        "{staging}"
+    );
+}

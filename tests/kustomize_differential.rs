@@ -148,6 +148,9 @@ fn kubepatrol(dir: &Path, outlined: bool) -> (Rendering, Vec<String>) {
     let (_, rendered) = kubepatrol::load_and_render(
         SourceMap::default(),
         &discovery.inputs,
+        // The directory's own rendering, as `kubectl kustomize DIR`, not the overlays that
+        // consume it.
+        &[],
         LoadLimits::default(),
         &inspected,
     );

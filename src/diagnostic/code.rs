@@ -82,6 +82,8 @@ catalogue! {
         "An item of a `*List` kind has no `apiVersion` and `kind`.";
     KustomizeComponent = "kustomize-component", "render":
         "A Kustomize component is only rendered inside a kustomization that includes it (a note).";
+    NotReferenced = "not-referenced", "render":
+        "Manifests beside a kustomization that does not reference them are not deployed by Flux, Argo CD or `kubectl kustomize`, so not linted (a note naming them).";
     KustomizeNotRendered = "kustomize-not-rendered", "render":
         "A kustomization field kubepatrol does not render (generators, helmCharts, replacements, vars) was left out (a note).";
     KustomizationCycle = "kustomization-cycle", "render":

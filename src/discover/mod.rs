@@ -57,6 +57,10 @@ pub struct DiscoverOptions {
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub inputs: Vec<Input>,
+    /// The kustomization files of the repository of each file named on the command line (not
+    /// inputs themselves): a named patch or base is linted through the overlays that consume
+    /// it, as pre-commit passes only the changed files.
+    pub context: Vec<Input>,
     pub diagnostics: Vec<Diagnostic>,
 }
 
@@ -83,6 +87,7 @@ pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
         }
     };
     let mut charts = ChartCache::default();
+    let mut named = Vec::new();
     for path in paths {
         if path == STDIN_ARG {
             discovery.inputs.push(Input {
@@ -109,10 +114,12 @@ pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
                     &exclude,
                     &mut charts,
                     &mut discovery,
+                    Wanted::Manifests,
                 );
             }
             Ok(_) => {
                 if !is_excluded(&exclude, Path::new(&display)) {
+                    named.push(PathBuf::from(path));
                     let kind = classify(Path::new(path), options, &mut charts);
                     discovery.inputs.push(Input {
                         display,
@@ -128,7 +135,140 @@ pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
     discovery
         .inputs
         .retain(|input| seen.insert(input.display.clone()));
+    if !options.no_kustomize && !named.is_empty() {
+        let context = context_kustomizations(&named, options, &exclude, &mut charts);
+        discovery.context = context.inputs;
+        discovery.diagnostics.extend(context.diagnostics);
+        discovery
+            .context
+            .retain(|input| seen.insert(input.display.clone()));
+    }
     discovery
+}
+
+/// What a walk collects.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wanted {
+    /// Manifests and kustomization files.
+    Manifests,
+    /// Kustomization files only.
+    Kustomizations,
+}
+
+/// The kustomization files that may consume the `named` files: every one in the repository
+/// (the nearest ancestor directory with `.git`) of each, found with the same ignore rules and
+/// excludes as a walk; without a repository, those in the named file's own directory and the
+/// directories above it, as written. Each repository is walked once; a directory it cannot read
+/// is an error, since a kustomization in it might consume a named file.
+fn context_kustomizations(
+    named: &[PathBuf],
+    options: &DiscoverOptions,
+    exclude: &GlobSet,
+    charts: &mut ChartCache,
+) -> Discovery {
+    let mut roots: Vec<PathBuf> = Vec::new();
+    let mut found = Discovery::default();
+    for file in named {
+        match repository_root(file) {
+            Some((root, cwd_in_root)) if !roots.contains(&root) => {
+                let first = found.inputs.len();
+                walk(
+                    &root,
+                    options,
+                    exclude,
+                    charts,
+                    &mut found,
+                    Wanted::Kustomizations,
+                );
+                if let Some(cwd_in_root) = cwd_in_root {
+                    for input in found.inputs.iter_mut().skip(first) {
+                        from_working_directory(input, &root, &cwd_in_root);
+                    }
+                }
+                roots.push(root);
+            }
+            Some(_) => {}
+            None => found.inputs.extend(kustomizations_above(file)),
+        }
+    }
+    found.inputs.sort_by(|a, b| a.display.cmp(&b.display));
+    found.inputs.dedup_by(|a, b| a.display == b.display);
+    found
+}
+
+/// A kustomization found from a repository root above the working directory
+/// (`../../deploy/base/kustomization.yaml`), named from the working directory by the shortest
+/// way (`../base/kustomization.yaml`, or `overlay/kustomization.yaml` below it) as the user's
+/// own paths are, so that reported paths read naturally.
+fn from_working_directory(input: &mut Input, root: &Path, cwd_in_root: &Path) {
+    let Source::File(path) = &input.source else {
+        return;
+    };
+    let Ok(in_root) = path.strip_prefix(root) else {
+        return;
+    };
+    let cwd: Vec<_> = cwd_in_root.components().collect();
+    let target: Vec<_> = in_root.components().collect();
+    let common = cwd.iter().zip(&target).take_while(|(a, b)| a == b).count();
+    let mut relative: PathBuf = std::iter::repeat_n("..", cwd.len() - common).collect();
+    relative.extend(target.iter().skip(common));
+    input.display = clean_display(&relative);
+    input.source = Source::File(relative);
+}
+
+/// The repository root around `file`, written the way `file` is (relative to the working
+/// directory when `file` is relative), so that reported paths look like the user's; and, when
+/// the root is above the working directory, the working directory's path within it.
+fn repository_root(file: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
+    let absolute = std::fs::canonicalize(file).ok()?;
+    let root = absolute
+        .ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())?;
+    if file.is_absolute() {
+        return Some((root.to_path_buf(), None));
+    }
+    let cwd = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .ok()?;
+    if let Ok(below) = root.strip_prefix(&cwd) {
+        let root = if below.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            below.to_path_buf()
+        };
+        return Some((root, None));
+    }
+    match cwd.strip_prefix(root) {
+        Ok(above) => Some((
+            above.components().map(|_| "..").collect(),
+            Some(above.to_path_buf()),
+        )),
+        Err(_) => Some((root.to_path_buf(), None)),
+    }
+}
+
+/// Kustomization files in the directory of `file` and each directory above it, as written.
+fn kustomizations_above(file: &Path) -> Vec<Input> {
+    file.ancestors()
+        .skip(1)
+        .flat_map(|dir| {
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
+            KUSTOMIZATION_FILE_NAMES
+                .iter()
+                .map(move |name| dir.join(name))
+                .find(|candidate| candidate.is_file())
+        })
+        .map(|path| Input {
+            display: clean_display(&path),
+            source: Source::File(path),
+            kind: InputKind::Kustomization,
+        })
+        .collect()
 }
 
 fn walk(
@@ -137,6 +277,7 @@ fn walk(
     exclude: &GlobSet,
     charts: &mut ChartCache,
     discovery: &mut Discovery,
+    wanted: Wanted,
 ) {
     let honour_ignores = !options.no_ignore;
     let mut builder = WalkBuilder::new(root);
@@ -165,8 +306,11 @@ fn walk(
             }
         };
         let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
-        let wanted = has_manifest_extension(entry.path())
-            || (!options.no_kustomize && is_kustomization_file(entry.path()));
+        let is_kustomization = !options.no_kustomize && is_kustomization_file(entry.path());
+        let wanted = match wanted {
+            Wanted::Manifests => has_manifest_extension(entry.path()) || is_kustomization,
+            Wanted::Kustomizations => is_kustomization,
+        };
         if !is_file || !wanted {
             continue;
         }

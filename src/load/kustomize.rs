@@ -23,11 +23,12 @@ use crate::yaml::{self, Document, Node};
 /// it is known which of them a patch reads.
 pub(crate) fn follow_references(
     inputs: &[Input],
+    context: &[Input],
     loaded: &mut Loaded,
     limits: LoadLimits,
     inspected: InspectedKind<'_>,
 ) -> FileTree {
-    let mut known: HashMap<PathBuf, FileId> = HashMap::new();
+    let mut known = Known::default();
     let mut queue = VecDeque::new();
     for (index, input) in inputs.iter().enumerate() {
         let Source::File(path) = &input.source else {
@@ -41,12 +42,26 @@ pub(crate) fn follow_references(
         known.insert(path, file);
     }
     let mut tree = FileTree::default();
+    for input in context {
+        let Source::File(path) = &input.source else {
+            continue;
+        };
+        let path = normalize(path);
+        let file = load_extra(&path, &mut known, loaded, limits, None);
+        // Already an input (spelled differently): rendered as one, not as context.
+        if file.0 as usize >= loaded.first_input + inputs.len() {
+            tree.context.push(file);
+        }
+        queue.push_back((file, path));
+    }
     let mut edges: Vec<Edge> = Vec::new();
     while let Some((file, path)) = queue.pop_front() {
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        if tree.kustomizations.insert(file, dir.clone()).is_some() {
+        // The first path a kustomization was reached through is its directory for good.
+        if tree.kustomizations.contains_key(&file) {
             continue;
         }
+        tree.kustomizations.insert(file, dir.clone());
         let targets: Vec<(PathBuf, Role)> = loaded
             .files
             .get(file.0 as usize)
@@ -68,16 +83,71 @@ pub(crate) fn follow_references(
             if tree.entries.contains_key(&target) {
                 continue;
             }
-            let entry = locate(&target, &mut known, loaded, limits, inspected);
-            if let PathEntry::Kustomization(found) = entry {
-                let kustomization_path = tree_path_of(&known, found).unwrap_or_default();
-                queue.push_back((found, kustomization_path));
+            let (entry, kustomization_path) =
+                locate(&target, &mut known, loaded, limits, inspected);
+            if let (PathEntry::Kustomization(found), Some(path)) = (&entry, kustomization_path) {
+                queue.push_back((*found, path));
             }
             tree.entries.insert(target, entry);
         }
     }
+    for edge in &edges {
+        if let Some(PathEntry::File(file) | PathEntry::Kustomization(file)) =
+            tree.entries.get(&edge.target)
+        {
+            tree.references
+                .entry(edge.consumer)
+                .or_default()
+                .push(*file);
+        }
+    }
     restore_what_patches_read(&tree, &edges, loaded, limits);
+    tree.beside = kustomizations_beside(inputs, loaded.first_input, &tree);
     tree
+}
+
+/// For each manifest input, the kustomization in its directory, if one was loaded; directories
+/// are compared by their canonical paths, since one may be reached as `deploy/app` and as
+/// `../repo/deploy/app`.
+fn kustomizations_beside(
+    inputs: &[Input],
+    first_input: usize,
+    tree: &FileTree,
+) -> HashMap<FileId, FileId> {
+    if tree.kustomizations.is_empty() {
+        return HashMap::new();
+    }
+    let canonical = |dir: &Path| {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        std::fs::canonicalize(dir).ok()
+    };
+    let directories: HashMap<PathBuf, FileId> = tree
+        .kustomizations
+        .iter()
+        .filter_map(|(file, dir)| Some((canonical(dir)?, *file)))
+        .collect();
+    let mut seen: HashMap<PathBuf, Option<FileId>> = HashMap::new();
+    let mut beside = HashMap::new();
+    for (index, input) in inputs.iter().enumerate() {
+        let (InputKind::Manifest, Source::File(path)) = (input.kind, &input.source) else {
+            continue;
+        };
+        let Some(parent) = path.parent() else {
+            continue;
+        };
+        let kustomization = *seen
+            .entry(parent.to_path_buf())
+            .or_insert_with(|| canonical(parent).and_then(|dir| directories.get(&dir).copied()));
+        if let Some(kustomization) = kustomization {
+            let file = FileId(u32::try_from(first_input + index).unwrap_or(u32::MAX));
+            beside.insert(file, kustomization);
+        }
+    }
+    beside
 }
 
 /// One path a kustomization names.
@@ -187,22 +257,56 @@ fn has_json_patch(
     })
 }
 
-fn tree_path_of(known: &HashMap<PathBuf, FileId>, file: FileId) -> Option<PathBuf> {
-    known
-        .iter()
-        .find(|(_, id)| **id == file)
-        .map(|(path, _)| path.clone())
+/// The files already loaded, by the path they were reached through and, when a path is new, by
+/// their canonical path: a file named `base/x.yaml` on the command line and reached as
+/// `../../repo/base/x.yaml` from a kustomization elsewhere is one file.
+#[derive(Default)]
+struct Known {
+    by_path: HashMap<PathBuf, FileId>,
+    /// Built on the first path `by_path` does not know.
+    by_identity: Option<HashMap<PathBuf, FileId>>,
 }
 
+impl Known {
+    fn insert(&mut self, path: PathBuf, file: FileId) {
+        if let (Some(identities), Ok(canonical)) =
+            (&mut self.by_identity, std::fs::canonicalize(&path))
+        {
+            identities.entry(canonical).or_insert(file);
+        }
+        self.by_path.insert(path, file);
+    }
+
+    fn get(&mut self, path: &Path) -> Option<FileId> {
+        if let Some(file) = self.by_path.get(path) {
+            return Some(*file);
+        }
+        let identities = self.by_identity.get_or_insert_with(|| {
+            let mut identities = HashMap::new();
+            for (path, file) in &self.by_path {
+                if let Ok(canonical) = std::fs::canonicalize(path) {
+                    identities.entry(canonical).or_insert(*file);
+                }
+            }
+            identities
+        });
+        let file = *identities.get(&std::fs::canonicalize(path).ok()?)?;
+        self.by_path.insert(path.to_path_buf(), file);
+        Some(file)
+    }
+}
+
+/// What `target` is, loading the file it names; for a directory with a kustomization, also
+/// the kustomization file's path.
 fn locate(
     target: &Path,
-    known: &mut HashMap<PathBuf, FileId>,
+    known: &mut Known,
     loaded: &mut Loaded,
     limits: LoadLimits,
     inspected: InspectedKind<'_>,
-) -> PathEntry {
+) -> (PathEntry, Option<PathBuf>) {
     match std::fs::metadata(target) {
-        Err(error) => PathEntry::Missing(error.to_string()),
+        Err(error) => (PathEntry::Missing(error.to_string()), None),
         Ok(meta) if meta.is_dir() => {
             let found = KUSTOMIZATION_FILE_NAMES
                 .iter()
@@ -210,12 +314,16 @@ fn locate(
                 .find(|candidate| candidate.is_file());
             match found {
                 Some(file) => {
-                    PathEntry::Kustomization(load_extra(&file, known, loaded, limits, None))
+                    let id = load_extra(&file, known, loaded, limits, None);
+                    (PathEntry::Kustomization(id), Some(file))
                 }
-                None => PathEntry::PlainDirectory,
+                None => (PathEntry::PlainDirectory, None),
             }
         }
-        Ok(_) => PathEntry::File(load_extra(target, known, loaded, limits, Some(inspected))),
+        Ok(_) => (
+            PathEntry::File(load_extra(target, known, loaded, limits, Some(inspected))),
+            None,
+        ),
     }
 }
 
@@ -223,13 +331,13 @@ fn locate(
 /// are inspected; a kustomization file is read whole).
 fn load_extra(
     path: &Path,
-    known: &mut HashMap<PathBuf, FileId>,
+    known: &mut Known,
     loaded: &mut Loaded,
     limits: LoadLimits,
     outline: Option<InspectedKind<'_>>,
 ) -> FileId {
     if let Some(file) = known.get(path) {
-        return *file;
+        return file;
     }
     let file = FileId(u32::try_from(loaded.files.len()).unwrap_or(u32::MAX));
     let input = Input {

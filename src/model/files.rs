@@ -44,6 +44,13 @@ pub struct FileTree {
     pub(crate) entries: HashMap<PathBuf, PathEntry>,
     /// The file and directory of each kustomization file, by file id.
     pub(crate) kustomizations: HashMap<FileId, PathBuf>,
+    /// What each kustomization references directly: files and kustomizations, by file id.
+    pub(crate) references: HashMap<FileId, Vec<FileId>>,
+    /// Kustomizations loaded because they may consume a file named on the command line (see
+    /// [`crate::discover::Discovery::context`]), in path order.
+    pub(crate) context: Vec<FileId>,
+    /// Each manifest input in a directory with a kustomization file, and that kustomization.
+    pub(crate) beside: HashMap<FileId, FileId>,
 }
 
 impl FileTree {
@@ -56,6 +63,21 @@ impl FileTree {
         self.kustomizations
             .get(&kustomization)
             .map(PathBuf::as_path)
+    }
+
+    /// Every file `kustomization` consumes, directly or through the kustomizations it
+    /// references.
+    pub fn consumed_by(&self, kustomization: FileId) -> HashSet<FileId> {
+        let mut seen = HashSet::new();
+        let mut pending = vec![kustomization];
+        while let Some(next) = pending.pop() {
+            for file in self.references.get(&next).into_iter().flatten() {
+                if seen.insert(*file) {
+                    pending.push(*file);
+                }
+            }
+        }
+        seen
     }
 
     /// Files that some kustomization consumes: not linted on their own.

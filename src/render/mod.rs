@@ -8,6 +8,8 @@ pub(crate) mod strategic_merge;
 pub(crate) mod transform;
 pub mod tree_edit;
 
+use std::collections::{BTreeMap, HashSet};
+
 use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
@@ -26,7 +28,11 @@ pub struct Rendered {
 /// Render every input: kustomization roots (not consumed by another kustomization) through
 /// kustomize, plain manifests as they are. Files a kustomization consumes (its resources,
 /// patches, nested kustomizations) are not linted on their own; files loaded only because a
-/// kustomization referenced them (ids past `inputs`) neither.
+/// kustomization referenced them (ids past `inputs`) neither. A manifest in a directory whose
+/// kustomization does not reference it is not deployed by Flux, Argo CD or `kubectl kustomize`:
+/// it is not linted, and one note per directory names such files. The context kustomizations
+/// (see [`FileTree`]) that consume an input are rendered too, so that a patch or base named
+/// alone is linted through the overlays that use it.
 pub fn render(
     inputs: &[Input],
     first_input: usize,
@@ -40,35 +46,93 @@ pub fn render(
         sources,
         tree,
     };
-    // Each root renders on its own; the parts are joined in input order.
-    let parts: Vec<Rendered> = inputs
+    let input_files: HashSet<FileId> = (first_input..first_input + inputs.len())
+        .map(file_id)
+        .collect();
+    // Each root renders on its own; the parts are joined in input order. A part is empty, or
+    // the input's objects, or the kustomization beside an input that does not reference it.
+    let parts: Vec<(Rendered, Option<(FileId, FileId)>)> = inputs
         .par_iter()
         .enumerate()
         .map(|(index, input)| {
             let index = first_input + index;
-            let file = FileId(u32::try_from(index).unwrap_or(u32::MAX));
+            let file = file_id(index);
             let mut part = Rendered::default();
             if consumed.contains(&file) {
-                return part;
+                return (part, None);
             }
             let Some(loaded) = files.get(index).filter(|loaded| loaded.file == file) else {
-                return part;
+                return (part, None);
             };
             if input.kind == InputKind::Kustomization {
                 render_kustomization(&context, loaded, &mut part);
+            } else if let Some(kustomization) = tree.beside.get(&file) {
+                return (part, Some((*kustomization, file)));
             } else {
                 (part.objects, part.diagnostics) = objects_of(loaded.file, &loaded.documents);
             }
+            (part, None)
+        })
+        .collect();
+    let mut unreferenced = BTreeMap::<FileId, Vec<FileId>>::new();
+    for (kustomization, file) in parts.iter().filter_map(|(_, beside)| *beside) {
+        unreferenced.entry(kustomization).or_default().push(file);
+    }
+    let consuming: Vec<FileId> = tree
+        .context
+        .iter()
+        .copied()
+        .filter(|root| !consumed.contains(root))
+        .filter(|root| !tree.consumed_by(*root).is_disjoint(&input_files))
+        .collect();
+    let context_parts: Vec<Rendered> = consuming
+        .par_iter()
+        .filter_map(|root| files.get(root.0 as usize))
+        .map(|loaded| {
+            let mut part = Rendered::default();
+            render_kustomization(&context, loaded, &mut part);
             part
         })
         .collect();
     let mut rendered = Rendered::default();
-    for mut part in parts {
+    let parts = parts.into_iter().map(|(part, _)| part);
+    for mut part in parts.chain(context_parts) {
         rendered.objects.append(&mut part.objects);
         rendered.diagnostics.append(&mut part.diagnostics);
     }
+    rendered
+        .diagnostics
+        .extend(unreferenced_notes(&unreferenced, sources));
     kustomize::dedup_diagnostics(&mut rendered.diagnostics);
     rendered
+}
+
+fn file_id(index: usize) -> FileId {
+    FileId(u32::try_from(index).unwrap_or(u32::MAX))
+}
+
+/// One note per kustomization naming the files beside it that it does not reference.
+fn unreferenced_notes(
+    unreferenced: &BTreeMap<FileId, Vec<FileId>>,
+    sources: &SourceMap,
+) -> Vec<Diagnostic> {
+    unreferenced
+        .iter()
+        .map(|(kustomization, files)| {
+            let mut names: Vec<&str> = files.iter().map(|file| sources.display(*file)).collect();
+            names.sort_unstable();
+            Diagnostic::note(
+                Code::NotReferenced,
+                Location::File(*kustomization),
+                format!(
+                    "not referenced by {}, so not deployed and not linted (Flux, Argo CD and \
+                     `kubectl kustomize` deploy only what it references): {}",
+                    sources.display(*kustomization),
+                    names.join(", ")
+                ),
+            )
+        })
+        .collect()
 }
 
 fn render_kustomization(

@@ -55,7 +55,11 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
             }),
     );
     // Stable: input problems come before findings at the same place.
-    entries.sort_by_key(|(file, offset, _)| (*file, *offset));
+    entries.sort_by(|a, b| {
+        outcome
+            .place_key(a.0, a.1)
+            .cmp(&outcome.place_key(b.0, b.1))
+    });
     for (_, _, drawn) in &entries {
         let mut text = String::new();
         handler

@@ -71,7 +71,11 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
         });
     }
     // Stable: within one place, diagnostics come before findings, each list already ordered.
-    lines.sort_by_key(|line| (line.file, line.offset));
+    lines.sort_by(|a, b| {
+        outcome
+            .place_key(a.file, a.offset)
+            .cmp(&outcome.place_key(b.file, b.offset))
+    });
     for line in lines {
         writeln!(out, "{}", line.text)?;
     }
