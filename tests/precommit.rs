@@ -144,8 +144,7 @@ fn a_patch_file_is_linted_through_its_overlay_and_nothing_twice() {
     write("base/kustomization.yaml", "resources:\n- deployment.yaml\n");
     write(
         "base/deployment.yaml",
-        &BAD.replace("kind: Pod", "kind: Pod")
-            .replace("  hostNetwork: true\n", ""),
+        &BAD.replace("  hostNetwork: true\n", ""),
     );
     write(
         "overlays/prod/kustomization.yaml",
