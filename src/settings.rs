@@ -69,9 +69,10 @@ impl Settings {
     }
 }
 
-/// Container runtimes accept `sys_admin`, `SYS_ADMIN` and `CAP_SYS_ADMIN` alike.
+/// Container runtimes accept `sys_admin`, `SYS_ADMIN` and `CAP_SYS_ADMIN` alike; nothing else
+/// is folded, so `" ALL"` (with a space) names no capability a runtime knows.
 pub fn normalize_capability(name: &str) -> String {
-    let upper = name.trim().to_ascii_uppercase();
+    let upper = name.to_ascii_uppercase();
     match upper.strip_prefix("CAP_") {
         Some(bare) => bare.to_owned(),
         None => upper,
@@ -106,6 +107,9 @@ mod tests {
             assert!(settings.is_dangerous_capability(spelling), "{spelling}");
         }
         assert!(settings.is_dangerous_capability("all"));
+        // Only case and a leading `CAP_` are folded: no runtime knows " ALL".
+        assert!(!settings.is_dangerous_capability(" ALL"));
+        assert!(!settings.is_dangerous_capability("ALL "));
         assert!(!settings.is_dangerous_capability("NET_BIND_SERVICE"));
         assert!(!settings.is_dangerous_capability("CAP_CHOWN"));
     }

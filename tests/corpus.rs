@@ -11,30 +11,11 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-fn corpus() -> Option<PathBuf> {
-    let path = std::env::var_os("KUBEPATROL_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    if path.is_dir() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("KUBEPATROL_REQUIRE_CORPUS").is_none(),
-        "the corpus is required but missing at {}",
-        path.display()
-    );
-    eprintln!(
-        "SKIPPED: corpus not found at {} (set KUBEPATROL_CORPUS)",
-        path.display()
-    );
-    None
-}
-
 #[test]
 fn the_whole_corpus_is_linted_without_a_panic() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let output = common::run_in(&corpus, &["lint", "--format", "json", "."]);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
@@ -55,7 +36,9 @@ fn the_whole_corpus_is_linted_without_a_panic() {
 /// written.
 #[test]
 fn fix_on_a_copy_of_the_corpus_changes_only_the_fixed_fields() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
     let temp = tempfile::tempdir().expect("temp dir");
     common::copy_dir(&corpus, temp.path());
     let before = common::read_tree(temp.path());

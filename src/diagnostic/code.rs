@@ -71,7 +71,7 @@ catalogue! {
     UnknownAnchor = "unknown-anchor", "load":
         "An alias names an anchor that is not defined before it.";
     InvalidMerge = "invalid-merge", "load":
-        "A `<<` merge key merges something other than a mapping or a list of mappings.";
+        "A `<<` merge key merges something other than a mapping, an alias of one, or a sequence of them.";
     NestingTooDeep = "nesting-too-deep", "load":
         "A document nests deeper than the limit (256 levels), aliases included.";
     AliasExpansionLimit = "alias-expansion-limit", "load":
@@ -79,7 +79,9 @@ catalogue! {
     InvalidList = "invalid-list", "load":
         "The `items` of a `*List` kind is not a sequence.";
     InvalidListItem = "invalid-list-item", "load":
-        "An item of a `*List` kind has no `apiVersion` and `kind`.";
+        "An item of a `List` has no `apiVersion` and `kind` (items of a typed list such as `PodList` may omit both), or is a list itself.";
+    MissingApiVersion = "missing-api-version", "load":
+        "A document has a `kind` but no `apiVersion`: kubectl cannot send it, so it is not checked (a note).";
     KustomizeComponent = "kustomize-component", "render":
         "A Kustomize component is only rendered inside a kustomization that includes it (a note).";
     NotReferenced = "not-referenced", "render":
@@ -105,7 +107,7 @@ catalogue! {
     JsonPatchFailed = "json-patch-failed", "render":
         "A JSON 6902 operation cannot be applied (a missing path, a failed `test`).";
     InvalidFieldType = "invalid-field-type", "evaluate":
-        "A field a check reads has the wrong type (`hostNetwork: \"true\"`, say); that object is not checked.";
+        "A field a check reads, or an annotation value, has the wrong type (`hostNetwork: \"true\"`, say); the checks that read it skip that object, the others still run.";
     UnknownCheck = "unknown-check", "exempt":
         "An ignore annotation names a check that does not exist; the nearest id is suggested.";
     UnusedIgnore = "unused-ignore", "exempt":

@@ -11,7 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::evaluate::finding::{ContainerRef, Finding};
 use crate::evaluate::fingerprint::field_path;
 use crate::model::object::{Object, ObjectId};
-use crate::model::workload::{self, Container, View};
+use crate::model::workload::{self, Container, InvalidField, View, Viewed, reads_invalid};
 use crate::rules::{RuleEntry, Scope, Verdict, Violation};
 use crate::settings::Settings;
 use crate::yaml::Node;
@@ -38,6 +38,16 @@ pub struct Inspected {
     /// The kustomizations the object was rendered through (see [`Object::via`]).
     pub via: Vec<crate::source::FileId>,
     pub passed: Vec<Passed>,
+    /// Checks that did not run on the object because a field they read has the wrong type.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A check that did not run on an object, and the `invalid-field-type` error of the field it
+/// reads.
+#[derive(Clone, Debug)]
+pub struct Skipped {
+    pub rule: &'static RuleEntry,
+    pub because: Diagnostic,
 }
 
 /// A (check, object or container) pair that passed.
@@ -92,17 +102,19 @@ fn evaluate_object(
             checked: false,
             via: object.via.clone(),
             passed: Vec::new(),
+            skipped: Vec::new(),
         }],
         ..Evaluation::default()
     };
-    let view = match workload::view(object, settings) {
-        Ok(view) => view,
-        Err(mut errors) => {
-            evaluation.diagnostics.append(&mut errors);
-            return evaluation;
-        }
-    };
+    let Viewed { view, invalid } = workload::view(object, settings);
+    evaluation
+        .diagnostics
+        .extend(invalid.iter().map(|field| field.diagnostic.clone()));
     for entry in rules {
+        if let Some(field) = unreadable_input(entry, &view, &invalid) {
+            evaluation.skip(entry, field);
+            continue;
+        }
         match (&view, entry.meta.scope) {
             (View::Workload(workload), Scope::Pod) => {
                 let verdict = entry.rule.check_pod(workload);
@@ -124,7 +136,34 @@ fn evaluate_object(
     evaluation
 }
 
+/// The wrong-typed field a check that applies to the view would read, if any.
+fn unreadable_input<'f>(
+    entry: &RuleEntry,
+    view: &View<'_>,
+    invalid: &'f [InvalidField],
+) -> Option<&'f InvalidField> {
+    let applies = matches!(
+        (view, entry.meta.scope),
+        (View::Workload(_), Scope::Pod | Scope::Container) | (View::Binding(_), Scope::Binding)
+    );
+    let reads = entry.rule.reads();
+    invalid
+        .iter()
+        .filter(|_| applies)
+        .find(|field| reads.iter().any(|input| reads_invalid(input, &field.field)))
+}
+
 impl Evaluation {
+    fn skip(&mut self, entry: &'static RuleEntry, field: &InvalidField) {
+        if let Some(inspected) = self.inspected.last_mut() {
+            inspected.skipped.push(Skipped {
+                rule: entry,
+                because: field.diagnostic.clone(),
+            });
+            inspected.checked = true;
+        }
+    }
+
     fn record(
         &mut self,
         entry: &'static RuleEntry,
@@ -347,30 +386,47 @@ spec:
     }
 
     #[test]
-    fn a_field_of_the_wrong_type_is_a_diagnostic_and_no_findings_for_its_object() {
-        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  hostNetwork: yes please\n  containers:\n  - {name: a, image: nginx}\n";
-        let mut both = objects(FileId(3), text);
-        both.extend(objects(FileId(4), PODS));
-        let evaluation = run(&both);
+    fn a_field_of_the_wrong_type_skips_only_the_checks_that_read_it() {
+        let text = "apiVersion: v1\nkind: Pod\nmetadata: {name: bad}\nspec:\n  hostNetwork: yes please\n  hostPID: On\n  containers:\n  - {name: a, image: nginx, securityContext: {runAsUser: 1e3}}\n";
+        let evaluation = run(&objects(FileId(3), text));
         let codes: Vec<Code> = evaluation.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, [Code::InvalidFieldType]);
         let crate::diagnostic::Location::Span(span) = evaluation.diagnostics[0].location else {
             panic!("at a span")
         };
-        assert_eq!(
-            (span.file, span.start as usize),
-            (FileId(3), text.find("yes please").expect("value"))
-        );
+        assert_eq!(span.start as usize, text.find("yes please").expect("value"));
+        let found: Vec<&str> = evaluation.findings.iter().map(|f| f.rule.meta.id).collect();
         assert!(
-            evaluation
-                .findings
-                .iter()
-                .all(|f| f.primary().file == FileId(4))
+            found.contains(&"hostPIDSet") && found.contains(&"tagNotSpecified"),
+            "{found:?}"
         );
-        assert!(!evaluation.findings.is_empty());
+        assert!(!found.contains(&"hostNetworkSet") && !found.contains(&"runAsRootAllowed"));
         let bad = &evaluation.inspected[0];
-        assert_eq!(bad.id.name.as_deref(), Some("bad"));
-        assert!(!bad.checked && bad.passed.is_empty());
+        let skipped: Vec<&str> = bad.skipped.iter().map(|s| s.rule.meta.id).collect();
+        assert_eq!(skipped, ["hostNetworkSet"]);
+        assert_eq!(
+            skipped.len() + evaluation.findings.len() + bad.passed.len(),
+            {
+                let container_checks = all()
+                    .iter()
+                    .filter(|e| e.meta.scope == Scope::Container)
+                    .count();
+                let pod_checks = all().iter().filter(|e| e.meta.scope == Scope::Pod).count();
+                container_checks + pod_checks
+            }
+        );
+    }
+
+    #[test]
+    fn a_pod_spec_that_is_not_a_mapping_skips_every_check_of_its_object() {
+        let evaluation = run(&objects(FileId(0), "apiVersion: v1\nkind: Pod\nspec: []\n"));
+        assert_eq!(evaluation.diagnostics.len(), 1);
+        assert!(evaluation.findings.is_empty());
+        let workload_checks = all()
+            .iter()
+            .filter(|e| e.meta.scope != Scope::Binding)
+            .count();
+        assert_eq!(evaluation.inspected[0].skipped.len(), workload_checks);
     }
 
     #[test]

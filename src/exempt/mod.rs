@@ -301,7 +301,9 @@ fn annotations(object: &Object, diagnostics: &mut Vec<Diagnostic>) -> Annotation
         return found;
     };
     for entry in entries {
-        let Some(key) = entry.key.as_str() else {
+        // Annotation values are strings: kubectl refuses any other (evaluate reports it), and
+        // such a value exempts nothing.
+        let (Some(key), Some(_)) = (entry.key.as_str(), entry.value.as_str()) else {
             continue;
         };
         let value = &entry.value;
@@ -352,12 +354,11 @@ impl Annotations {
     }
 }
 
-/// Annotation values are strings; Polaris' flags read `"true"`.
+/// Polaris' flags read `"true"`.
 fn is_true(value: &Node) -> bool {
-    value.as_bool() == Some(true)
-        || value
-            .as_str()
-            .is_some_and(|text| text.trim().eq_ignore_ascii_case("true"))
+    value
+        .as_str()
+        .is_some_and(|text| text.trim().eq_ignore_ascii_case("true"))
 }
 
 /// `all`, or check ids separated by commas. Unknown ids are warnings at the value.

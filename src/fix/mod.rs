@@ -163,12 +163,12 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Pla
             views
                 .entry(object)
                 .or_insert_with(|| {
-                    objects
-                        .get(object)
-                        .and_then(|object| match workload::view(object, settings) {
-                            Ok(View::Workload(workload)) => Some(workload),
+                    objects.get(object).and_then(|object| {
+                        match workload::view(object, settings).view {
+                            View::Workload(workload) => Some(workload),
                             _ => None,
-                        })
+                        }
+                    })
                 })
                 .as_ref()
         });

@@ -128,19 +128,18 @@ impl Loaded {
 }
 
 /// Cut the objects no check inspects down to `apiVersion`, `kind` and `metadata`, and drop
-/// documents that are not objects; `List`s stay whole. Returns whether anything was cut.
+/// documents without a `kind`; `List`s stay whole. Returns whether anything was cut.
 pub fn outline(documents: &mut [Document], inspected: InspectedKind<'_>) -> bool {
     let mut cut = false;
     for document in documents {
         let root = &document.root;
-        let identity = root
-            .get("apiVersion")
-            .and_then(Node::as_str)
-            .zip(root.get("kind").and_then(Node::as_str));
-        let outlined = match identity {
-            Some((_, kind)) if kind.ends_with("List") => continue,
-            Some((api_version, kind)) if inspected(api_version, kind) => continue,
-            Some(_) => Node {
+        let api_version = root.get("apiVersion").and_then(Node::as_str);
+        let kind = root.get("kind").and_then(Node::as_str);
+        let outlined = match (api_version, kind) {
+            (_, Some(kind)) if kind.ends_with("List") => continue,
+            (Some(api_version), Some(kind)) if inspected(api_version, kind) => continue,
+            // An object, or one without `apiVersion` that render notes as such.
+            (_, Some(_)) => Node {
                 span: root.span,
                 value: Value::Map(
                     root.as_map()
@@ -153,8 +152,8 @@ pub fn outline(documents: &mut [Document], inspected: InspectedKind<'_>) -> bool
                         .collect(),
                 ),
             },
-            None if root.is_null() => continue,
-            None => Node {
+            (_, None) if root.is_null() => continue,
+            (_, None) => Node {
                 span: root.span,
                 value: Value::Null,
             },

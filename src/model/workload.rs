@@ -1,14 +1,16 @@
 //! Typed views of the objects the checks inspect: workloads (objects that carry a pod spec, spec
 //! §1.1) with their containers, and RBAC bindings (§1.2).
 //!
-//! Building a view also validates the types of every field a check reads: an object the API
-//! server would reject for a wrong type is reported at that field, never checked as if valid.
+//! Building a view also validates the types of every field a check reads (and of annotation
+//! values, which kubectl refuses unless they are strings): a wrong type is reported at that
+//! field, and named by its [`InvalidField::field`] so that only the checks reading it skip the
+//! object; a wrong-typed value is never checked as if valid.
 
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::object::{Object, group_of};
 use crate::settings::{ExtraWorkload, Settings};
 use crate::source::Span;
-use crate::yaml::{Node, Value};
+use crate::yaml::{Node, Value, json_key};
 
 /// Where a kind keeps its pod spec: the keys from the object root to the pod spec.
 struct PodSpecLocation {
@@ -191,20 +193,73 @@ pub enum View<'a> {
     Other,
 }
 
-/// The view the checks see of `object`, or the type errors that make it invalid. Built-in kinds
-/// come first; `settings` may add kinds that carry a pod spec.
-pub fn view<'a>(object: &'a Object, settings: &'a Settings) -> Result<View<'a>, Vec<Diagnostic>> {
+/// The view the checks see of an object, with the wrong-typed fields it holds.
+#[derive(Debug)]
+pub struct Viewed<'a> {
+    pub view: View<'a>,
+    pub invalid: Vec<InvalidField>,
+}
+
+/// A field of the wrong type: the `invalid-field-type` error, and the field's place in the
+/// schema the checks read, relative to the pod spec or the binding: `hostNetwork`,
+/// `securityContext.runAsUser` (the pod's), `containers[].ports[].hostPort` (any container
+/// list). An empty `field` is the pod spec itself: nothing of it can be read.
+#[derive(Clone, Debug)]
+pub struct InvalidField {
+    pub field: String,
+    pub diagnostic: Diagnostic,
+}
+
+/// Whether a check reading `input` (a schema path as in [`InvalidField::field`]) cannot trust
+/// it because of a wrong type at `invalid`: one lies inside the other.
+pub fn reads_invalid(input: &str, invalid: &str) -> bool {
+    let inside = |inner: &str, outer: &str| {
+        outer.is_empty()
+            || inner
+                .strip_prefix(outer)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+    };
+    inside(input, invalid) || inside(invalid, input)
+}
+
+/// The view the checks see of `object`, and the type errors in it. Built-in kinds come first;
+/// `settings` may add kinds that carry a pod spec.
+pub fn view<'a>(object: &'a Object, settings: &'a Settings) -> Viewed<'a> {
+    let mut invalid = Vec::new();
+    if let Some(metadata) = object.root.get("metadata") {
+        validate(
+            metadata,
+            &METADATA,
+            &Place::root("metadata", "metadata"),
+            &mut invalid,
+        );
+    }
+    let view = kind_view(object, settings, &mut invalid);
+    Viewed { view, invalid }
+}
+
+fn kind_view<'a>(
+    object: &'a Object,
+    settings: &'a Settings,
+    invalid: &mut Vec<InvalidField>,
+) -> View<'a> {
     let kind = object.id.kind.as_str();
     let group = object.id.group();
     if is_binding(group, kind) {
-        return binding(object);
+        return binding(object, invalid);
     }
     if let Some(location) = pod_spec_location(group, kind) {
-        return workload(object, settings, location.path, location.run_to_completion);
+        return workload(
+            object,
+            settings,
+            location.path,
+            location.run_to_completion,
+            invalid,
+        );
     }
     match extra_workload(settings, &object.id.api_version, group, kind) {
-        Some(extra) => workload(object, settings, &extra.pod_spec, false),
-        None => Ok(View::Other),
+        Some(extra) => workload(object, settings, &extra.pod_spec, false, invalid),
+        None => View::Other,
     }
 }
 
@@ -239,13 +294,9 @@ fn is_binding(group: &str, kind: &str) -> bool {
     matches!(kind, "RoleBinding" | "ClusterRoleBinding") && group == "rbac.authorization.k8s.io"
 }
 
-fn binding(object: &Object) -> Result<View<'_>, Vec<Diagnostic>> {
-    let mut errors = Vec::new();
-    validate(&object.root, &BINDING, "", &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    Ok(View::Binding(Binding {
+fn binding<'a>(object: &'a Object, invalid: &mut Vec<InvalidField>) -> View<'a> {
+    validate(&object.root, &BINDING, &Place::root("", ""), invalid);
+    View::Binding(Binding {
         object,
         subjects: object
             .root
@@ -253,7 +304,7 @@ fn binding(object: &Object) -> Result<View<'_>, Vec<Diagnostic>> {
             .and_then(Node::as_seq)
             .unwrap_or(&[]),
         role_ref: object.root.get("roleRef"),
-    }))
+    })
 }
 
 fn workload<'a>(
@@ -261,7 +312,8 @@ fn workload<'a>(
     settings: &'a Settings,
     pod_spec_path: &[impl AsRef<str>],
     run_to_completion: bool,
-) -> Result<View<'a>, Vec<Diagnostic>> {
+    invalid: &mut Vec<InvalidField>,
+) -> View<'a> {
     let mut node = &object.root;
     let mut spec_key = None;
     let mut path = String::new();
@@ -269,32 +321,29 @@ fn workload<'a>(
         let key = key.as_ref();
         let Some(entry) = node.entry(key).filter(|entry| !entry.value.is_null()) else {
             // An object without a pod spec (a partial patch, say) has nothing to inspect.
-            return Ok(View::Other);
+            return View::Other;
         };
         path = join(&path, key);
-        if entry.value.as_map().is_none() {
-            return Err(vec![type_error(&entry.value, &path, "a mapping")]);
-        }
         spec_key = Some(entry.key.span);
         node = &entry.value;
+        if node.as_map().is_none() {
+            // Validation reports it, as a field no check can read.
+            break;
+        }
     }
-    let mut errors = Vec::new();
-    validate(node, &POD_SPEC, &path, &mut errors);
-    if !errors.is_empty() {
-        return Err(errors);
-    }
+    validate(node, &POD_SPEC, &Place::root(&path, ""), invalid);
     let restart_policy = node
         .get("restartPolicy")
         .and_then(Node::as_str)
         .unwrap_or("Always");
-    Ok(View::Workload(Workload {
+    View::Workload(Workload {
         object,
         settings,
         spec: node,
         spec_key: spec_key.unwrap_or(object.root.span),
         long_running: !run_to_completion && restart_policy == "Always",
         containers: containers(node),
-    }))
+    })
 }
 
 fn containers(spec: &Node) -> Vec<Container<'_>> {
@@ -332,6 +381,8 @@ enum Shape {
     /// A resource quantity: a string or a number.
     Quantity,
     Map(&'static [(&'static str, Shape)]),
+    /// A mapping whose every value has this shape (annotations: strings).
+    MapOf(&'static Shape),
     ListOf(&'static Shape),
 }
 
@@ -388,6 +439,8 @@ const POD_SPEC: Shape = Shape::Map(&[
     ("ephemeralContainers", Shape::ListOf(&CONTAINER)),
 ]);
 
+const METADATA: Shape = Shape::Map(&[("annotations", Shape::MapOf(&Shape::Str))]);
+
 const BINDING: Shape = Shape::Map(&[
     (
         "subjects",
@@ -399,27 +452,71 @@ const BINDING: Shape = Shape::Map(&[
     ),
 ]);
 
+/// Where validation is: the field's path in the object, for messages, and its place in the
+/// schema, for [`InvalidField::field`].
+struct Place {
+    path: String,
+    schema: String,
+}
+
+impl Place {
+    fn root(path: &str, schema: &str) -> Self {
+        Place {
+            path: path.to_owned(),
+            schema: schema.to_owned(),
+        }
+    }
+
+    /// The place of `key` below this one. The three container lists share one schema name:
+    /// a check reads containers of every kind alike.
+    fn key(&self, key: &str) -> Place {
+        let schema_key = match key {
+            "initContainers" | "ephemeralContainers" => "containers",
+            other => other,
+        };
+        Place {
+            path: join(&self.path, key),
+            schema: join(&self.schema, schema_key),
+        }
+    }
+
+    fn item(&self, index: usize) -> Place {
+        Place {
+            path: format!("{}[{index}]", self.path),
+            schema: format!("{}[]", self.schema),
+        }
+    }
+}
+
 /// Check the types of the fields `shape` names; null counts as absent, other fields are free.
-fn validate(node: &Node, shape: &Shape, path: &str, errors: &mut Vec<Diagnostic>) {
+fn validate(node: &Node, shape: &Shape, place: &Place, invalid: &mut Vec<InvalidField>) {
     if node.is_null() {
         return;
     }
     let expected = match (shape, &node.value) {
         (Shape::Bool, Value::Bool(_))
-        | (Shape::Int, Value::Int(_))
         | (Shape::Str, Value::Str(_))
         | (Shape::Quantity, Value::Str(_) | Value::Int(_) | Value::Float(_)) => return,
+        // A whole-number float is an integer once it is JSON (`80.0`, `1e3`).
+        (Shape::Int, _) if node.as_int().is_some() => return,
         (Shape::Map(fields), Value::Map(_)) => {
             for (key, field_shape) in *fields {
                 if let Some(value) = node.get(key) {
-                    validate(value, field_shape, &join(path, key), errors);
+                    validate(value, field_shape, &place.key(key), invalid);
                 }
+            }
+            return;
+        }
+        (Shape::MapOf(value_shape), Value::Map(entries)) => {
+            for entry in entries.iter() {
+                let key = json_key(&entry.key).unwrap_or_default();
+                validate(&entry.value, value_shape, &place.key(&key), invalid);
             }
             return;
         }
         (Shape::ListOf(item_shape), Value::Seq(items)) => {
             for (index, item) in items.iter().enumerate() {
-                validate(item, item_shape, &format!("{path}[{index}]"), errors);
+                validate(item, item_shape, &place.item(index), invalid);
             }
             return;
         }
@@ -427,10 +524,13 @@ fn validate(node: &Node, shape: &Shape, path: &str, errors: &mut Vec<Diagnostic>
         (Shape::Int, _) => "an integer",
         (Shape::Str, _) => "a string",
         (Shape::Quantity, _) => "a quantity (a string or a number)",
-        (Shape::Map(_), _) => "a mapping",
+        (Shape::Map(_) | Shape::MapOf(_), _) => "a mapping",
         (Shape::ListOf(_), _) => "a sequence",
     };
-    errors.push(type_error(node, path, expected));
+    invalid.push(InvalidField {
+        field: place.schema.clone(),
+        diagnostic: type_error(node, &place.path, expected),
+    });
 }
 
 fn join(path: &str, key: &str) -> String {
@@ -476,7 +576,7 @@ mod tests {
         let pod = object(
             "apiVersion: v1\nkind: Pod\nspec:\n  initContainers:\n  - name: setup\n  - name: proxy\n    restartPolicy: Always\n  containers:\n  - name: app\n  ephemeralContainers:\n  - name: debug\n",
         );
-        let Ok(View::Workload(workload)) = view(&pod, defaults()) else {
+        let View::Workload(workload) = view(&pod, defaults()).view else {
             panic!("a workload")
         };
         let kinds: Vec<_> = workload
@@ -501,13 +601,13 @@ mod tests {
         let job = object(
             "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: []\n",
         );
-        let Ok(View::Workload(workload)) = view(&job, defaults()) else {
+        let View::Workload(workload) = view(&job, defaults()).view else {
             panic!("a workload")
         };
         assert!(!workload.long_running);
         let pod =
             object("apiVersion: v1\nkind: Pod\nspec:\n  restartPolicy: Never\n  containers: []\n");
-        let Ok(View::Workload(workload)) = view(&pod, defaults()) else {
+        let View::Workload(workload) = view(&pod, defaults()).view else {
             panic!("a workload")
         };
         assert!(!workload.long_running);
@@ -518,7 +618,7 @@ mod tests {
         let pod = object(
             "apiVersion: v1\nkind: Pod\nspec:\n  securityContext: {runAsNonRoot: true, runAsUser: 5}\n  containers:\n  - name: a\n    securityContext: {runAsNonRoot: false}\n",
         );
-        let Ok(View::Workload(workload)) = view(&pod, defaults()) else {
+        let View::Workload(workload) = view(&pod, defaults()).view else {
             panic!("a workload")
         };
         let container = &workload.containers[0];
@@ -532,16 +632,83 @@ mod tests {
     }
 
     #[test]
-    fn wrong_types_are_errors_at_the_field() {
+    fn wrong_types_are_errors_at_the_field_named_by_its_schema_place() {
         let pod = object("apiVersion: v1\nkind: Pod\nspec:\n  hostNetwork: {}\n  containers: 5\n");
-        let errors = view(&pod, defaults()).expect_err("invalid");
-        let messages: Vec<_> = errors.iter().map(|e| e.message.as_str()).collect();
+        let invalid = view(&pod, defaults()).invalid;
+        let messages: Vec<_> = invalid
+            .iter()
+            .map(|e| e.diagnostic.message.as_str())
+            .collect();
         assert!(messages[0].starts_with("`spec.hostNetwork` must be a boolean, not a mapping"));
         assert!(messages[1].starts_with("`spec.containers` must be a sequence, not an integer"));
+        let fields: Vec<_> = invalid.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["hostNetwork", "containers"]);
         let deployment = object(
-            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: [a]\n        securityContext: []\n",
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template:\n    spec:\n      initContainers:\n      - name: a\n        image: [a]\n        securityContext: []\n        ports: [{hostPort: 80.5}]\n",
         );
-        assert_eq!(view(&deployment, defaults()).expect_err("invalid").len(), 2);
+        let fields: Vec<_> = view(&deployment, defaults())
+            .invalid
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "containers[].image",
+                "containers[].ports[].hostPort",
+                "containers[].securityContext"
+            ]
+        );
+    }
+
+    #[test]
+    fn whole_number_floats_are_integers_and_annotations_must_be_strings() {
+        let pod = object(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  annotations: {a: \"x\", b: true, c: 1}\nspec:\n  securityContext: {runAsUser: 1e3}\n  containers: [{name: a, ports: [{hostPort: 080}]}]\n",
+        );
+        let invalid = view(&pod, defaults()).invalid;
+        let fields: Vec<_> = invalid.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["metadata.annotations.b", "metadata.annotations.c"]);
+        assert!(
+            invalid[0]
+                .diagnostic
+                .message
+                .starts_with("`metadata.annotations.b` must be a string")
+        );
+    }
+
+    #[test]
+    fn a_check_reading_a_field_cannot_trust_what_is_around_or_inside_it() {
+        let input = "containers[].securityContext.privileged";
+        for invalid in [
+            "",
+            "containers",
+            "containers[]",
+            "containers[].securityContext",
+            input,
+        ] {
+            assert!(reads_invalid(input, invalid), "{invalid}");
+        }
+        assert!(reads_invalid(
+            "containers[].securityContext.capabilities.add",
+            "containers[].securityContext.capabilities.add[]"
+        ));
+        for unrelated in [
+            "hostNetwork",
+            "containers[].securityContext.privilegedX",
+            "containers[].image",
+            "securityContext.privileged",
+        ] {
+            assert!(!reads_invalid(input, unrelated), "{unrelated}");
+        }
+    }
+
+    #[test]
+    fn a_pod_spec_that_is_not_a_mapping_makes_every_field_unreadable() {
+        let pod = object("apiVersion: v1\nkind: Pod\nspec: [1]\n");
+        let invalid = view(&pod, defaults()).invalid;
+        assert_eq!(invalid.len(), 1);
+        assert_eq!(invalid[0].field, "");
     }
 
     #[test]
@@ -549,7 +716,7 @@ mod tests {
         let service = object(
             "apiVersion: serving.knative.dev/v1\nkind: Service\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n",
         );
-        assert!(matches!(view(&service, defaults()), Ok(View::Other)));
+        assert!(matches!(view(&service, defaults()).view, View::Other));
         let mut settings = Settings::default();
         settings
             .extra_workloads
@@ -558,7 +725,7 @@ mod tests {
                 kind: "Service".into(),
                 pod_spec: vec!["spec".into(), "template".into(), "spec".into()],
             });
-        let Ok(View::Workload(workload)) = view(&service, &settings) else {
+        let View::Workload(workload) = view(&service, &settings).view else {
             panic!("a workload")
         };
         assert_eq!(workload.containers[0].name, Some("app"));
@@ -568,6 +735,6 @@ mod tests {
     #[test]
     fn objects_without_a_pod_spec_are_not_workloads() {
         let patch = object("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: x}\n");
-        assert!(matches!(view(&patch, defaults()), Ok(View::Other)));
+        assert!(matches!(view(&patch, defaults()).view, View::Other));
     }
 }

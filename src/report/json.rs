@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::Report;
 use super::health::{KindShare, NamespaceTally, Tally, WorkloadResults};
 use super::verdict::Reason;
+use crate::diagnostic::Diagnostic;
 use crate::evaluate::finding::{ContainerRef, Finding};
 use crate::exempt::{Suppressed, Suppression};
 use crate::model::object::ObjectId;
@@ -65,6 +66,15 @@ struct WorkloadSummary<'a> {
     container: Tally,
     #[serde(skip_serializing_if = "Option::is_none")]
     passed: Option<Vec<PassedResult<'a>>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    skipped: Vec<SkippedCheck<'a>>,
+}
+
+/// A check that did not run on the object, and the wrong-typed field it would have read.
+#[derive(Serialize)]
+struct SkippedCheck<'a> {
+    check: &'static str,
+    because: JsonDiagnostic<'a>,
 }
 
 #[derive(Serialize)]
@@ -162,6 +172,18 @@ struct JsonDiagnostic<'a> {
     end: Option<Position>,
 }
 
+fn diagnostic_json<'a>(outcome: &'a Outcome, diagnostic: &'a Diagnostic) -> JsonDiagnostic<'a> {
+    let (file, range) = outcome.diagnostic_place(diagnostic);
+    JsonDiagnostic {
+        level: diagnostic.level.as_str(),
+        code: diagnostic.code.as_str(),
+        message: &diagnostic.message,
+        file,
+        start: range.map(|(start, _)| start),
+        end: range.map(|(_, end)| end),
+    }
+}
+
 pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let outcome = report.outcome;
     let findings: Vec<JsonFinding<'_>> = outcome
@@ -172,17 +194,7 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
     let diagnostics = outcome
         .diagnostics
         .iter()
-        .map(|diagnostic| {
-            let (file, range) = outcome.diagnostic_place(diagnostic);
-            JsonDiagnostic {
-                level: diagnostic.level.as_str(),
-                code: diagnostic.code.as_str(),
-                message: &diagnostic.message,
-                file,
-                start: range.map(|(start, _)| start),
-                end: range.map(|(_, end)| end),
-            }
-        })
+        .map(|diagnostic| diagnostic_json(outcome, diagnostic))
         .collect();
     let count = |severity| {
         outcome
@@ -311,6 +323,15 @@ fn workload_summary<'a>(
         pod: workload.pod,
         container: workload.container,
         passed,
+        skipped: workload
+            .inspected
+            .skipped
+            .iter()
+            .map(|skipped| SkippedCheck {
+                check: skipped.rule.meta.id,
+                because: diagnostic_json(report.outcome, &skipped.because),
+            })
+            .collect(),
     }
 }
 

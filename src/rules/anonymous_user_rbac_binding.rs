@@ -10,6 +10,15 @@ pub(super) struct AnonymousUserRbacBinding;
 const PUBLIC_INFO_VIEWER: &str = "system:public-info-viewer";
 
 impl Rule for AnonymousUserRbacBinding {
+    fn reads(&self) -> &'static [&'static str] {
+        &[
+            "subjects[].kind",
+            "subjects[].name",
+            "roleRef.kind",
+            "roleRef.name",
+        ]
+    }
+
     fn check_binding(&self, binding: &Binding<'_>) -> Verdict {
         if grants_public_info_only(binding) {
             return Verdict::Pass;

@@ -7,6 +7,10 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct CapabilitiesAdded;
 
 impl Rule for CapabilitiesAdded {
+    fn reads(&self) -> &'static [&'static str] {
+        &["containers[].securityContext.capabilities.add"]
+    }
+
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         let dangerous = added_capabilities(container)
             .filter(|(_, name)| workload.settings.is_dangerous_capability(name))

@@ -6,6 +6,13 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct CpuRequestsMissing;
 
 impl Rule for CpuRequestsMissing {
+    fn reads(&self) -> &'static [&'static str] {
+        &[
+            "containers[].resources.requests.cpu",
+            "containers[].resources.limits.cpu",
+        ]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         resource_missing(container, Resource::Requests, "cpu")
     }

@@ -6,6 +6,10 @@ use crate::model::workload::Workload;
 pub(super) struct HostIpcSet;
 
 impl Rule for HostIpcSet {
+    fn reads(&self) -> &'static [&'static str] {
+        &["hostIPC"]
+    }
+
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {
         host_namespace_shared(workload, "hostIPC")
     }

@@ -6,6 +6,10 @@ use crate::model::workload::Workload;
 pub(super) struct HostNetworkSet;
 
 impl Rule for HostNetworkSet {
+    fn reads(&self) -> &'static [&'static str] {
+        &["hostNetwork"]
+    }
+
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {
         host_namespace_shared(workload, "hostNetwork")
     }

@@ -6,6 +6,10 @@ use crate::model::workload::Workload;
 pub(super) struct HostPidSet;
 
 impl Rule for HostPidSet {
+    fn reads(&self) -> &'static [&'static str] {
+        &["hostPID"]
+    }
+
     fn check_pod(&self, workload: &Workload<'_>) -> Verdict {
         host_namespace_shared(workload, "hostPID")
     }

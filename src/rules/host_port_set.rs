@@ -7,6 +7,10 @@ use crate::yaml::Node;
 pub(super) struct HostPortSet;
 
 impl Rule for HostPortSet {
+    fn reads(&self) -> &'static [&'static str] {
+        &["containers[].ports[].hostPort"]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         let ports = container
             .node

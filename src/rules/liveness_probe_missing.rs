@@ -6,6 +6,14 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct LivenessProbeMissing;
 
 impl Rule for LivenessProbeMissing {
+    fn reads(&self) -> &'static [&'static str] {
+        &[
+            "restartPolicy",
+            "containers[].restartPolicy",
+            "containers[].livenessProbe",
+        ]
+    }
+
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         probe_missing(workload, container, "livenessProbe")
     }

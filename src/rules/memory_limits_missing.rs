@@ -6,6 +6,10 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct MemoryLimitsMissing;
 
 impl Rule for MemoryLimitsMissing {
+    fn reads(&self) -> &'static [&'static str] {
+        &["containers[].resources.limits.memory"]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         resource_missing(container, Resource::Limits, "memory")
     }

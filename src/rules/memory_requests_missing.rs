@@ -6,6 +6,13 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct MemoryRequestsMissing;
 
 impl Rule for MemoryRequestsMissing {
+    fn reads(&self) -> &'static [&'static str] {
+        &[
+            "containers[].resources.requests.memory",
+            "containers[].resources.limits.memory",
+        ]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         resource_missing(container, Resource::Requests, "memory")
     }

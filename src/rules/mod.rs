@@ -120,6 +120,12 @@ impl From<Option<Violation>> for Verdict {
 /// One check. A rule implements the method of its level (front matter `level`); the engine
 /// calls only that one.
 pub trait Rule: Sync + Send {
+    /// The fields the check reads, as places in the schema relative to the pod spec or the
+    /// binding (`hostNetwork`, `containers[].securityContext.privileged`; see
+    /// [`crate::model::workload::InvalidField`]). When one of them, or a field around or
+    /// inside it, has the wrong type, the check is skipped for that object.
+    fn reads(&self) -> &'static [&'static str];
+
     fn check_pod(&self, _workload: &Workload<'_>) -> Verdict {
         Verdict::NotApplicable
     }

@@ -6,6 +6,10 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct NotReadOnlyRootFileSystem;
 
 impl Rule for NotReadOnlyRootFileSystem {
+    fn reads(&self) -> &'static [&'static str] {
+        &["containers[].securityContext.readOnlyRootFilesystem"]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         security_flag_required(container, "readOnlyRootFilesystem", true)
     }

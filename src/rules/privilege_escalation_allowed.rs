@@ -10,6 +10,14 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct PrivilegeEscalationAllowed;
 
 impl Rule for PrivilegeEscalationAllowed {
+    fn reads(&self) -> &'static [&'static str] {
+        &[
+            "containers[].securityContext.privileged",
+            "containers[].securityContext.capabilities.add",
+            "containers[].securityContext.allowPrivilegeEscalation",
+        ]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         if let Some(privileged) = privileged(container) {
             return Verdict::Fail(

@@ -6,6 +6,14 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct ReadinessProbeMissing;
 
 impl Rule for ReadinessProbeMissing {
+    fn reads(&self) -> &'static [&'static str] {
+        &[
+            "restartPolicy",
+            "containers[].restartPolicy",
+            "containers[].readinessProbe",
+        ]
+    }
+
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         probe_missing(workload, container, "readinessProbe")
     }

@@ -6,6 +6,10 @@ use crate::model::workload::{Container, Workload};
 pub(super) struct RunAsPrivileged;
 
 impl Rule for RunAsPrivileged {
+    fn reads(&self) -> &'static [&'static str] {
+        &["containers[].securityContext.privileged"]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         privileged(container)
             .map(|value| Violation::at(value.span, "`privileged` is true"))

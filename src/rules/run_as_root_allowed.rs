@@ -7,6 +7,15 @@ use crate::model::workload::{Container, Effective, Origin, Workload};
 pub(super) struct RunAsRootAllowed;
 
 impl Rule for RunAsRootAllowed {
+    fn reads(&self) -> &'static [&'static str] {
+        &[
+            "securityContext.runAsUser",
+            "securityContext.runAsNonRoot",
+            "containers[].securityContext.runAsUser",
+            "containers[].securityContext.runAsNonRoot",
+        ]
+    }
+
     fn check_container(&self, workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         let user = workload.effective(container, "runAsUser");
         let non_root = workload.effective(container, "runAsNonRoot");

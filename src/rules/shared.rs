@@ -106,12 +106,16 @@ fn quantity<'a>(container: &Container<'a>, resource: Resource, name: &str) -> Op
 }
 
 /// `resources.<requests|limits>.<name>` is not set; when only the limit is written, the help
-/// says the API server will copy it into the request.
+/// says the API server will copy it into the request. Ephemeral containers are not asked: the
+/// API server forbids `resources` on them.
 pub(super) fn resource_missing(
     container: &Container<'_>,
     resource: Resource,
     name: &str,
 ) -> Verdict {
+    if container.kind == ContainerKind::Ephemeral {
+        return Verdict::NotApplicable;
+    }
     if quantity(container, resource, name).is_some() {
         return Verdict::Pass;
     }
@@ -193,7 +197,8 @@ pub(super) fn probe_remedy(subject: &FixSubject<'_, '_>, field: &'static str) ->
 const PROBE_HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc"];
 
 /// Probes matter only for containers that keep running: regular containers and sidecars of
-/// long-running pods. A probe without a handler fails at the probe's key.
+/// long-running pods. A probe is usable with exactly one handler: without one it does nothing,
+/// and with two the API server rejects the pod; either fails at the probe's key.
 pub(super) fn probe_missing(
     workload: &Workload<'_>,
     container: &Container<'_>,
@@ -217,15 +222,23 @@ pub(super) fn probe_missing(
             format!("`{field}` is not set"),
         ));
     };
-    if PROBE_HANDLERS
+    let handlers = PROBE_HANDLERS
         .iter()
-        .any(|handler| entry.value.get(handler).is_some())
-    {
-        Verdict::Pass
-    } else {
-        Verdict::Fail(Violation::at(
+        .filter(|handler| entry.value.get(handler).is_some())
+        .count();
+    match handlers {
+        1 => Verdict::Pass,
+        0 => Verdict::Fail(Violation::at(
             entry.key.span,
             format!("`{field}` has no handler (exec, httpGet, tcpSocket or grpc)"),
-        ))
+        )),
+        _ => Verdict::Fail(
+            Violation::at(entry.key.span, format!("`{field}` has {handlers} handlers"))
+                .message(format!(
+                    "`{field}` names more than one handler: the API server rejects the pod \
+                     (\"may not specify more than 1 handler type\")"
+                ))
+                .help("keep exactly one of exec, httpGet, tcpSocket or grpc"),
+        ),
     }
 }

@@ -7,6 +7,10 @@ use crate::yaml::Node;
 pub(super) struct TagNotSpecified;
 
 impl Rule for TagNotSpecified {
+    fn reads(&self) -> &'static [&'static str] {
+        &["containers[].image"]
+    }
+
     fn check_container(&self, _workload: &Workload<'_>, container: &Container<'_>) -> Verdict {
         let Some(image) = container.node.get("image") else {
             return Verdict::Fail(

@@ -7,14 +7,15 @@
 //! much an alias may expand, so a billion-laughs document fails fast instead of exhausting memory.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
+mod json;
 mod node;
 mod scalar;
 
+pub use json::{JsonError, json_key, to_json};
 pub use node::{Entry, Node, Value};
 pub use scalar::plain_scalar_value;
 use scalar::type_scalar;
@@ -73,6 +74,7 @@ pub fn parse(file: FileId, text: &str, limits: Limits) -> Parsed {
     let options = granit_parser::options! {
         flow_nesting_limit: depth,
         block_nesting_limit: depth,
+        emit_unresolved_aliases: true,
     };
     let mut parser = Parser::new_from_str_with_options(text, options);
     let mut builder = Builder::new(file, text, limits);
@@ -123,16 +125,22 @@ fn is_limit_error(error: &ScanError) -> bool {
 
 enum PendingKey {
     Key(Node),
-    /// A plain `<<` key: its value is merged into the mapping.
+    /// A `<<` key (plain, or tagged `!!merge`): its value is merged into the mapping.
     Merge,
+}
+
+/// What a mapping says, in the order it says it: go-yaml v2 applies entries and merges one after
+/// another, each overwriting the keys it sets, so a merge after an explicit key wins over it.
+enum Member {
+    Entry(Entry),
+    Merge(Node),
 }
 
 enum Collection {
     Seq(Vec<Node>),
     Map {
-        entries: Vec<Entry>,
+        members: Vec<Member>,
         pending: Option<PendingKey>,
-        merged: Vec<Node>,
     },
 }
 
@@ -166,6 +174,11 @@ struct Builder<'a> {
     expanded: u64,
     alias_nodes: u64,
     duplicate_keys: Vec<YamlError>,
+    /// The last document ended with `...`.
+    explicit_end: bool,
+    /// A document after `...` without `---`: kubectl decodes only the first document between
+    /// `---` lines, so it never sees this one.
+    unseen_document: bool,
     finished: bool,
 }
 
@@ -184,6 +197,8 @@ impl<'a> Builder<'a> {
             expanded: 0,
             alias_nodes: 0,
             duplicate_keys: Vec::new(),
+            explicit_end: false,
+            unseen_document: false,
             finished: false,
         }
     }
@@ -199,9 +214,15 @@ impl<'a> Builder<'a> {
         end: usize,
     ) -> Result<Option<Document>, YamlError> {
         match event {
-            Event::StreamStart | Event::DocumentStart(..) | Event::Anchor(..) => {}
+            Event::StreamStart | Event::Anchor(..) => {}
+            Event::DocumentStart(explicit, _) => {
+                self.unseen_document = !explicit && self.explicit_end;
+            }
             Event::StreamEnd => self.finished = true,
-            Event::DocumentEnd => return Ok(self.finish_document()),
+            Event::DocumentEnd => {
+                self.explicit_end = end > start;
+                return Ok(self.finish_document());
+            }
             Event::Comment(text, _) => self.comment(&text),
             Event::Scalar(text, style, anchor, tag) => {
                 self.scalar(text, style, anchor, tag.as_deref(), start, end)?;
@@ -220,9 +241,8 @@ impl<'a> Builder<'a> {
             }
             Event::MappingStart(_, anchor, _) => self.open(
                 Collection::Map {
-                    entries: Vec::new(),
+                    members: Vec::new(),
                     pending: None,
-                    merged: Vec::new(),
                 },
                 anchor,
                 start,
@@ -283,8 +303,15 @@ impl<'a> Builder<'a> {
         start: usize,
         end: usize,
     ) -> Result<(), YamlError> {
-        if style == ScalarStyle::Plain
-            && tag.is_none()
+        let merge_key = match tag {
+            None => style == ScalarStyle::Plain,
+            // `!!merge`, which is not a core-schema tag to the parser.
+            Some(tag) => {
+                let (handle, suffix) = tag.parts();
+                "tag:yaml.org,2002:merge".strip_prefix(handle) == Some(suffix)
+            }
+        };
+        if merge_key
             && text == "<<"
             && let Some(Frame {
                 collection:
@@ -298,7 +325,15 @@ impl<'a> Builder<'a> {
             *pending = Some(PendingKey::Merge);
             return Ok(());
         }
-        let value = type_scalar(&text, style, tag);
+        let Some(value) = type_scalar(&text, style, tag) else {
+            let tag = tag.map(Tag::original).unwrap_or_default();
+            return Err(self.error(
+                Code::InvalidYaml,
+                start,
+                end,
+                format!("`{text}` cannot be decoded as {tag}"),
+            ));
+        };
         let node = Node {
             span: self.span(start, end),
             value,
@@ -314,7 +349,7 @@ impl<'a> Builder<'a> {
                 },
             );
         }
-        self.attach(node, 0, start, end)
+        self.attach(node, 0, start, end, false)
     }
 
     fn alias(&mut self, id: usize, start: usize, end: usize) -> Result<(), YamlError> {
@@ -343,7 +378,7 @@ impl<'a> Builder<'a> {
         if self.stack.len() + height > self.limits.max_depth {
             return Err(self.too_deep(start, end));
         }
-        self.attach(node, height, start, end)
+        self.attach(node, height, start, end, true)
     }
 
     fn too_deep(&self, start: usize, end: usize) -> YamlError {
@@ -392,9 +427,7 @@ impl<'a> Builder<'a> {
         let span = self.span(frame.start, end);
         let value = match frame.collection {
             Collection::Seq(items) => Value::Seq(items.into()),
-            Collection::Map {
-                entries, merged, ..
-            } => Value::Map(self.merge(entries, merged)?.into()),
+            Collection::Map { members, .. } => Value::Map(self.resolve_mapping(members).into()),
         };
         let node = Node { span, value };
         let height = frame.child_height + 1;
@@ -408,76 +441,53 @@ impl<'a> Builder<'a> {
                 },
             );
         }
-        self.attach(node, height, frame.start, end)
+        self.attach(node, height, frame.start, end, false)
     }
 
-    /// `<<` merges: keys written in the mapping win over merged ones, and among several merged
-    /// mappings the first that has a key wins (YAML 1.1 merge key semantics).
-    fn merge(
-        &mut self,
-        mut entries: Vec<Entry>,
-        merged: Vec<Node>,
-    ) -> Result<Vec<Entry>, YamlError> {
-        self.report_duplicate_keys(&entries);
-        if merged.is_empty() {
-            return Ok(entries);
-        }
-        let mut seen: HashSet<Arc<str>> = entries
-            .iter()
-            .filter_map(|entry| match &entry.key.value {
-                Value::Str(key) => Some(key.clone()),
-                _ => None,
-            })
-            .collect();
-        for source in merged.iter().flat_map(merge_sources) {
-            let Some(source_entries) = source.as_map() else {
-                return Err(self.error(
-                    Code::InvalidMerge,
-                    source.span.start as usize,
-                    source.span.end as usize,
-                    "a `<<` merge key needs a mapping or a sequence of mappings".into(),
-                ));
-            };
-            for entry in source_entries {
-                let fresh = match &entry.key.value {
-                    Value::Str(key) => seen.insert(key.clone()),
-                    _ => true,
-                };
-                if fresh {
-                    entries.push(entry.clone());
+    /// The entries of a mapping as go-yaml v2 builds it: members in order, each overwriting the
+    /// keys it sets (keys compared as the JSON keys they become, so `y` and `yes` are one key).
+    /// A key written twice in the mapping itself is reported.
+    fn resolve_mapping(&mut self, members: Vec<Member>) -> Vec<Entry> {
+        let mut mapping = MappingBuilder::default();
+        for member in members {
+            match member {
+                Member::Entry(entry) => {
+                    let key_span = entry.key.span;
+                    if let Some(earlier) = mapping.set(entry, true) {
+                        self.duplicate_keys
+                            .push(self.duplicate_key(key_span, earlier));
+                    }
+                }
+                Member::Merge(source) => {
+                    for merged in merge_sources(&source) {
+                        for entry in merged.as_map().unwrap_or_default() {
+                            mapping.set(entry.clone(), false);
+                        }
+                    }
                 }
             }
         }
-        Ok(entries)
+        mapping.entries
     }
 
-    fn report_duplicate_keys(&mut self, entries: &[Entry]) {
-        // Most mappings have a handful of keys: comparing with the earlier ones costs less than
-        // hashing every key into a fresh set.
-        const SCAN_UP_TO: usize = 16;
-        let mut seen: HashSet<&str> = HashSet::new();
-        for (index, entry) in entries.iter().enumerate() {
-            let Some(key) = entry.key.as_str() else {
-                continue;
-            };
-            let repeated = if entries.len() <= SCAN_UP_TO {
-                entries
-                    .get(..index)
-                    .unwrap_or_default()
-                    .iter()
-                    .any(|earlier| earlier.key.as_str() == Some(key))
-            } else {
-                !seen.insert(key)
-            };
-            if repeated {
-                self.duplicate_keys.push(YamlError {
-                    code: Code::DuplicateKey,
-                    span: entry.key.span,
-                    message: format!(
-                        "mapping key `{key}` is repeated (the API server rejects duplicate keys)"
-                    ),
-                });
-            }
+    fn duplicate_key(&self, key: Span, earlier: Span) -> YamlError {
+        let written = |span: Span| {
+            self.text
+                .get(span.start as usize..span.end as usize)
+                .unwrap_or_default()
+        };
+        let (repeated, first) = (written(key), written(earlier));
+        let equal = if repeated == first {
+            String::new()
+        } else {
+            format!(" (it means the same as `{first}` to the YAML 1.1 decoder)")
+        };
+        YamlError {
+            code: Code::DuplicateKey,
+            span: key,
+            message: format!(
+                "mapping key `{repeated}` is repeated{equal} (the API server rejects duplicate keys)"
+            ),
         }
     }
 
@@ -489,6 +499,7 @@ impl<'a> Builder<'a> {
         height: usize,
         start: usize,
         end: usize,
+        via_alias: bool,
     ) -> Result<(), YamlError> {
         let Some(frame) = self.stack.last_mut() else {
             self.root = Some(node);
@@ -497,23 +508,23 @@ impl<'a> Builder<'a> {
         frame.child_height = frame.child_height.max(height);
         match &mut frame.collection {
             Collection::Seq(items) => items.push(node),
-            Collection::Map {
-                entries,
-                pending,
-                merged,
-            } => match pending.take() {
+            Collection::Map { members, pending } => match pending.take() {
                 None => *pending = Some(PendingKey::Key(node)),
-                Some(PendingKey::Key(key)) => entries.push(Entry { key, value: node }),
+                Some(PendingKey::Key(key)) => {
+                    members.push(Member::Entry(Entry { key, value: node }))
+                }
                 Some(PendingKey::Merge) => {
-                    if node.as_map().is_none() && node.as_seq().is_none() {
+                    if !is_mergeable(&node, via_alias) {
                         return Err(self.error(
                             Code::InvalidMerge,
                             start,
                             end,
-                            "a `<<` merge key needs a mapping or a sequence of mappings".into(),
+                            "map merge requires map or sequence of maps as the value (a `<<` \
+                             merge key needs a mapping, an alias of one, or a sequence of them)"
+                                .into(),
                         ));
                     }
-                    merged.push(node);
+                    members.push(Member::Merge(node));
                 }
             },
         }
@@ -522,7 +533,10 @@ impl<'a> Builder<'a> {
 
     fn finish_document(&mut self) -> Option<Document> {
         // An empty or comment-only document holds a single null scalar: nothing to check.
-        let root = self.root.take().filter(|root| !root.is_null());
+        let root = self
+            .root
+            .take()
+            .filter(|root| !root.is_null() && !self.unseen_document);
         let document = root.map(|root| Document {
             root,
             index: self.document_index,
@@ -549,10 +563,82 @@ impl<'a> Builder<'a> {
     }
 }
 
+/// go-yaml v2 merges a mapping, an alias of a mapping, or a sequence written out whose items
+/// are mappings or aliases of them; an alias of a sequence is refused even if it holds mappings.
+fn is_mergeable(node: &Node, via_alias: bool) -> bool {
+    match &node.value {
+        Value::Map(_) => true,
+        Value::Seq(items) => !via_alias && items.iter().all(|item| item.as_map().is_some()),
+        _ => false,
+    }
+}
+
+/// The mappings a merge applies, in the order it applies them: among several, the earlier ones
+/// take precedence, so they are applied last.
 fn merge_sources(node: &Node) -> Vec<&Node> {
     match node.as_seq() {
-        Some(items) => items.iter().collect(),
+        Some(items) => items.iter().rev().collect(),
         None => vec![node],
+    }
+}
+
+/// A mapping's entries under construction, one per key.
+#[derive(Default)]
+struct MappingBuilder {
+    entries: Vec<Entry>,
+    /// For each entry, whether its key was written in the mapping itself (not merged in).
+    written: Vec<bool>,
+    /// Positions by key, built once the mapping is large enough for hashing to pay: most have a
+    /// handful of keys, and comparing with those costs less than hashing each key.
+    index: Option<HashMap<String, usize>>,
+}
+
+impl MappingBuilder {
+    const SCAN_UP_TO: usize = 16;
+
+    /// Set `entry`, overwriting an earlier entry of an equal key. Returns the key span of the
+    /// earlier entry when both were written in the mapping itself: a duplicate key.
+    fn set(&mut self, entry: Entry, written: bool) -> Option<Span> {
+        let Some(position) = self.position(&entry.key) else {
+            self.push(entry, written);
+            return None;
+        };
+        let (slot, was_written) = (
+            self.entries.get_mut(position)?,
+            self.written.get_mut(position)?,
+        );
+        let earlier = std::mem::replace(slot, entry);
+        let duplicate = (written && *was_written).then_some(earlier.key.span);
+        *was_written |= written;
+        duplicate
+    }
+
+    fn position(&self, key: &Node) -> Option<usize> {
+        let key = json_key(key)?;
+        match &self.index {
+            Some(index) => index.get(key.as_ref()).copied(),
+            None => self
+                .entries
+                .iter()
+                .position(|entry| json_key(&entry.key).as_deref() == Some(key.as_ref())),
+        }
+    }
+
+    fn push(&mut self, entry: Entry, written: bool) {
+        self.entries.push(entry);
+        self.written.push(written);
+        if self.index.is_none() && self.entries.len() > Self::SCAN_UP_TO {
+            let keyed = self.entries.iter().enumerate();
+            self.index = Some(
+                keyed
+                    .filter_map(|(at, entry)| Some((json_key(&entry.key)?.into_owned(), at)))
+                    .collect(),
+            );
+        } else if let Some(index) = &mut self.index
+            && let Some(key) = self.entries.last().and_then(|entry| json_key(&entry.key))
+        {
+            index.insert(key.into_owned(), self.entries.len() - 1);
+        }
     }
 }
 
@@ -734,6 +820,109 @@ mod tests {
             })
             .collect();
         assert_eq!(repeated, ["k3", "k3"]);
+    }
+
+    fn errors(text: &str) -> Vec<(Code, String)> {
+        parse(FileId(0), text, Limits::default())
+            .errors
+            .into_iter()
+            .map(|error| {
+                (
+                    error.code,
+                    text[error.span.start as usize..error.span.end as usize].to_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merges_apply_in_order_like_go_yaml_v2() {
+        let flow = parse_one("sc: {privileged: false, <<: {privileged: true}}\n");
+        let sc = flow.get("sc").expect("sc");
+        assert_eq!(sc.get("privileged").and_then(Node::as_bool), Some(true));
+        assert_eq!(sc.as_map().map(<[Entry]>::len), Some(1));
+        let block = parse_one("sc:\n  runAsNonRoot: false\n  !!merge <<: {runAsNonRoot: true}\n");
+        let sc = block.get("sc").expect("sc");
+        assert_eq!(sc.get("runAsNonRoot").and_then(Node::as_bool), Some(true));
+        // Earlier mappings of a merged sequence win over later ones, and all over what came
+        // before the merge; a quoted `"<<"` is an ordinary key.
+        let list = parse_one(
+            "x: &x {a: 1}\ny: &y {a: 2, b: 2}\nm: {a: 0, b: 0, <<: [*x, *y], \"<<\": q}\n",
+        );
+        let m = list.get("m").expect("m");
+        assert_eq!(m.get("a").and_then(Node::as_int), Some(1));
+        assert_eq!(m.get("b").and_then(Node::as_int), Some(2));
+        assert_eq!(m.get("<<").and_then(Node::as_str), Some("q"));
+    }
+
+    #[test]
+    fn merges_go_yaml_refuses_are_errors() {
+        for text in [
+            "s: &s [{a: 1}]\nm: {<<: *s}\n",
+            "m: {<<: 1}\n",
+            "m: {<<: [1]}\n",
+            "m: {<<: ~}\n",
+            "s: &s 1\nm: {<<: [*s]}\n",
+        ] {
+            let codes: Vec<Code> = errors(text).into_iter().map(|(code, _)| code).collect();
+            assert_eq!(codes, [Code::InvalidMerge], "{text}");
+        }
+        assert!(errors("m: {<<: []}\n").is_empty());
+    }
+
+    #[test]
+    fn keys_equal_under_yaml_1_1_are_duplicates_and_the_last_wins() {
+        assert_eq!(
+            errors("y: 1\nyes: 2\n0x1: 3\n1: 4\n"),
+            [
+                (Code::DuplicateKey, "yes".to_owned()),
+                (Code::DuplicateKey, "1".to_owned())
+            ]
+        );
+        let root = parse_one("a: 1\n<<: {a: 2}\n");
+        assert_eq!(root.get("a").and_then(Node::as_int), Some(2));
+    }
+
+    #[test]
+    fn an_unknown_alias_is_an_unknown_anchor() {
+        assert_eq!(
+            errors("a: *nowhere\n"),
+            [(Code::UnknownAnchor, "*nowhere".to_owned())]
+        );
+    }
+
+    #[test]
+    fn a_document_after_an_explicit_end_without_a_start_is_not_read() {
+        let parsed = parse(FileId(0), "a: 1\n...\nb: 2\n---\nc: 3\n", Limits::default());
+        assert!(parsed.errors.is_empty());
+        let keys: Vec<bool> = parsed
+            .documents
+            .iter()
+            .map(|doc| doc.root.get("c").is_some())
+            .collect();
+        assert_eq!(keys, [false, true]);
+        assert!(parsed.documents[0].root.get("a").is_some());
+    }
+
+    #[test]
+    fn core_tags_are_applied_or_refused_like_go_yaml() {
+        let root =
+            parse_one("a: !!float 80\nb: !!float 0x50\nc: !!int \"7\"\nd: !!str 80\ne: 0X1F\n");
+        assert!(matches!(
+            root.get("a").map(|n| &n.value),
+            Some(Value::Float(80.0))
+        ));
+        assert!(matches!(
+            root.get("b").map(|n| &n.value),
+            Some(Value::Float(80.0))
+        ));
+        assert_eq!(root.get("c").and_then(Node::as_int), Some(7));
+        assert_eq!(root.get("d").and_then(Node::as_str), Some("80"));
+        assert_eq!(root.get("e").and_then(Node::as_int), Some(31));
+        for refused in ["a: !!int 1.5\n", "a: !!bool maybe\n", "a: !!null x\n"] {
+            let codes: Vec<Code> = errors(refused).into_iter().map(|(code, _)| code).collect();
+            assert_eq!(codes, [Code::InvalidYaml], "{refused}");
+        }
     }
 
     impl Value {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::json::whole_number;
 use crate::source::Span;
 
 /// A YAML value with the span where it was written.
@@ -74,9 +75,12 @@ impl Node {
         }
     }
 
+    /// An integer as the API server reads it: JSON has one kind of number, so a whole-number
+    /// float (`80.0`, `8e1`, `080`) is the integer it spells.
     pub fn as_int(&self) -> Option<i64> {
         match self.value {
             Value::Int(number) => Some(number),
+            Value::Float(number) => whole_number(number),
             _ => None,
         }
     }

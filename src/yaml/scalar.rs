@@ -1,5 +1,6 @@
 //! Typing of scalars by the YAML 1.1 rules Kubernetes' decoder (go-yaml v2) uses: booleans in
-//! all their spellings, 0x/0o/leading-zero octal, 0b, `_` in numbers, and floats.
+//! all their spellings, 0x/0o/leading-zero octal, 0b (prefixes in either case), `_` in numbers,
+//! and floats.
 
 use std::borrow::Cow;
 
@@ -8,32 +9,30 @@ use granit_parser::{ScalarStyle, Tag};
 use super::Value;
 
 /// Type a scalar the way Kubernetes' YAML 1.1 decoder does: only plain scalars are resolved;
-/// quoted and block scalars are strings; explicit core tags win.
-pub(super) fn type_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+/// quoted and block scalars are strings; explicit core tags win. `None` when a core tag does not
+/// fit the text (`!!int 1.5`): go-yaml refuses the document ("cannot decode").
+pub(super) fn type_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Option<Value> {
     match tag.and_then(Tag::core_suffix) {
-        Some("str") => return Value::Str(text.into()),
-        Some("null") => return Value::Null,
-        Some("bool") => {
-            if let Some(flag) = yaml11_bool(text) {
-                return Value::Bool(flag);
-            }
+        Some("str") => return Some(Value::Str(text.into())),
+        Some("null") => {
+            return matches!(plain_scalar_value(text), Value::Null).then_some(Value::Null);
         }
-        Some("int") => {
-            if let Some(number) = yaml11_int(text) {
-                return Value::Int(number);
-            }
-        }
+        Some("bool") => return yaml11_bool(text).map(Value::Bool),
+        Some("int") => return yaml11_int(text).map(Value::Int),
+        // go-yaml reads the text as any number and makes an integer a float.
         Some("float") => {
-            if let Some(number) = yaml11_float(text) {
-                return Value::Float(number);
-            }
+            return match plain_scalar_value(text) {
+                Value::Int(number) => Some(Value::Float(number as f64)),
+                float @ Value::Float(_) => Some(float),
+                _ => None,
+            };
         }
         _ => {}
     }
     if style != ScalarStyle::Plain || tag.is_some() {
-        return Value::Str(text.into());
+        return Some(Value::Str(text.into()));
     }
-    plain_scalar_value(text)
+    Some(plain_scalar_value(text))
 }
 
 /// The value of an untagged plain scalar by YAML 1.1 rules, as Kubernetes' decoder types it.
@@ -80,11 +79,12 @@ fn yaml11_int(text: &str) -> Option<i64> {
     if digits.is_empty() {
         return None;
     }
-    let (radix, body) = if let Some(hex) = digits.strip_prefix("0x") {
+    // Go's `strconv.ParseInt(text, 0, 64)` takes the prefixes in either case.
+    let (radix, body) = if let Some(hex) = radix_prefixed(digits, 'x') {
         (16, hex)
-    } else if let Some(octal) = digits.strip_prefix("0o") {
+    } else if let Some(octal) = radix_prefixed(digits, 'o') {
         (8, octal)
-    } else if let Some(binary) = digits.strip_prefix("0b") {
+    } else if let Some(binary) = radix_prefixed(digits, 'b') {
         (2, binary)
     } else if let Some(octal) = digits.strip_prefix('0').filter(|rest| !rest.is_empty()) {
         (8, octal)
@@ -97,6 +97,13 @@ fn yaml11_int(text: &str) -> Option<i64> {
     let magnitude = i128::from_str_radix(body, radix).ok()?;
     let signed = if negative { -magnitude } else { magnitude };
     i64::try_from(signed).ok()
+}
+
+/// The digits after `0x`, `0o` or `0b` (`letter`), in either case.
+fn radix_prefixed(digits: &str, letter: char) -> Option<&str> {
+    digits
+        .strip_prefix('0')?
+        .strip_prefix([letter, letter.to_ascii_uppercase()])
 }
 
 fn yaml11_float(text: &str) -> Option<f64> {

@@ -9,6 +9,27 @@ pub(crate) fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
 }
 
+/// The shared corpus (`KUBEPATROL_CORPUS`, else `../shared/corpus`), or `None` after a visible
+/// message where it is absent; `KUBEPATROL_REQUIRE_CORPUS` (set by CI) makes absence a failure.
+pub(crate) fn corpus() -> Option<PathBuf> {
+    let path = std::env::var_os("KUBEPATROL_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    if path.is_dir() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("KUBEPATROL_REQUIRE_CORPUS").is_none(),
+        "the corpus is required but missing at {}",
+        path.display()
+    );
+    eprintln!(
+        "SKIPPED: corpus not found at {} (set KUBEPATROL_CORPUS)",
+        path.display()
+    );
+    None
+}
+
 /// Run `kubepatrol` with `args` in `dir`, standard input closed.
 pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubepatrol"))
