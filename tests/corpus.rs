@@ -28,6 +28,43 @@ fn the_whole_corpus_is_linted_without_a_panic() {
     assert!(report["counts"]["files"].as_u64().unwrap_or_default() > 1500);
     assert!(report["counts"]["objects"].as_u64().unwrap_or_default() > 3000);
     assert!(!report["findings"].as_array().expect("findings").is_empty());
+    every_finding_is_accounted_for(&corpus, &report);
+}
+
+/// A finding comes from a rendered kustomization (it names the overlay, a kustomization file)
+/// or from a standalone manifest: a file in a directory without a kustomization file. A file
+/// beside a kustomization that does not reference it is deployed by nothing and never linted.
+fn every_finding_is_accounted_for(corpus: &std::path::Path, report: &serde_json::Value) {
+    let has_kustomization = |dir: &std::path::Path| {
+        ["kustomization.yaml", "kustomization.yml", "Kustomization"]
+            .iter()
+            .any(|name| dir.join(name).is_file())
+    };
+    for finding in report["findings"].as_array().expect("findings") {
+        let file = finding["file"].as_str().expect("file");
+        // Absent for a plain manifest.
+        let via: Vec<&str> = finding["via"]
+            .as_array()
+            .map(|via| via.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        if via.is_empty() {
+            let dir = corpus.join(file);
+            let dir = dir.parent().expect("parent");
+            assert!(
+                !has_kustomization(dir),
+                "{file} is beside a kustomization but linted on its own"
+            );
+        } else {
+            for overlay in via {
+                assert!(
+                    overlay.ends_with("kustomization.yaml")
+                        || overlay.ends_with("kustomization.yml")
+                        || overlay.ends_with("Kustomization"),
+                    "{file} via {overlay}"
+                );
+            }
+        }
+    }
 }
 
 /// `fix` on a copy of the corpus: every file stays byte-identical or parses to the same objects

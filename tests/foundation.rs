@@ -242,6 +242,41 @@ fn ignore_files_hidden_directories_and_excludes_are_honoured() {
         linted_files(dir, &["sub/../kept.yaml", "--exclude", "kept.yaml"]),
         Vec::<String>::new()
     );
+    // Globs match below the walked directory too, as `.gitignore` patterns do.
+    let parent = dir.parent().expect("parent");
+    let name = dir.file_name().and_then(|n| n.to_str()).expect("name");
+    assert_eq!(
+        linted_files(parent, &["--no-ignore", "--exclude", "excluded/**", name]),
+        [
+            format!("{name}/git-ignored.yaml"),
+            format!("{name}/kept.yaml"),
+            format!("{name}/kp-ignored.yaml")
+        ]
+    );
+}
+
+#[test]
+fn a_templated_document_hides_only_itself() {
+    let output = run_in(
+        &common::fixtures(),
+        &["lint", "--format", "json", "templated/rollout-linkerd.yaml"],
+    );
+    let report = json(&output);
+    let checks: Vec<&str> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["check"].as_str())
+        .collect();
+    assert!(checks.contains(&"hostNetworkSet"), "{checks:?}");
+    let diagnostics = report["diagnostics"].as_array().expect("diagnostics");
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert_eq!(diagnostics[0]["code"], "template-expression");
+    assert_eq!(diagnostics[0]["start"]["line"], 32);
+    assert_eq!(
+        report["counts"]["objects"], 2,
+        "the Rollout and the Service"
+    );
 }
 
 #[test]

@@ -53,6 +53,11 @@ const INTENDED_REFUSALS: &[(&str, &str)] = &[
         "helm-template",
         "an unrendered Helm template is skipped with a note (kubectl cannot parse `{{ }}`)",
     ),
+    (
+        "template-expression",
+        "a document holding a template expression is skipped with a note, the file's other \
+         documents are checked (kubectl refuses the whole stream)",
+    ),
 ];
 
 /// Where kubepatrol's tree and kubectl's JSON may differ on purpose; none of these is a field a

@@ -380,3 +380,62 @@ fn sarif_fingerprints_survive_edits_elsewhere_in_the_file() {
     let (renamed, _) = fingerprints(&pod.replace("name: c,", "name: d,"));
     assert_ne!(before, renamed, "the container is part of the identity");
 }
+
+/// Why a run fails is said in every format, also when only the score fails it, and a run with
+/// input errors never shows a clean grade without saying that inputs failed.
+#[test]
+fn every_format_says_why_the_run_fails() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: []\n",
+    )
+    .expect("fixture written");
+    let score_only = [
+        "lint",
+        "--min-score",
+        "90",
+        "--fail-on",
+        "never",
+        "pod.yaml",
+    ];
+    let reason = "health score 66 is below the minimum 90 (--min-score)";
+    for format in [
+        "line", "human", "summary", "github", "json", "sarif", "html",
+    ] {
+        let output = run_in(
+            dir.path(),
+            &[
+                &score_only[..1],
+                &["--format", format, "--color", "never"],
+                &score_only[1..],
+            ]
+            .concat(),
+        );
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        let text = stdout(&output);
+        assert!(text.contains(reason), "{format}: {text}");
+    }
+
+    fs::write(dir.path().join("broken.yaml"), "a: [\n").expect("fixture written");
+    let output = run_in(
+        dir.path(),
+        &["lint", "--format", "summary", "broken.yaml", "missing.yaml"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let text = stdout(&output);
+    assert!(text.contains("Health score 100/100, grade A+"), "{text}");
+    assert!(
+        text.contains("Result: fails: 2 input errors (the results cover only what could be read)"),
+        "{text}"
+    );
+    let html = stdout(&run_in(
+        dir.path(),
+        &["lint", "--format", "html", "broken.yaml", "missing.yaml"],
+    ));
+    assert!(
+        html.contains("\"code\":\"invalid-yaml\""),
+        "the page lists the errors"
+    );
+    assert!(html.contains("\"code\":\"path-not-found\""));
+}

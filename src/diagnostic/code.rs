@@ -64,6 +64,8 @@ catalogue! {
         "A file is UTF-16 or UTF-32, which kubectl does not read either.";
     HelmTemplate = "helm-template", "load":
         "An unrendered Helm template was skipped (a note: it does not change the exit code).";
+    TemplateExpression = "template-expression", "load":
+        "A document outside a Helm chart holds a template expression (`{{ }}`) that is not YAML until rendered: that document is skipped, the file's others are checked (a note).";
     InvalidYaml = "invalid-yaml", "load":
         "A document is not valid YAML; the other documents of the file are still checked.";
     DuplicateKey = "duplicate-key", "load":
@@ -87,7 +89,7 @@ catalogue! {
     NotReferenced = "not-referenced", "render":
         "Manifests beside a kustomization that does not reference them are not deployed by Flux, Argo CD or `kubectl kustomize`, so not linted (a note naming them).";
     KustomizeNotRendered = "kustomize-not-rendered", "render":
-        "A kustomization field kubepatrol does not render (generators, helmCharts, replacements, vars) was left out (a note).";
+        "A kustomization field kubepatrol does not render (generators, helmCharts, replacements, vars, plugins, configurations, crds, openapi) was left out (a note); empty ones are not mentioned.";
     KustomizationCycle = "kustomization-cycle", "render":
         "Kustomizations include each other in a cycle.";
     NotAKustomization = "not-a-kustomization", "render":
@@ -100,6 +102,8 @@ catalogue! {
         "A file or directory a kustomization references does not exist or holds no kustomization.";
     InvalidPatchTarget = "invalid-patch-target", "render":
         "A JSON 6902 patch has no `target`.";
+    LoadOutsideRoot = "load-outside-root", "render":
+        "A kustomization reads a file outside its directory, which `kubectl kustomize` refuses (a warning; kubepatrol renders it anyway).";
     PatchTargetNotFound = "patch-target-not-found", "render":
         "A patch matches no object (a warning when something was left out of the render).";
     InvalidJsonPatch = "invalid-json-patch", "render":

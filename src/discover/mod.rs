@@ -296,7 +296,15 @@ fn walk(
         builder.add_custom_ignore_filename(".kubepatrolignore");
     }
     let exclude = exclude.clone();
-    builder.filter_entry(move |entry| !is_excluded(&exclude, &clean_path(entry.path())));
+    let walked_root = root.to_path_buf();
+    // As `.gitignore` patterns do, a glob matches the path below the walked directory too:
+    // `--exclude 'examples/**' repo` skips `repo/examples/`.
+    builder.filter_entry(move |entry| {
+        let below_root = entry.path().strip_prefix(&walked_root).ok();
+        !is_excluded(&exclude, &clean_path(entry.path()))
+            && !below_root
+                .is_some_and(|below| !below.as_os_str().is_empty() && is_excluded(&exclude, below))
+    });
     for entry in builder.build() {
         let entry = match entry {
             Ok(entry) => entry,

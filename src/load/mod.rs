@@ -238,30 +238,93 @@ pub fn load_one(
         Ok(text) => text,
         Err((diagnostic, lossy)) => return empty(diagnostic, lossy),
     };
-    let parsed = yaml::parse(file, &text, limits.yaml);
-    let looks_like_template = text.contains("{{")
-        && (!parsed.errors.is_empty() || parsed.documents.iter().any(|doc| doc.has_collection_key));
-    let source = SourceFile::new(input.display.clone(), text);
-    if looks_like_template {
-        return (
-            source,
-            LoadedFile::empty(file),
-            vec![template_note(whole_file)],
-        );
-    }
-    let diagnostics = parsed
-        .errors
-        .into_iter()
-        .map(|error| Diagnostic::error(error.code, Location::Span(error.span), error.message))
+    let mut parsed = yaml::parse(file, &text, limits.yaml);
+    let templated = templated_documents(&text, &parsed);
+    let mut diagnostics: Vec<Diagnostic> = templated
+        .iter()
+        .map(|chunk| template_expression_note(file, &text, chunk))
         .collect();
+    let in_templated = |offset: u32| templated.iter().any(|chunk| chunk.contains(&offset));
+    parsed
+        .errors
+        .retain(|error| !in_templated(error.span.start));
+    parsed
+        .documents
+        .retain(|document| !in_templated(document.root.span.start));
+    diagnostics.extend(
+        parsed
+            .errors
+            .into_iter()
+            .map(|error| Diagnostic::error(error.code, Location::Span(error.span), error.message)),
+    );
     (
-        source,
+        SourceFile::new(input.display.clone(), text),
         LoadedFile {
             file,
             documents: parsed.documents,
             outlined: false,
         },
         diagnostics,
+    )
+}
+
+/// The byte ranges of the documents (text between `---` lines) that hold a template
+/// expression which makes them something other than the YAML they will be once rendered: a
+/// syntax error, or a mapping key that is a collection (`{{ .x }}: y` parses as a flow
+/// mapping key). A `{{ }}` inside an ordinary string (an alert's description) is just text.
+fn templated_documents(text: &str, parsed: &yaml::Parsed) -> Vec<std::ops::Range<u32>> {
+    if !text.contains("{{") {
+        return Vec::new();
+    }
+    document_chunks(text)
+        .into_iter()
+        .filter(|chunk| {
+            let range = chunk.start as usize..chunk.end as usize;
+            text.get(range).is_some_and(|part| part.contains("{{"))
+                && (parsed
+                    .errors
+                    .iter()
+                    .any(|error| chunk.contains(&error.span.start))
+                    || parsed.documents.iter().any(|document| {
+                        document.has_collection_key && chunk.contains(&document.root.span.start)
+                    }))
+        })
+        .collect()
+}
+
+/// The text of each document: from one line starting with `---` to the next, as kubectl
+/// splits a stream.
+fn document_chunks(text: &str) -> Vec<std::ops::Range<u32>> {
+    let offset = |at: usize| u32::try_from(at).unwrap_or(u32::MAX);
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let is_separator = line
+            .strip_prefix("---")
+            .is_some_and(|rest| rest.chars().next().is_none_or(char::is_whitespace));
+        if is_separator && line_start > start {
+            chunks.push(offset(start)..offset(line_start));
+            start = line_start;
+        }
+        line_start += line.len();
+    }
+    chunks.push(offset(start)..offset(text.len()));
+    chunks
+}
+
+/// A note at the first `{{` of a skipped document.
+fn template_expression_note(file: FileId, text: &str, chunk: &std::ops::Range<u32>) -> Diagnostic {
+    let from = chunk.start as usize;
+    let at = text
+        .get(from..)
+        .and_then(|rest| rest.find("{{"))
+        .map_or(from, |found| from + found);
+    Diagnostic::note(
+        Code::TemplateExpression,
+        Location::Span(Span::new(file, at, at + 2)),
+        "this document holds a template expression (`{{ }}`) and is not YAML until rendered: it \
+         is skipped, the file's other documents are checked",
     )
 }
 
@@ -367,11 +430,11 @@ mod tests {
     fn templates_are_noted_not_errors() {
         assert_eq!(
             codes(b"{{- if .Values.x }}\nkind: Pod\n{{- end }}\n"),
-            [Code::HelmTemplate]
+            [Code::TemplateExpression]
         );
         assert_eq!(
             codes(b"metadata:\n  name: {{ .Release.Name }}\n"),
-            [Code::HelmTemplate]
+            [Code::TemplateExpression]
         );
         // Go templates inside strings (alert descriptions) are ordinary text.
         assert!(codes(b"description: \"{{ $labels.pod }} is down\"\n").is_empty());

@@ -10,7 +10,7 @@ use crate::diagnostic::{Code, Diagnostic, Level, Location};
 use crate::model::files::LoadedFile;
 use crate::model::files::{FileTree, PathEntry};
 use crate::model::kustomization::{
-    is_inline_patch, is_json_patch, is_remote, items, join, parse_inline,
+    is_inline_patch, is_json_patch, is_remote, items, join, normalize, parse_inline,
 };
 use crate::model::object::{Object, objects_of};
 use crate::render::json6902;
@@ -20,6 +20,29 @@ use crate::render::transform::{self, ImageRule, Rename};
 use crate::render::tree_edit::{with_key, without_key};
 use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::Node;
+
+/// Kustomization fields kubepatrol does not render: generators and plugins make objects or
+/// changes it cannot see, `configurations`, `crds` and `openapi` change which fields the
+/// transformers and patches reach. Each present and non-empty one gets a note.
+const NOT_RENDERED: [&str; 11] = [
+    "configMapGenerator",
+    "secretGenerator",
+    "helmCharts",
+    "replacements",
+    "vars",
+    "generators",
+    "transformers",
+    "validators",
+    "configurations",
+    "crds",
+    "openapi",
+];
+
+fn is_empty(value: &Node) -> bool {
+    value.is_null()
+        || value.as_seq().is_some_and(<[Node]>::is_empty)
+        || value.as_map().is_some_and(<[crate::yaml::Entry]>::is_empty)
+}
 
 /// What the renderer reads: loaded files by id, their text (for inline patches), and what
 /// each referenced path turned out to be.
@@ -128,14 +151,9 @@ impl Renderer<'_> {
                 self.stack.pop();
             }
         }
-        for key in [
-            "configMapGenerator",
-            "secretGenerator",
-            "helmCharts",
-            "replacements",
-            "vars",
-        ] {
-            if let Some(entry) = root.entry(key) {
+        for key in NOT_RENDERED {
+            // An empty `vars:` or `generators: []` changes nothing.
+            if let Some(entry) = root.entry(key).filter(|entry| !is_empty(&entry.value)) {
                 self.incomplete = true;
                 self.diagnostics.push(Diagnostic::note(
                     Code::KustomizeNotRendered,
@@ -220,6 +238,25 @@ impl Renderer<'_> {
                     format!("directory `{path}` has no kustomization file"),
                 );
                 None
+            }
+            Some(entry @ PathEntry::File(_)) => {
+                let entry = entry.clone();
+                let within = normalize(Path::new(path));
+                let outside = within.is_absolute()
+                    || within
+                        .components()
+                        .next()
+                        .is_some_and(|first| first == std::path::Component::ParentDir);
+                if outside {
+                    self.warning(
+                        Code::LoadOutsideRoot,
+                        item.span,
+                        format!(
+                            "`kubectl kustomize` refuses to load `{path}`: a file a kustomization reads must be in or below its directory (kustomize's load restrictor); rendered anyway"
+                        ),
+                    );
+                }
+                Some(entry)
             }
             Some(entry) => Some(entry.clone()),
             None => {
@@ -815,6 +852,36 @@ spec:
             .and_then(|n| n.get("privileged"))
             .and_then(Node::as_bool);
         assert_eq!(privileged, Some(false), "the object is left as it was");
+    }
+
+    #[test]
+    fn empty_unrendered_fields_say_nothing_and_configurations_are_noted() {
+        let mut repo = Repo::default();
+        repo.file("app/deployment.yaml", DEPLOYMENT);
+        let root = repo.root(
+            "app",
+            "resources:\n- deployment.yaml\nvars:\ngenerators: []\nconfigurations:\n- crd-fields.yaml\n",
+        );
+        let (objects, diagnostics) = repo.render(root);
+        assert_eq!(objects.len(), 1);
+        assert_eq!(
+            codes(&diagnostics),
+            [(Code::KustomizeNotRendered, Level::Note)]
+        );
+        assert!(diagnostics[0].message.contains("`configurations`"));
+    }
+
+    #[test]
+    fn a_file_outside_the_kustomization_directory_is_a_warning_and_still_rendered() {
+        let mut repo = Repo::default();
+        repo.file("base/deployment.yaml", DEPLOYMENT);
+        let root = repo.root("overlay", "resources:\n- ../base/deployment.yaml\n");
+        let (objects, diagnostics) = repo.render(root);
+        assert_eq!(objects.len(), 1);
+        assert_eq!(
+            codes(&diagnostics),
+            [(Code::LoadOutsideRoot, Level::Warning)]
+        );
     }
 
     #[test]
