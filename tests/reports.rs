@@ -439,3 +439,29 @@ fn every_format_says_why_the_run_fails() {
     );
     assert!(html.contains("\"code\":\"path-not-found\""));
 }
+
+/// Run from a subdirectory of a repository, `github` and SARIF name a file the same way: from
+/// the repository root, as GitHub resolves both.
+#[test]
+fn github_and_sarif_paths_agree_from_a_subdirectory() {
+    let repo = tempfile::tempdir().expect("temp dir");
+    fs::create_dir(repo.path().join(".git")).expect("mkdir");
+    let deploy = repo.path().join("deploy/bases");
+    fs::create_dir_all(&deploy).expect("mkdir");
+    fs::write(
+        deploy.join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  hostNetwork: true\n  containers: []\n",
+    )
+    .expect("fixture written");
+    let from = repo.path().join("deploy");
+    let github = stdout(&run_in(&from, &["lint", "--format", "github", "bases"]));
+    assert!(
+        github.starts_with("::error file=deploy/bases/pod.yaml,line=5,"),
+        "{github}"
+    );
+    let sarif = json(&run_in(&from, &["lint", "--format", "sarif", "bases"]));
+    assert_eq!(
+        sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "deploy/bases/pod.yaml"
+    );
+}
