@@ -66,10 +66,15 @@ pub fn render(
             };
             if input.kind == InputKind::Kustomization {
                 render_kustomization(&context, loaded, &mut part);
-            } else if let Some(kustomization) = tree.beside.get(&file) {
-                return (part, Some((*kustomization, file)));
             } else {
-                (part.objects, part.diagnostics) = objects_of(loaded.file, &loaded.documents);
+                let (objects, diagnostics) = objects_of(loaded.file, &loaded.documents);
+                // Values files and transformer configurations beside a kustomization hold no
+                // objects: they are not what the note is about.
+                if let Some(kustomization) = tree.beside.get(&file).filter(|_| !objects.is_empty())
+                {
+                    return (part, Some((*kustomization, file)));
+                }
+                (part.objects, part.diagnostics) = (objects, diagnostics);
             }
             (part, None)
         })
