@@ -82,6 +82,28 @@ const fn pod_spec(
     }
 }
 
+/// A kind with a pod template at `spec.template`, as a Deployment's.
+const fn template(
+    group: Option<&'static str>,
+    kind: &'static str,
+    long_running: bool,
+    source: &'static str,
+) -> KnownKind {
+    pod_spec(
+        group,
+        kind,
+        "/spec/template/spec",
+        "/spec/template/metadata",
+        long_running,
+        source,
+    )
+}
+
+/// An OpenKruise kind: a pod template at `spec.template`, as its Kubernetes namesake's.
+const fn kruise(kind: &'static str, long_running: bool) -> KnownKind {
+    template(Some("apps.kruise.io"), kind, long_running, KRUISE)
+}
+
 const fn knative(
     kind: &'static str,
     pod_spec: &'static str,
@@ -122,70 +144,14 @@ const fn argo_workflow(
 /// any group: the first matching row wins.
 pub const KNOWN_KINDS: &[KnownKind] = &[
     pod_spec(None, "Pod", "/spec", "/metadata", true, K8S_API),
-    pod_spec(
-        None,
-        "Deployment",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        K8S_API,
-    ),
-    pod_spec(
-        None,
-        "ReplicaSet",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        K8S_API,
-    ),
-    pod_spec(
-        Some("apps.kruise.io"),
-        "StatefulSet",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        KRUISE,
-    ),
-    pod_spec(
-        None,
-        "StatefulSet",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        K8S_API,
-    ),
-    pod_spec(
-        Some("apps.kruise.io"),
-        "DaemonSet",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        KRUISE,
-    ),
-    pod_spec(
-        None,
-        "DaemonSet",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        K8S_API,
-    ),
-    pod_spec(
-        None,
-        "ReplicationController",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        K8S_API,
-    ),
-    pod_spec(
-        None,
-        "Job",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        false,
-        K8S_API,
-    ),
+    template(None, "Deployment", true, K8S_API),
+    template(None, "ReplicaSet", true, K8S_API),
+    kruise("StatefulSet", true),
+    template(None, "StatefulSet", true, K8S_API),
+    kruise("DaemonSet", true),
+    template(None, "DaemonSet", true, K8S_API),
+    template(None, "ReplicationController", true, K8S_API),
+    template(None, "Job", false, K8S_API),
     pod_spec(
         None,
         "CronJob",
@@ -202,11 +168,9 @@ pub const KNOWN_KINDS: &[KnownKind] = &[
         true,
         K8S_API,
     ),
-    pod_spec(
+    template(
         Some("apps.openshift.io"),
         "DeploymentConfig",
-        "/spec/template/spec",
-        "/spec/template/metadata",
         true,
         "OpenShift API `apps.openshift.io/v1` DeploymentConfigSpec.template",
     ),
@@ -226,29 +190,13 @@ pub const KNOWN_KINDS: &[KnownKind] = &[
         false,
         "KEDA ScaledJob spec (keda.sh/docs/latest/reference/scaledjob-spec): `jobTargetRef` is a Job spec",
     ),
-    pod_spec(
-        Some("apps.kruise.io"),
-        "CloneSet",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        true,
-        KRUISE,
-    ),
-    pod_spec(
-        Some("apps.kruise.io"),
-        "BroadcastJob",
-        "/spec/template/spec",
-        "/spec/template/metadata",
-        false,
-        KRUISE,
-    ),
+    kruise("CloneSet", true),
+    kruise("BroadcastJob", false),
     // A Rollout with `spec.workloadRef` instead of a template has no pod spec to inspect: the
     // Deployment it references is inspected where it is written.
-    pod_spec(
+    template(
         Some("argoproj.io"),
         "Rollout",
-        "/spec/template/spec",
-        "/spec/template/metadata",
         true,
         "Argo Rollouts specification (argo-rollouts.readthedocs.io/en/stable/features/specification)",
     ),

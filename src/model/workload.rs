@@ -727,6 +727,21 @@ mod tests {
         &DEFAULTS
     }
 
+    fn workload_of<'a>(object: &'a Object, settings: &'a Settings) -> Workload<'a> {
+        match view(object, settings).view {
+            View::Workload(workload) => workload,
+            other => panic!("a workload, not {other:?}"),
+        }
+    }
+
+    fn names_and_kinds<'a>(workload: &Workload<'a>) -> Vec<(Option<&'a str>, ContainerKind)> {
+        workload
+            .containers
+            .iter()
+            .map(|c| (c.name, c.kind))
+            .collect()
+    }
+
     fn object(text: &str) -> Object {
         let parsed = parse(FileId(0), text, Limits::default());
         let (mut objects, _) = objects_of(FileId(0), &parsed.documents);
@@ -738,16 +753,9 @@ mod tests {
         let pod = object(
             "apiVersion: v1\nkind: Pod\nspec:\n  initContainers:\n  - name: setup\n  - name: proxy\n    restartPolicy: Always\n  containers:\n  - name: app\n  ephemeralContainers:\n  - name: debug\n",
         );
-        let View::Workload(workload) = view(&pod, defaults()).view else {
-            panic!("a workload")
-        };
-        let kinds: Vec<_> = workload
-            .containers
-            .iter()
-            .map(|c| (c.name, c.kind))
-            .collect();
+        let workload = workload_of(&pod, defaults());
         assert_eq!(
-            kinds,
+            names_and_kinds(&workload),
             [
                 (Some("setup"), ContainerKind::Init),
                 (Some("proxy"), ContainerKind::Sidecar),
@@ -763,15 +771,11 @@ mod tests {
         let job = object(
             "apiVersion: batch/v1\nkind: CronJob\nspec:\n  jobTemplate:\n    spec:\n      template:\n        spec:\n          containers: []\n",
         );
-        let View::Workload(workload) = view(&job, defaults()).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&job, defaults());
         assert!(!workload.long_running);
         let pod =
             object("apiVersion: v1\nkind: Pod\nspec:\n  restartPolicy: Never\n  containers: []\n");
-        let View::Workload(workload) = view(&pod, defaults()).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&pod, defaults());
         assert!(!workload.long_running);
     }
 
@@ -780,9 +784,7 @@ mod tests {
         let pod = object(
             "apiVersion: v1\nkind: Pod\nspec:\n  securityContext: {runAsNonRoot: true, runAsUser: 5}\n  containers:\n  - name: a\n    securityContext: {runAsNonRoot: false}\n",
         );
-        let View::Workload(workload) = view(&pod, defaults()).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&pod, defaults());
         let container = &workload.containers[0];
         let non_root = workload.effective(container, "runAsNonRoot").expect("set");
         assert_eq!(
@@ -890,9 +892,7 @@ mod tests {
                     long_running: true,
                 }),
             });
-        let View::Workload(workload) = view(&service, &settings).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&service, &settings);
         assert_eq!(workload.containers[0].name, Some("app"));
         assert!(workload.long_running);
     }
@@ -931,9 +931,7 @@ mod tests {
         let rollout = object(
             "apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nspec:\n  template:\n    spec:\n      containers: [{name: a}]\n",
         );
-        let View::Workload(workload) = view(&rollout, defaults()).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&rollout, defaults());
         assert!(workload.long_running);
         let settings = configured(
             "Rollout",
@@ -942,9 +940,7 @@ mod tests {
                 long_running: false,
             }),
         );
-        let View::Workload(workload) = view(&rollout, &settings).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&rollout, &settings);
         assert!(!workload.long_running);
         assert!(!is_inspected(
             "argoproj.io/v1alpha1",
@@ -958,9 +954,7 @@ mod tests {
         let service = object(
             "apiVersion: serving.knative.dev/v1\nkind: Service\nspec:\n  template:\n    spec:\n      containers:\n      - name: app\n        ports: [{containerPort: 8080}]\n      - name: proxy\n",
         );
-        let View::Workload(workload) = view(&service, defaults()).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&service, defaults());
         assert_eq!(workload.probes, Probes::KnativeServing);
         let serving: Vec<_> = workload
             .containers
@@ -975,17 +969,10 @@ mod tests {
         let workflow = object(
             "apiVersion: argoproj.io/v1alpha1\nkind: CronWorkflow\nspec:\n  workflowSpec:\n    securityContext: {runAsNonRoot: true}\n    templates:\n    - name: a\n      securityContext: {runAsUser: 0}\n      initContainers: [{name: setup}]\n      container: {image: x}\n      sidecars: [{name: db}]\n    - name: b\n      script: {image: y, securityContext: {privileged: yes}}\n    - name: c\n      containerSet: {containers: [{name: one}]}\n    - name: steps\n      steps: []\n",
         );
-        let View::Workload(workload) = view(&workflow, defaults()).view else {
-            panic!("a workload")
-        };
+        let workload = workload_of(&workflow, defaults());
         assert!(!workload.long_running);
-        let kinds: Vec<_> = workload
-            .containers
-            .iter()
-            .map(|c| (c.name, c.kind))
-            .collect();
         assert_eq!(
-            kinds,
+            names_and_kinds(&workload),
             [
                 (Some("setup"), ContainerKind::Init),
                 (None, ContainerKind::Regular),
