@@ -14,14 +14,24 @@ const DEFAULT_DANGEROUS_CAPABILITIES: &[&str] = &[
     "BPF",
 ];
 
-/// A workload kind added by configuration (a CRD that carries a pod spec).
+/// A workload kind declared by configuration: a CRD that carries a pod spec, or one that
+/// replaces a row of the built-in table, or a kind declared as carrying nothing to inspect.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExtraWorkload {
     /// `group/version` or just `group`; any apiVersion when `None`.
     pub api_version: Option<String>,
     pub kind: String,
+    /// Where its pod spec is; `None` when the kind is not to be inspected (`inspect: false`).
+    pub pod: Option<ExtraPod>,
+}
+
+/// The pod spec of a configured workload kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtraPod {
     /// The mapping keys from the object root to the pod spec (a decoded JSON pointer).
     pub pod_spec: Vec<String>,
+    /// Whether the pods may keep running (their `restartPolicy` still decides).
+    pub long_running: bool,
 }
 
 impl ExtraWorkload {
@@ -126,7 +136,7 @@ mod tests {
         let rollout = ExtraWorkload {
             api_version: Some("serving.knative.dev".into()),
             kind: "Service".into(),
-            pod_spec: vec!["spec".into()],
+            pod: None,
         };
         assert!(rollout.matches("serving.knative.dev/v1", "serving.knative.dev", "Service"));
         assert!(!rollout.matches("v1", "", "Service"));

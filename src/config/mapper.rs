@@ -57,7 +57,7 @@ const EXEMPTION_KEYS: &[&str] = &[
     "checks",
     "reason",
 ];
-const WORKLOAD_KEYS: &[&str] = &["apiVersion", "kind", "podSpec"];
+const WORKLOAD_KEYS: &[&str] = &["apiVersion", "kind", "podSpec", "longRunning", "inspect"];
 
 /// The position-aware mapping from YAML nodes to config values; collects every error.
 struct Mapper {
@@ -299,12 +299,44 @@ impl Mapper {
                 None
             }
         };
+        let long_running = node
+            .get("longRunning")
+            .and_then(|value| self.boolean(value, "workloads[].longRunning"));
+        let inspect = node
+            .get("inspect")
+            .and_then(|value| self.boolean(value, "workloads[].inspect"));
+        let pod_spec = if inspect == Some(false) {
+            if let Some(extra) = ["podSpec", "longRunning"]
+                .iter()
+                .find_map(|key| node.entry(key))
+            {
+                self.error(
+                    extra.key.span,
+                    "a kind with `inspect: false` has no pod spec: remove this key or `inspect`",
+                );
+            }
+            None
+        } else {
+            Some(self.pod_spec(node)?)
+        };
+        Some(WorkloadKind {
+            api_version: api_version.map(|v| v.value),
+            kind: kind?.value,
+            pod_spec,
+            long_running,
+            inspect,
+        })
+    }
+
+    /// The `podSpec` pointer of a workload kind that is inspected.
+    fn pod_spec(&mut self, node: &Node) -> Option<String> {
         let pod_spec = match node.get("podSpec") {
             Some(pointer) => self.string(pointer, "workloads[].podSpec"),
             None => {
                 self.error(
                     node.span,
-                    "a workload kind needs `podSpec` (a JSON pointer such as `/spec/template/spec`)",
+                    "a workload kind needs `podSpec` (a JSON pointer such as `/spec/template/spec`), \
+                     or `inspect: false`",
                 );
                 None
             }
@@ -316,11 +348,15 @@ impl Mapper {
             );
             return None;
         }
-        Some(WorkloadKind {
-            api_version: api_version.map(|v| v.value),
-            kind: kind?.value,
-            pod_spec: pod_spec.value,
-        })
+        Some(pod_spec.value)
+    }
+
+    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+        let value = node.as_bool();
+        if value.is_none() {
+            self.type_error(node, what, "a boolean");
+        }
+        value
     }
 
     fn fail_on(&mut self, node: &Node) -> Option<FailOn> {

@@ -11,7 +11,7 @@ mod search;
 use globset::GlobMatcher;
 
 use crate::rules::{RuleEntry, Severity};
-use crate::settings::{ExtraWorkload, FailOn, Settings};
+use crate::settings::{ExtraPod, ExtraWorkload, FailOn, Settings};
 use crate::source::Span;
 use mapper::decode_pointer;
 
@@ -137,9 +137,16 @@ pub struct WorkloadKind {
     /// `group/version` or `group`; any when absent.
     pub api_version: Option<String>,
     pub kind: String,
-    /// JSON pointer (RFC 6901) of the pod spec, e.g. `/spec/template/spec`.
+    /// JSON pointer (RFC 6901) of the pod spec, e.g. `/spec/template/spec`; required unless
+    /// `inspect` is false.
     #[cfg_attr(test, schemars(regex(pattern = r"^(/[^/]+)+$")))]
-    pub pod_spec: String,
+    pub pod_spec: Option<String>,
+    /// Whether the pods may keep running, for the probe checks (their `restartPolicy` still
+    /// decides); true when absent.
+    pub long_running: Option<bool>,
+    /// `false` declares a kind that carries no pod spec to check: it is neither inspected nor
+    /// recognised by its shape.
+    pub inspect: Option<bool>,
 }
 
 impl Config {
@@ -155,7 +162,14 @@ impl Config {
             .map(|workload| ExtraWorkload {
                 api_version: workload.api_version.clone(),
                 kind: workload.kind.clone(),
-                pod_spec: decode_pointer(&workload.pod_spec),
+                pod: workload
+                    .pod_spec
+                    .as_ref()
+                    .filter(|_| workload.inspect != Some(false))
+                    .map(|pointer| ExtraPod {
+                        pod_spec: decode_pointer(pointer),
+                        long_running: workload.long_running.unwrap_or(true),
+                    }),
             })
             .collect();
         settings
@@ -299,9 +313,25 @@ mod tests {
         assert!(settings.is_dangerous_capability("CAP_NET_RAW"));
         assert!(!settings.is_dangerous_capability("SYS_ADMIN"));
         assert_eq!(
-            settings.extra_workloads[0].pod_spec,
-            ["spec", "template", "spec"]
+            settings.extra_workloads[0]
+                .pod
+                .as_ref()
+                .map(|pod| pod.pod_spec.as_slice()),
+            Some(["spec", "template", "spec"].map(String::from).as_slice())
         );
+    }
+
+    #[test]
+    fn a_kind_not_inspected_has_no_pod_spec_and_an_inspected_one_needs_it() {
+        let found = errors(
+            "workloads:\n- {kind: A, inspect: false, podSpec: /spec}\n- {kind: B, longRunning: no}\n",
+        );
+        let positions: Vec<u32> = found.iter().map(|(at, _)| *at).collect();
+        assert_eq!(positions, [2029, 3003], "{found:?}");
+        assert!(found[0].1.contains("`inspect: false` has no pod spec"));
+        assert!(found[1].1.contains("or `inspect: false`"));
+        let config = parse(FileId(0), "workloads:\n- {kind: A, inspect: false}\n").expect("valid");
+        assert_eq!(config.settings().extra_workloads[0].pod, None);
     }
 
     #[test]
@@ -442,8 +472,8 @@ mod tests {
             ("tagNotSpecified: warning", "tagNotSpecified: warn"),
             ("hostPortSet: danger", "hostPortSett: danger"),
             (
-                "podSpec: /spec/template/spec\n  - kind",
-                "podspec: /spec/template/spec\n  - kind",
+                "podSpec: /spec/template/spec\n  - apiVersion",
+                "podspec: /spec/template/spec\n  - apiVersion",
             ),
             ("minScore: 80", "minScore: 180"),
             ("failOn: danger", "failOn: always"),

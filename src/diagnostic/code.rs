@@ -112,6 +112,8 @@ catalogue! {
         "A JSON 6902 operation cannot be applied (a missing path, a failed `test`).";
     InvalidFieldType = "invalid-field-type", "evaluate":
         "A field a check reads, or an annotation value, has the wrong type (`hostNetwork: \"true\"`, say); the checks that read it skip that object, the others still run.";
+    WorkloadByShape = "workload-by-shape", "evaluate":
+        "An object of a kind no table or `workloads:` entry names has containers at `spec.template.spec`, so it is checked as a long-running workload (a note: declare the kind in `workloads:` to check it without the note, or with `inspect: false` to leave it unchecked).";
     UnknownCheck = "unknown-check", "exempt":
         "An ignore annotation names a check that does not exist; the nearest id is suggested.";
     UnusedIgnore = "unused-ignore", "exempt":

@@ -106,7 +106,12 @@ fn evaluate_object(
         }],
         ..Evaluation::default()
     };
-    let Viewed { view, invalid } = workload::view(object, settings);
+    let Viewed {
+        view,
+        invalid,
+        note,
+    } = workload::view(object, settings);
+    evaluation.diagnostics.extend(note);
     evaluation
         .diagnostics
         .extend(invalid.iter().map(|field| field.diagnostic.clone()));

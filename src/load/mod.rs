@@ -11,6 +11,7 @@ use rayon::prelude::*;
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::discover::{Input, InputKind, Source};
 use crate::model::files::LoadedFile;
+use crate::model::workload;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 use crate::yaml::{self, Document, Limits, Node, Value};
 
@@ -138,6 +139,8 @@ pub fn outline(documents: &mut [Document], inspected: InspectedKind<'_>) -> bool
         let outlined = match (api_version, kind) {
             (_, Some(kind)) if kind.ends_with("List") => continue,
             (Some(api_version), Some(kind)) if inspected(api_version, kind) => continue,
+            // A kind no table names may still be a workload, recognised by its shape.
+            (Some(_), Some(_)) if workload::has_pod_template_shape(root) => continue,
             // An object, or one without `apiVersion` that render notes as such.
             (_, Some(_)) => Node {
                 span: root.span,

@@ -2,6 +2,7 @@
 //! workload views checks read, kustomization files, and the files load hands to render.
 
 pub(crate) mod files;
+pub mod kinds;
 pub(crate) mod kustomization;
 pub mod object;
 pub mod workload;

@@ -1,6 +1,7 @@
 //! The pieces several checks share, so that each check file reads like the spec's sentence.
 
 use super::{Change, Desired, FixSubject, Remedy, Verdict, Violation, normalize_capability};
+use crate::model::kinds::Probes;
 use crate::model::workload::{Container, ContainerKind, Workload};
 use crate::yaml::{Node, Value};
 
@@ -197,14 +198,21 @@ pub(super) fn probe_remedy(subject: &FixSubject<'_, '_>, field: &'static str) ->
 const PROBE_HANDLERS: &[&str] = &["exec", "httpGet", "tcpSocket", "grpc"];
 
 /// Probes matter only for containers that keep running: regular containers and sidecars of
-/// long-running pods. A probe is usable with exactly one handler: without one it does nothing,
+/// long-running pods (for Knative, see [`Probes::KnativeServing`]). A probe is usable with exactly one handler: without one it does nothing,
 /// and with two the API server rejects the pod; either fails at the probe's key.
 pub(super) fn probe_missing(
     workload: &Workload<'_>,
     container: &Container<'_>,
     field: &str,
 ) -> Verdict {
-    let applies = workload.long_running
+    let expected = match workload.probes {
+        Probes::Kubernetes => true,
+        // Knative writes a TCP readiness probe for the serving container when none is set and
+        // rejects probes on the others: only the serving container's liveness probe is ours.
+        Probes::KnativeServing => field == "livenessProbe" && workload.serves(container),
+    };
+    let applies = expected
+        && workload.long_running
         && matches!(
             container.kind,
             ContainerKind::Regular | ContainerKind::Sidecar

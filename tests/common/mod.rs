@@ -208,6 +208,15 @@ fn strip_pod_specs(value: &mut serde_json::Value) {
                     }
                 }
             }
+            // The containers of an Argo Workflows template.
+            for single in ["container", "script"] {
+                if let Some(container @ Value::Object(_)) = map.get_mut(single) {
+                    strip_container(container);
+                }
+            }
+            if let Some(Value::Array(sidecars)) = map.get_mut("sidecars") {
+                sidecars.iter_mut().for_each(strip_container);
+            }
             strip_patch_value(map);
             map.values_mut().for_each(strip_pod_specs);
             // A container a Kustomize patch adds is written in the patch, outside a pod spec.
