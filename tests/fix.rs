@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 
 use common::{comparable_documents, copy_dir, fixtures, not_fixable, read_tree, run_in, stdout};
 
+/// Every fix, placeholders and unsafe ones included.
+const EVERY_FIX: &[&str] = &["--with-placeholders", "--unsafe-fixes"];
+
 /// Run `fix` with `args` in `dir`, check the result as the module comment says, and return the
 /// report.
 fn fix_and_check(dir: &Path, args: &[&str]) -> String {
@@ -181,16 +184,10 @@ fn cases_match_their_expected_files() {
         copy_dir(&case.join("input"), temp.path());
         let diff = stdout(&run_in(
             temp.path(),
-            &[
-                "fix",
-                "--diff",
-                "--with-placeholders",
-                "--unsafe-fixes",
-                ".",
-            ],
+            &[&["fix", "--diff"], EVERY_FIX, &["."]].concat(),
         ));
         assert_eq!(read_tree(temp.path()), read_tree(&case.join("input")));
-        let report = fix_and_check(temp.path(), &["--with-placeholders", "--unsafe-fixes", "."]);
+        let report = fix_and_check(temp.path(), &[EVERY_FIX, &["."]].concat());
         let expected = read_tree(&case.join("expected"));
         let actual = read_tree(temp.path());
         for (path, bytes) in &actual {
@@ -252,13 +249,7 @@ fn the_diff_applies_with_git_apply() {
     copy_dir(&case.join("input"), temp.path());
     let diff = run_in(
         temp.path(),
-        &[
-            "fix",
-            "--diff",
-            "--with-placeholders",
-            "--unsafe-fixes",
-            ".",
-        ],
+        &[&["fix", "--diff"], EVERY_FIX, &["."]].concat(),
     );
     let patch = tempfile::NamedTempFile::new().expect("patch file");
     fs::write(patch.path(), &diff.stdout).expect("write patch");
@@ -302,7 +293,7 @@ fn all_checks_at_once_on_every_check_fixture() {
             fs::copy(dir.join(&name), target.join(&name)).expect("copy");
         }
     }
-    let report = fix_and_check(temp.path(), &["--with-placeholders", "--unsafe-fixes", "."]);
+    let report = fix_and_check(temp.path(), &[EVERY_FIX, &["."]].concat());
     assert!(report.contains(": fixed ["));
 }
 
@@ -312,7 +303,7 @@ fn all_checks_at_once_on_every_check_fixture() {
 fn the_kustomize_fixtures_are_fixed_where_values_are_written() {
     let temp = tempfile::tempdir().expect("temp dir");
     copy_dir(&fixtures().join("kustomize"), temp.path());
-    let report = fix_and_check(temp.path(), &["--with-placeholders", "--unsafe-fixes", "."]);
+    let report = fix_and_check(temp.path(), &[EVERY_FIX, &["."]].concat());
     assert!(report.contains("overlays/staging/add-capability.yaml:7:5: fixed [capabilitiesAdded]"));
     assert!(report.contains("a Kustomize patch removes it"));
     assert!(report.contains("inline patch of a kustomization"));
