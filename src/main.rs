@@ -96,6 +96,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
         ReportOptions {
             include_passed: args.include_passed,
             color: false,
+            width: report_width(),
             show_suppressed: args.show_suppressed,
             repository: repository(),
             gate,
@@ -368,6 +369,19 @@ fn run_fix(args: FixArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The width of the human report: `COLUMNS` when set (how scripts and tests fix it), else the
+/// terminal's when standard output is one; `None` (the report's default) otherwise.
+fn report_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|columns| *columns > 0);
+    columns.or_else(|| {
+        terminal_size::terminal_size_of(io::stdout())
+            .map(|(terminal_size::Width(columns), _)| usize::from(columns))
+    })
 }
 
 /// `auto` colours a terminal unless `NO_COLOR` is set to anything non-empty (no-color.org).
