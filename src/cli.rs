@@ -19,6 +19,7 @@ Examples:
   kubepatrol lint --format github --output-sarif kubepatrol.sarif --output-html report.html .
   kubepatrol fix --diff deploy/            show the safe fixes as a unified diff, change nothing
   kubepatrol fix deploy/                   apply them (each file rewritten atomically)
+  kubepatrol fix --unsafe-fixes deploy/    also apply the fixes that can change behaviour
   kubepatrol fix --checks hostPortSet,runAsPrivileged --dry-run .
   kubepatrol fix --with-placeholders .     also add resources and probes marked TODO(kubepatrol)
   kubepatrol checks                        list every check
@@ -192,9 +193,16 @@ pub(crate) struct FixArgs {
     #[arg(long)]
     pub diff: bool,
 
-    /// Also fix missing resources and probes, with placeholder values marked `# TODO(kubepatrol)`.
+    /// Also fix missing resources and probes, with placeholder values marked `# TODO(kubepatrol)`
+    /// (the unsafe ones, limits and probes, only with `--unsafe-fixes` too).
     #[arg(long)]
     pub with_placeholders: bool,
+
+    /// Also apply fixes that can change what a workload does (stop a container from starting,
+    /// take away what a process relies on); `kubepatrol checks` lists which checks these are.
+    /// Each is reported with what to check before deploying.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
 
     #[command(flatten)]
     pub inputs: InputArgs,

@@ -44,10 +44,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Explain { id } => match rules::find(&id) {
             Some(entry) => print(&explain::explain(entry)),
             None => {
-                let hint = explain::suggest(&id)
-                    .map(|near| format!(" (did you mean `{near}`?)"))
-                    .unwrap_or_default();
-                eprintln!("error: unknown check `{id}`{hint}; `kubepatrol checks` lists them");
+                eprintln!("error: {}", config::unknown_check_message(&id));
                 ExitCode::from(EXIT_ERROR)
             }
         },
@@ -99,6 +96,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
         ReportOptions {
             include_passed: args.include_passed,
             color: false,
+            width: report_width(),
             show_suppressed: args.show_suppressed,
             repository: repository(),
             gate,
@@ -292,9 +290,10 @@ fn prepare_inputs(paths: Vec<String>, inputs: InputArgs) -> Result<LintOptions, 
     })
 }
 
-/// Fix what can be fixed safely. Exit codes: 2 for input or usage errors (the readable files
-/// are still fixed) or a file that cannot be written, 1 when findings remain that were not
-/// fixed, else 0; `--dry-run` and `--diff` exit as the run would.
+/// Fix what can be fixed safely (and, with `--unsafe-fixes`, what changes behaviour). Exit
+/// codes: 2 for input or usage errors (the readable files are still fixed) or a file that
+/// cannot be written, 1 when findings remain that were not fixed (held back included), else 0;
+/// `--dry-run` and `--diff` exit as the run would.
 fn run_fix(args: FixArgs) -> ExitCode {
     if args.paths.iter().any(|path| path == discover::STDIN_ARG) {
         eprintln!("error: `fix` edits files in place and cannot read standard input; use `lint -`");
@@ -305,7 +304,7 @@ fn run_fix(args: FixArgs) -> ExitCode {
         match rules::find(id) {
             Some(entry) => checks.push(entry),
             None => {
-                eprintln!("error: unknown check `{id}`; `kubepatrol checks` lists them");
+                eprintln!("error: {}", config::unknown_check_message(id));
                 return ExitCode::from(EXIT_ERROR);
             }
         }
@@ -322,6 +321,7 @@ fn run_fix(args: FixArgs) -> ExitCode {
         &FixOptions {
             checks: (!checks.is_empty()).then_some(checks),
             with_placeholders: args.with_placeholders,
+            unsafe_fixes: args.unsafe_fixes,
             scope,
         },
     );
@@ -369,6 +369,19 @@ fn run_fix(args: FixArgs) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// The width of the human report: `COLUMNS` when set (how scripts and tests fix it), else the
+/// terminal's when standard output is one; `None` (the report's default) otherwise.
+fn report_width() -> Option<usize> {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+        .filter(|columns| *columns > 0);
+    columns.or_else(|| {
+        terminal_size::terminal_size_of(io::stdout())
+            .map(|(terminal_size::Width(columns), _)| usize::from(columns))
+    })
 }
 
 /// `auto` colours a terminal unless `NO_COLOR` is set to anything non-empty (no-color.org).

@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 
 use common::{comparable_documents, copy_dir, fixtures, not_fixable, read_tree, run_in, stdout};
 
+/// Every fix, placeholders and unsafe ones included.
+const EVERY_FIX: &[&str] = &["--with-placeholders", "--unsafe-fixes"];
+
 /// Run `fix` with `args` in `dir`, check the result as the module comment says, and return the
 /// report.
 fn fix_and_check(dir: &Path, args: &[&str]) -> String {
@@ -127,6 +130,7 @@ fn every_fail_fixture_is_fixed_or_said_not_fixable() {
             fs::copy(dir.join(&name), temp.path().join(&name)).expect("copy");
             let args = [
                 "--with-placeholders",
+                "--unsafe-fixes",
                 "--checks",
                 id.as_str(),
                 name.as_str(),
@@ -180,10 +184,10 @@ fn cases_match_their_expected_files() {
         copy_dir(&case.join("input"), temp.path());
         let diff = stdout(&run_in(
             temp.path(),
-            &["fix", "--diff", "--with-placeholders", "."],
+            &[&["fix", "--diff"], EVERY_FIX, &["."]].concat(),
         ));
         assert_eq!(read_tree(temp.path()), read_tree(&case.join("input")));
-        let report = fix_and_check(temp.path(), &["--with-placeholders", "."]);
+        let report = fix_and_check(temp.path(), &[EVERY_FIX, &["."]].concat());
         let expected = read_tree(&case.join("expected"));
         let actual = read_tree(temp.path());
         for (path, bytes) in &actual {
@@ -210,6 +214,12 @@ fn dry_run_writes_nothing_and_unknown_checks_are_usage_errors() {
     assert_eq!(read_tree(temp.path()), before);
     let output = run_in(temp.path(), &["fix", "--checks", "noSuchCheck", "."]);
     assert_eq!(output.status.code(), Some(2));
+    let output = run_in(temp.path(), &["fix", "--checks", "hostPortSett", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("unknown check `hostPortSett` (did you mean `hostPortSet`?)")
+    );
     let output = run_in(temp.path(), &["fix", "-"]);
     assert_eq!(output.status.code(), Some(2));
 }
@@ -222,9 +232,10 @@ fn a_file_with_nothing_to_fix_exits_zero() {
         temp.path().join("d.yaml"),
     )
     .expect("copy");
-    let output = run_in(temp.path(), &["fix", "--checks", "hostNetworkSet", "."]);
+    let args = ["fix", "--unsafe-fixes", "--checks", "hostNetworkSet", "."];
+    let output = run_in(temp.path(), &args);
     assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
-    let output = run_in(temp.path(), &["fix", "--checks", "hostNetworkSet", "."]);
+    let output = run_in(temp.path(), &args);
     assert_eq!(output.status.code(), Some(0));
     assert!(stdout(&output).starts_with("0 fixed, 0 not fixable"));
 }
@@ -236,7 +247,10 @@ fn the_diff_applies_with_git_apply() {
     let case = fixtures().join("fix/styles");
     let temp = tempfile::tempdir().expect("temp dir");
     copy_dir(&case.join("input"), temp.path());
-    let diff = run_in(temp.path(), &["fix", "--diff", "--with-placeholders", "."]);
+    let diff = run_in(
+        temp.path(),
+        &[&["fix", "--diff"], EVERY_FIX, &["."]].concat(),
+    );
     let patch = tempfile::NamedTempFile::new().expect("patch file");
     fs::write(patch.path(), &diff.stdout).expect("write patch");
     let applied = std::process::Command::new("git")
@@ -279,7 +293,7 @@ fn all_checks_at_once_on_every_check_fixture() {
             fs::copy(dir.join(&name), target.join(&name)).expect("copy");
         }
     }
-    let report = fix_and_check(temp.path(), &["--with-placeholders", "."]);
+    let report = fix_and_check(temp.path(), &[EVERY_FIX, &["."]].concat());
     assert!(report.contains(": fixed ["));
 }
 
@@ -289,10 +303,137 @@ fn all_checks_at_once_on_every_check_fixture() {
 fn the_kustomize_fixtures_are_fixed_where_values_are_written() {
     let temp = tempfile::tempdir().expect("temp dir");
     copy_dir(&fixtures().join("kustomize"), temp.path());
-    let report = fix_and_check(temp.path(), &["--with-placeholders", "."]);
-    assert!(
-        report.contains("overlays/staging/add-capability.yaml:7:11: fixed [capabilitiesAdded]")
-    );
+    let report = fix_and_check(temp.path(), &[EVERY_FIX, &["."]].concat());
+    assert!(report.contains("overlays/staging/add-capability.yaml:7:5: fixed [capabilitiesAdded]"));
     assert!(report.contains("a Kustomize patch removes it"));
     assert!(report.contains("inline patch of a kustomization"));
+}
+
+/// Each check's applicability as `kubepatrol checks` lists it: the behaviour-changing fixes are
+/// unsafe, the resource requests (a reservation, never a throttle or a kill) are safe, and the
+/// checks only a human can fix are display-only.
+const APPLICABILITY: &[(&str, &str)] = &[
+    ("hostNetworkSet", "unsafe"),
+    ("hostIPCSet", "unsafe"),
+    ("hostPIDSet", "unsafe"),
+    ("hostPortSet", "unsafe"),
+    ("runAsRootAllowed", "unsafe"),
+    ("runAsPrivileged", "unsafe"),
+    ("privilegeEscalationAllowed", "unsafe"),
+    ("capabilitiesAdded", "unsafe"),
+    ("notReadOnlyRootFileSystem", "unsafe"),
+    ("cpuRequestsMissing", "safe"),
+    ("cpuLimitsMissing", "unsafe"),
+    ("memoryRequestsMissing", "safe"),
+    ("memoryLimitsMissing", "unsafe"),
+    ("readinessProbeMissing", "unsafe"),
+    ("livenessProbeMissing", "unsafe"),
+    ("tagNotSpecified", "display-only"),
+    ("anonymousUserRBACBinding", "display-only"),
+];
+
+/// Every check's first failing fixture fixed without `--unsafe-fixes`: safe fixes are applied,
+/// unsafe ones held back (and counted), display-only ones never fixed; with `--unsafe-fixes`
+/// the unsafe ones are applied and say what to check before deploying.
+#[test]
+fn every_check_declares_its_applicability_and_fix_honours_it() {
+    let checks = stdout(&run_in(&fixtures(), &["checks"]));
+    let listed: Vec<(String, String)> = checks
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let columns: Vec<&str> = line.split_whitespace().collect();
+            Some((columns.first()?.to_string(), columns.get(4)?.to_string()))
+        })
+        .collect();
+    let expected: Vec<(String, String)> = APPLICABILITY
+        .iter()
+        .map(|(id, applicability)| (id.to_string(), applicability.to_string()))
+        .collect();
+    assert_eq!(listed, expected, "{checks}");
+    for (id, applicability) in APPLICABILITY {
+        let dir = fixtures().join("checks").join(id);
+        let name = fail_fixtures(&dir).remove(0);
+        let temp = tempfile::tempdir().expect("temp dir");
+        fs::copy(dir.join(&name), temp.path().join(&name)).expect("copy");
+        let args = ["--with-placeholders", "--checks", id, name.as_str()];
+        let safe_only = fix_and_check(temp.path(), &args);
+        let held = format!(": held back [{id}]");
+        let fixed = format!(": fixed [{id}]");
+        match *applicability {
+            "safe" => assert!(safe_only.contains(&fixed), "{safe_only}"),
+            "unsafe" => {
+                assert!(safe_only.contains(&held), "{safe_only}");
+                assert!(!safe_only.contains(&fixed), "{safe_only}");
+                assert!(
+                    safe_only.contains("can be enabled with the `--unsafe-fixes` option."),
+                    "{safe_only}"
+                );
+                let unsafe_too =
+                    fix_and_check(temp.path(), &[&["--unsafe-fixes"], &args[..]].concat());
+                assert!(unsafe_too.contains(&fixed), "{unsafe_too}");
+                assert!(
+                    unsafe_too.contains("(unsafe: before deploying, check "),
+                    "{unsafe_too}"
+                );
+            }
+            _ => assert!(
+                safe_only.contains(&format!(": not fixable [{id}]")),
+                "{safe_only}"
+            ),
+        }
+    }
+}
+
+/// `examples/`: nothing it can fix is safe, so a plain `fix` changes nothing and says how many
+/// fixes `--unsafe-fixes` would add; with it, those are applied and each says what to check.
+#[test]
+fn unsafe_fixes_are_held_back_and_counted_until_asked_for() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("examples"),
+        temp.path(),
+    );
+    let before = read_tree(temp.path());
+    let output = run_in(temp.path(), &["fix", "."]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(1), "{report}");
+    assert_eq!(read_tree(temp.path()), before, "{report}");
+    assert_eq!(report.matches(": held back [").count(), 5, "{report}");
+    assert!(
+        report.contains("0 fixed, 7 not fixable, 5 held back; 0 file(s) changed\n5 hidden fixes can be enabled with the `--unsafe-fixes` option.\n"),
+        "{report}"
+    );
+    let report = fix_and_check(temp.path(), &["--unsafe-fixes", "."]);
+    assert_eq!(
+        report.matches("(unsafe: before deploying, check ").count(),
+        5,
+        "{report}"
+    );
+    assert!(
+        report.contains("5 fixed (5 unsafe), 7 not fixable; 1 file(s) changed\n"),
+        "{report}"
+    );
+    assert!(!report.contains("hidden fix"), "{report}");
+}
+
+/// A finding whose label is in the base but whose edit goes into an overlay's patch is reported
+/// at the patch, where the edit is.
+#[test]
+fn the_report_names_the_file_the_edit_was_made_in() {
+    let temp = tempfile::tempdir().expect("temp dir");
+    copy_dir(
+        &fixtures().join("fix/kustomize_patch_edit/input"),
+        temp.path(),
+    );
+    let lint = stdout(&run_in(temp.path(), &["lint", "--format", "line", "."]));
+    assert!(lint.starts_with("base/deployment.yaml:13:15: "), "{lint}");
+    let report = fix_and_check(
+        temp.path(),
+        &["--unsafe-fixes", "--checks", "runAsRootAllowed", "."],
+    );
+    assert!(
+        report.starts_with("overlays/prod/harden.yaml:11:11: fixed [runAsRootAllowed]"),
+        "{report}"
+    );
 }

@@ -39,16 +39,90 @@ fn redact_version(text: &str) -> String {
     text.replace(env!("CARGO_PKG_VERSION"), "<version>")
 }
 
-#[test]
-fn human_output_snapshot() {
-    let output = run_in(
-        &foundation(),
-        &["lint", "--format", "human", "--color", "never"],
+/// The human format off a terminal, colour off, at a fixed width.
+fn human(dir: &Path) -> (Option<i32>, String) {
+    let output = run_with_env(
+        dir,
+        &["lint", "--format", "human", "--color", "never", "."],
+        &[("COLUMNS", "100")],
     );
-    assert_eq!(output.status.code(), Some(2));
     let text = stdout(&output);
     assert!(!text.contains('\u{1b}'), "no colour with --color never");
+    assert_help_once_per_check(&text);
+    (output.status.code(), text)
+}
+
+/// Each check's help is printed once, however many findings it has.
+fn assert_help_once_per_check(text: &str) {
+    let from = text.find("by check: ").expect("a count by check") + "by check: ".len();
+    let to = text[from..]
+        .find("\nfails")
+        .map_or(text.len(), |at| from + at);
+    let checks: Vec<&str> = text[from..to]
+        .split(',')
+        .filter_map(|entry| entry.split_whitespace().next())
+        .collect();
+    assert!(!checks.is_empty(), "{text}");
+    for check in checks {
+        assert_eq!(
+            text.matches(&format!("\n  {check}: ")).count(),
+            1,
+            "help of {check} once:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn human_output_snapshot() {
+    let (code, text) = human(&foundation());
+    assert_eq!(code, Some(2));
     insta::assert_snapshot!(text);
+}
+
+/// Every check fixture at once: one snippet per object and file, each check's help once, the
+/// notes folded, and a closing summary of a few lines.
+#[test]
+fn human_output_of_many_findings_snapshot() {
+    let (code, text) = human(&fixtures().join("checks"));
+    assert_eq!(code, Some(2), "the fixtures include wrong-typed fields");
+    let findings = run_in(
+        &fixtures().join("checks"),
+        &["lint", "--format", "line", "."],
+    );
+    let count = stdout(&findings)
+        .lines()
+        .filter(|line| line.ends_with(']'))
+        .count();
+    assert!(count > 100, "{count} findings");
+    assert!(
+        text.lines().count() < count * 4,
+        "{} lines",
+        text.lines().count()
+    );
+    insta::assert_snapshot!(text);
+}
+
+/// `COLUMNS` sets the width the snippets and the closing lines wrap at.
+#[test]
+fn human_output_honours_the_width() {
+    let width = |columns: &str| {
+        let output = run_with_env(
+            &foundation(),
+            &["lint", "--format", "human", "--color", "never", "."],
+            &[("COLUMNS", columns)],
+        );
+        stdout(&output)
+            .lines()
+            .map(|line| line.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    assert!(
+        width("60") < width("200"),
+        "{} {}",
+        width("60"),
+        width("200")
+    );
 }
 
 #[test]

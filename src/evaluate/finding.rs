@@ -57,15 +57,20 @@ impl Finding {
         }
     }
 
-    fn subject_without_template(&self) -> String {
+    /// The object alone, without the container: `Deployment shop/web`.
+    pub fn object_subject(&self) -> String {
         let object = &self.object;
         let name = match (&object.namespace, &object.name) {
             (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
             (None, Some(name)) => name.clone(),
             (_, None) => "(unnamed)".to_owned(),
         };
+        format!("{} {name}", object.kind)
+    }
+
+    fn subject_without_template(&self) -> String {
         let Some(container) = &self.container else {
-            return format!("{} {name}", object.kind);
+            return self.object_subject();
         };
         let kind = match container.kind {
             ContainerKind::Regular => "",
@@ -76,9 +81,9 @@ impl Finding {
             .as_deref()
             .map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{n}\""));
         format!(
-            "{kind}{}container {container_name} of {} {name}",
+            "{kind}{}container {container_name} of {}",
             if kind.is_empty() { "" } else { " " },
-            object.kind
+            self.object_subject()
         )
     }
 }

@@ -10,8 +10,9 @@
 //! with input errors, inline patches of kustomizations and lines holding template expressions
 //! are left alone. Edits must not overlap, and every edited file must still parse to the same
 //! objects except for the fixed fields ([`verify`]). Whatever fails a test is reported as not
-//! fixable with the reason, and the plan is made again without it. [`report`] and [`diff`]
-//! say what was done.
+//! fixable with the reason, and the plan is made again without it. A fix whose check declares
+//! it unsafe ([`Applicability`]) is applied only when asked for; otherwise it is held back, and
+//! the report says how many were. [`report`] and [`diff`] say what was done.
 
 pub mod diff;
 pub(crate) mod edit;
@@ -31,7 +32,7 @@ use crate::evaluate::finding::Finding;
 use crate::model::object::Object;
 use crate::model::workload::{self, View, Workload};
 use crate::pipeline::Outcome;
-use crate::rules::{Change, Desired, FixSubject, Remedy, RuleEntry};
+use crate::rules::{Applicability, Change, Desired, FixSubject, Remedy, RuleEntry};
 use crate::settings::Settings;
 use crate::source::{FileId, Span};
 use crate::yaml::{Node, Value};
@@ -45,8 +46,12 @@ use uses::{Kind, Target, Uses};
 pub struct FixOptions {
     /// Only findings of these checks; every check when `None`.
     pub checks: Option<Vec<&'static RuleEntry>>,
-    /// Insert placeholder resources and probes, marked for review.
+    /// Insert placeholder resources and probes, marked for review. Independent of
+    /// `unsafe_fixes`: a placeholder fix is applied when both its values are wanted and its
+    /// applicability is allowed.
     pub with_placeholders: bool,
+    /// Also apply the fixes that [`Applicability::Unsafe`] checks propose.
+    pub unsafe_fixes: bool,
     /// The scanned paths: a file outside them (a Kustomize base an overlay refers to) may have
     /// users the run cannot see, so it is not edited. Empty: every file may be edited.
     pub scope: Vec<PathBuf>,
@@ -55,6 +60,8 @@ pub struct FixOptions {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Status {
     Fixed,
+    /// The fix is unsafe and was not asked for; it would have been applied.
+    HeldBack,
     NotFixable(String),
 }
 
@@ -63,6 +70,9 @@ pub enum Status {
 pub struct FindingFix {
     pub finding: usize,
     pub status: Status,
+    /// Where its edit is (or, held back, would be) made: the first value it changes, which
+    /// may be in another file than the finding's label (an overlay's patch, say).
+    pub edited: Option<Span>,
 }
 
 /// One file's text before and after.
@@ -82,10 +92,30 @@ pub struct Plan {
 
 impl Plan {
     pub fn fixed(&self) -> usize {
+        self.count(&Status::Fixed)
+    }
+
+    /// The unsafe fixes that were not asked for (`--unsafe-fixes`).
+    pub fn held_back(&self) -> usize {
+        self.count(&Status::HeldBack)
+    }
+
+    fn count(&self, status: &Status) -> usize {
         self.results
             .iter()
-            .filter(|result| result.status == Status::Fixed)
+            .filter(|result| result.status == *status)
             .count()
+    }
+}
+
+impl FixOptions {
+    fn allows(&self, applicability: Applicability) -> bool {
+        match applicability {
+            Applicability::Safe => true,
+            Applicability::Unsafe => self.unsafe_fixes,
+            // Its remedy is never a change; nothing to allow.
+            Applicability::DisplayOnly => false,
+        }
     }
 }
 
@@ -125,8 +155,42 @@ struct Planned {
     group: usize,
 }
 
-/// Plan the fixes of `outcome`'s findings; nothing is written.
+/// Plan the fixes of `outcome`'s findings; nothing is written. Without `unsafe_fixes`, the
+/// plan is made a second time with them, only to tell which held-back fixes would apply: a
+/// held-back fix that would be refused anyway is reported not fixable, with its reason.
 pub fn plan(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Plan {
+    let mut plan = plan_allowed(outcome, settings, options);
+    if plan.held_back() == 0 {
+        return plan;
+    }
+    let with_unsafe = FixOptions {
+        checks: options.checks.clone(),
+        scope: options.scope.clone(),
+        with_placeholders: options.with_placeholders,
+        unsafe_fixes: true,
+    };
+    let would = plan_allowed(outcome, settings, &with_unsafe);
+    let statuses: HashMap<usize, &FindingFix> = would
+        .results
+        .iter()
+        .map(|result| (result.finding, result))
+        .collect();
+    for result in &mut plan.results {
+        if result.status != Status::HeldBack {
+            continue;
+        }
+        if let Some(would) = statuses.get(&result.finding) {
+            result.edited = would.edited;
+            if let Status::NotFixable(reason) = &would.status {
+                result.status = Status::NotFixable(reason.clone());
+            }
+        }
+    }
+    plan
+}
+
+/// The plan with the fixes `options` allows; the others are held back.
+fn plan_allowed(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Plan {
     let objects: Vec<Object> = outcome
         .inspected
         .iter()
@@ -146,6 +210,7 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Pla
         .collect();
     let mut views: HashMap<usize, Option<Workload<'_>>> = HashMap::new();
     let mut refused: HashMap<usize, String> = HashMap::new();
+    let mut held_back: HashSet<usize> = HashSet::new();
     let mut candidates = Vec::new();
     let mut selected = Vec::new();
     for (index, finding) in outcome.findings.iter().enumerate() {
@@ -173,6 +238,9 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Pla
                 .as_ref()
         });
         match candidate(index, finding, object, view, options) {
+            Ok(_) if !options.allows(finding.rule.meta.applicability) => {
+                held_back.insert(index);
+            }
             Ok(found) => candidates.push(found),
             Err(reason) => {
                 refused.insert(index, reason);
@@ -210,31 +278,51 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Pla
         }
     }
     context.uses = uses::count(outcome, edited);
-    let files = loop {
+    let settled = loop {
         let remaining: Vec<&Candidate> = candidates
             .iter()
             .filter(|candidate| !refused.contains_key(&candidate.finding))
             .collect();
         match context.settle(&remaining) {
-            Ok(files) => break files,
+            Ok(settled) => break settled,
             // Each round refuses at least one remaining finding, so this ends; the guard only
             // keeps a bug from looping forever.
             Err(more) if more.keys().all(|finding| refused.contains_key(finding)) => {
-                break Vec::new();
+                break Settled::default();
             }
             Err(more) => refused.extend(more),
         }
     };
     let results = selected
         .into_iter()
-        .map(|finding| FindingFix {
-            finding,
-            status: refused
-                .remove(&finding)
-                .map_or(Status::Fixed, Status::NotFixable),
+        .map(|finding| {
+            let status = if held_back.contains(&finding) {
+                Status::HeldBack
+            } else {
+                refused
+                    .remove(&finding)
+                    .map_or(Status::Fixed, Status::NotFixable)
+            };
+            FindingFix {
+                finding,
+                edited: (status == Status::Fixed)
+                    .then(|| settled.edited.get(&finding).copied())
+                    .flatten(),
+                status,
+            }
         })
         .collect();
-    Plan { results, files }
+    Plan {
+        results,
+        files: settled.files,
+    }
+}
+
+/// The edited files of a plan that passed every test, and where each finding's edit is.
+#[derive(Default)]
+struct Settled {
+    files: Vec<FileFix>,
+    edited: HashMap<usize, Span>,
 }
 
 /// The changes a finding's rule proposes, or why there are none.
@@ -290,9 +378,15 @@ fn candidate(
     };
     let changes = match remedy {
         Remedy::Never(reason) => return Err(format!("never fixed automatically: {reason}")),
-        Remedy::Unsafe(reason) => return Err(reason),
+        Remedy::Refused(reason) => return Err(reason),
         Remedy::Placeholders(_) if !options.with_placeholders => {
-            return Err("needs values only you know; `--with-placeholders` inserts placeholders marked TODO(kubepatrol)".into());
+            let unsafe_too = match finding.rule.meta.applicability {
+                Applicability::Unsafe => ", with `--unsafe-fixes` since it is unsafe",
+                Applicability::Safe | Applicability::DisplayOnly => "",
+            };
+            return Err(format!(
+                "needs values only you know; `--with-placeholders` inserts placeholders marked TODO(kubepatrol){unsafe_too}"
+            ));
         }
         Remedy::Changes(changes) | Remedy::Placeholders(changes) => changes,
     };
@@ -389,6 +483,7 @@ impl Context<'_, '_> {
             let Some((map, index)) = find(base, span, Found::Entry) else {
                 return Err("the value to remove was not found".into());
             };
+            self.not_inline_patch(span.file)?;
             let target = Target {
                 span,
                 kind: Kind::Scalar,
@@ -400,8 +495,8 @@ impl Context<'_, '_> {
         Ok(())
     }
 
-    /// Remove sequence items, all of one sequence at once; a block sequence left empty gets
-    /// `[]` so its key keeps a value of the same type.
+    /// Remove sequence items, all of one sequence at once; a sequence left empty is removed
+    /// with its key (`capabilities.add`), or, when no key holds it, left as `[]`.
     fn remove_items(
         &self,
         base: &Node,
@@ -413,6 +508,7 @@ impl Context<'_, '_> {
             let Some((seq, index)) = find(base, span, Found::Item) else {
                 return Err("the sequence item to remove was not found".into());
             };
+            self.not_inline_patch(span.file)?;
             match sequences
                 .iter_mut()
                 .find(|(known, _)| known.span == seq.span)
@@ -424,19 +520,15 @@ impl Context<'_, '_> {
         for (seq, mut indexes) in sequences {
             indexes.sort_unstable();
             let text = self.text(seq.span.file);
-            for edit in place::remove_items(text, seq, &indexes)? {
-                placed.push((Target::of(seq), edit));
-            }
             let emptied = indexes.len() == seq.as_seq().map_or(0, <[Node]>::len);
-            if emptied && !place::is_flow(text, seq) {
-                let holder = find(base, seq.span, Found::Entry)
-                    .and_then(|(map, index)| map.as_map()?.get(index))
-                    .filter(|entry| entry.value.as_seq().is_some());
-                let Some(entry) = holder else {
+            let edits = match (emptied, find(base, seq.span, Found::Entry)) {
+                (true, Some((map, index))) => place::remove_emptied_sequence(text, map, index)?,
+                (true, None) if !place::is_flow(text, seq) => {
                     return Err("the emptied sequence's key was not found".into());
-                };
-                placed.push((Target::of(seq), place::empty_sequence(text, entry)?));
-            }
+                }
+                _ => place::remove_items(text, seq, &indexes)?,
+            };
+            placed.extend(edits.into_iter().map(|edit| (Target::of(seq), edit)));
         }
         Ok(())
     }
@@ -483,6 +575,7 @@ impl Context<'_, '_> {
                 continue;
             };
             let file = entry.key.span.file;
+            self.not_inline_patch(file)?;
             if entry.value.is_null() {
                 let edit = place::fill_null(self.text(file), entry, wanted, self.style(file))?;
                 placed.push((Target::key(&entry.key), edit));
@@ -509,6 +602,7 @@ impl Context<'_, '_> {
         }
         if !absent.is_empty() {
             let file = map.span.file;
+            self.not_inline_patch(file)?;
             let removed = absent
                 .iter()
                 .find(|(key, _)| rendered && self.written_has(map, key));
@@ -587,7 +681,7 @@ impl Context<'_, '_> {
 
     /// Place every remaining candidate and check the edits together. `Err` names the findings
     /// to leave out, with why; `Ok` is the edited files.
-    fn settle(&self, candidates: &[&Candidate]) -> Result<Vec<FileFix>, HashMap<usize, String>> {
+    fn settle(&self, candidates: &[&Candidate]) -> Result<Settled, HashMap<usize, String>> {
         let mut refused = HashMap::new();
         let merged = self.place_groups(&group_by_object_and_base(candidates), &mut refused);
         refuse_different_edits_of_one_value(&merged, &mut refused);
@@ -600,9 +694,12 @@ impl Context<'_, '_> {
             return Err(refused);
         }
         let applied = self.apply_per_file(&merged, &mut refused);
-        let fixes = self.verified_fixes(applied, &mut refused);
+        let files = self.verified_fixes(applied, &mut refused);
         if refused.is_empty() {
-            Ok(fixes)
+            Ok(Settled {
+                files,
+                edited: first_edit_of_each_finding(&merged),
+            })
         } else {
             Err(refused)
         }
@@ -708,6 +805,25 @@ impl Context<'_, '_> {
         }
         fixes
     }
+}
+
+/// Where each finding's edits begin: the earliest value they change, by file and offset.
+fn first_edit_of_each_finding(merged: &[Planned]) -> HashMap<usize, Span> {
+    let mut first: HashMap<usize, Span> = HashMap::new();
+    for planned in merged {
+        let span = planned.target.span;
+        for finding in &planned.findings {
+            first
+                .entry(*finding)
+                .and_modify(|known| {
+                    if (span.file, span.start) < (known.file, known.start) {
+                        *known = span;
+                    }
+                })
+                .or_insert(span);
+        }
+    }
+    first
 }
 
 /// Candidates grouped by the object and the base value they edit, in first-seen order.
@@ -880,6 +996,7 @@ spec:
         lint_bytes("web.yaml", text.as_bytes(), &LintOptions::default())
     }
 
+    /// Every fix of these checks, unsafe ones included: the tests below are about placing.
     fn only(ids: &[&str]) -> FixOptions {
         FixOptions {
             checks: Some(
@@ -887,6 +1004,7 @@ spec:
                     .map(|id| rules::find(id).expect("a check"))
                     .collect(),
             ),
+            unsafe_fixes: true,
             ..FixOptions::default()
         }
     }
@@ -957,9 +1075,13 @@ spec:
     }
 
     #[test]
-    fn every_safe_fix_of_a_container_goes_into_its_security_context_in_registry_order() {
+    fn every_fix_of_a_container_goes_into_its_security_context_in_registry_order() {
         let outcome = lint(POD);
-        let plan = plan(&outcome, &Settings::default(), &FixOptions::default());
+        let options = FixOptions {
+            unsafe_fixes: true,
+            ..FixOptions::default()
+        };
+        let plan = plan(&outcome, &Settings::default(), &options);
         assert_eq!(
             after(&plan),
             "\
@@ -992,6 +1114,51 @@ spec:
                 .iter()
                 .all(|f| !fixed.contains(&f.rule.meta.id))
         );
+    }
+
+    #[test]
+    fn unsafe_fixes_are_held_back_unless_asked_for_and_say_where_they_would_go() {
+        let outcome = lint(POD);
+        let held = plan(
+            &outcome,
+            &Settings::default(),
+            &FixOptions {
+                unsafe_fixes: false,
+                ..only(&["hostNetworkSet", "runAsPrivileged"])
+            },
+        );
+        assert_eq!(
+            statuses(&outcome, &held),
+            [
+                ("hostNetworkSet", Status::HeldBack),
+                ("runAsPrivileged", Status::HeldBack)
+            ]
+        );
+        assert_eq!((held.fixed(), held.held_back()), (0, 2));
+        assert!(held.files.is_empty());
+        let privileged = held.results.get(1).and_then(|result| result.edited);
+        assert_eq!(
+            privileged.map(|span| outcome.sources.position(span).0.line),
+            Some(11)
+        );
+    }
+
+    #[test]
+    fn a_held_back_fix_that_would_be_refused_is_not_fixable() {
+        let text = POD.replace(
+            "hostNetwork: true",
+            "hostNetwork: true # {{ .Values.host }}",
+        );
+        let outcome = lint(&text);
+        let options = FixOptions {
+            unsafe_fixes: false,
+            ..only(&["hostNetworkSet"])
+        };
+        let plan = plan(&outcome, &Settings::default(), &options);
+        let Status::NotFixable(reason) = status_of(&outcome, &plan, "hostNetworkSet") else {
+            panic!("refused, not held back")
+        };
+        assert!(reason.contains("template expressions"), "{reason}");
     }
 
     #[test]

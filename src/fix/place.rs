@@ -433,45 +433,18 @@ fn after_colon(text: &str, entry: &Entry) -> Option<usize> {
         .then(|| key_end + (gap.len() - from_colon.len()) + 1)
 }
 
-/// `key: []` for a block sequence whose every item [`remove_items`] removes, rather than a key
-/// left with an empty (null) value.
-pub(crate) fn empty_sequence(text: &str, entry: &Entry) -> Placed {
-    let at = after_colon(text, entry).ok_or("the sequence's key has no colon on its line")?;
-    if !slice(text, at, line_end(text, at)).trim().is_empty() {
-        return Err("the sequence's key shares its line with other text".into());
-    }
-    Ok(Edit::replace(at, at, " []"))
-}
-
-/// What follows `end` on its line: nothing, or a comment starting after `gap` bytes.
-enum Tail {
-    Blank,
-    Comment { gap: usize },
-    Other,
-}
-
-fn tail(text: &str, end: usize) -> Tail {
-    let rest = slice(text, end, line_end(text, end));
-    let trimmed = rest.trim_start();
-    if trimmed.is_empty() {
-        Tail::Blank
-    } else if trimmed.starts_with('#') {
-        Tail::Comment {
-            gap: rest.len() - trimmed.len(),
-        }
+/// Delete the lines from the one holding `start` to the one holding `end`, with a trailing
+/// comment: it is about the removed value.
+fn delete_lines(text: &str, start: usize, end: usize) -> Placed {
+    let rest = slice(text, end, line_end(text, end)).trim_start();
+    if rest.is_empty() || rest.starts_with('#') {
+        Ok(Edit::replace(
+            line_start(text, start),
+            next_line_start(text, end),
+            "",
+        ))
     } else {
-        Tail::Other
-    }
-}
-
-/// Delete the line holding `start..end` (which begins after `prefix_len` bytes of indentation
-/// and markers); a trailing comment stays on the line, at the same indentation.
-fn delete_line(text: &str, start: usize, end: usize, indent_len: usize) -> Placed {
-    let line = line_start(text, start);
-    match tail(text, end) {
-        Tail::Blank => Ok(Edit::replace(line, next_line_start(text, end), "")),
-        Tail::Comment { gap } => Ok(Edit::replace(line + indent_len, end + gap, "")),
-        Tail::Other => Err("the line holds more than the value".into()),
+        Err("the line holds more than the value".into())
     }
 }
 
@@ -508,15 +481,40 @@ fn flow_deletions(spans: &[(usize, usize)], remove: &[bool]) -> Vec<Edit> {
 
 /// Remove entry `index` of `map` (a scalar-valued entry) with its key.
 pub(crate) fn remove_entry(text: &str, map: &Node, index: usize) -> Result<Vec<Edit>, String> {
-    let entries = map.as_map().unwrap_or(&[]);
-    let Some(entry) = entries.get(index) else {
-        return Err("the entry was not found".into());
-    };
+    let entry = entry_at(map, index)?;
     if entry.value.as_map().is_some() || entry.value.as_seq().is_some() {
         return Err("the value is a collection".into());
     }
+    delete_entry(text, map, entry)
+}
+
+/// Remove entry `index` of `map`, a sequence whose every item a fix removes: the key goes with
+/// it rather than staying as `key: []`.
+pub(crate) fn remove_emptied_sequence(
+    text: &str,
+    map: &Node,
+    index: usize,
+) -> Result<Vec<Edit>, String> {
+    let entry = entry_at(map, index)?;
+    if entry.value.as_seq().is_none() {
+        return Err("the value is not a sequence".into());
+    }
+    delete_entry(text, map, entry)
+}
+
+fn entry_at(map: &Node, index: usize) -> Result<&Entry, String> {
+    map.as_map()
+        .unwrap_or(&[])
+        .get(index)
+        .ok_or_else(|| "the entry was not found".to_owned())
+}
+
+/// Delete `entry` of `map`, its key and its value, in the style `map` is written in.
+fn delete_entry(text: &str, map: &Node, entry: &Entry) -> Result<Vec<Edit>, String> {
     let (key_start, _) = range(entry.key.span);
-    let (_, value_end) = range(entry.value.span);
+    // A block sequence's span reaches into the next line; its last item does not.
+    let value_end =
+        written_end(text, &entry.value, entry.value.span).unwrap_or(entry.value.span.end as usize);
     if is_flow(text, map) && inside(map.span, entry.key.span) {
         let local: Vec<&Entry> = local_entries(map).collect();
         let spans: Vec<(usize, usize)> = local
@@ -532,7 +530,7 @@ pub(crate) fn remove_entry(text: &str, map: &Node, index: usize) -> Result<Vec<E
     let line = line_start(text, key_start);
     let prefix = slice(text, line, key_start);
     if prefix.trim().is_empty() {
-        return delete_line(text, key_start, value_end, prefix.len()).map(|edit| vec![edit]);
+        return delete_lines(text, key_start, value_end).map(|edit| vec![edit]);
     }
     if prefix.trim() == "-" {
         // The first key of a sequence item: the next key moves up behind the dash.
@@ -578,8 +576,7 @@ pub(crate) fn remove_items(text: &str, seq: &Node, indexes: &[usize]) -> Result<
         if prefix.trim() != "-" || item.as_map().is_some() || item.as_seq().is_some() {
             return Err("the item does not have a line of its own".into());
         }
-        let indent = prefix.len() - prefix.trim_start().len();
-        edits.push(delete_line(text, start, end, indent)?);
+        edits.push(delete_lines(text, start, end)?);
     }
     Ok(edits)
 }
@@ -648,7 +645,7 @@ mod tests {
     }
 
     #[test]
-    fn removals_keep_comments_and_commas() {
+    fn removals_take_their_trailing_comment_and_keep_commas() {
         let text = "a: 1\nb: true  # why\nc: [X, Y, Z]\nd: {e: 1, f: 2}\n";
         let tree = root(text);
         let mut edits = remove_entry(text, &tree, 1).expect("b");
@@ -656,12 +653,28 @@ mod tests {
         edits.extend(remove_items(text, c, &[0, 2]).expect("c"));
         let d = tree.get("d").expect("d");
         edits.extend(remove_entry(text, d, 0).expect("e"));
-        assert_eq!(edited(text, edits), "a: 1\n# why\nc: [Y]\nd: {f: 2}\n");
+        assert_eq!(edited(text, edits), "a: 1\nc: [Y]\nd: {f: 2}\n");
         let item = "p:\n- hostPort: 1\n  containerPort: 2\n";
         let tree = root(item);
         let port = &tree.get("p").expect("p").as_seq().expect("seq")[0];
         let edits = remove_entry(item, port, 0).expect("removed");
         assert_eq!(edited(item, edits), "p:\n- containerPort: 2\n");
+    }
+
+    #[test]
+    fn an_emptied_sequence_goes_with_its_key() {
+        let text = "c:\n  add:  # extra\n  - SYS_ADMIN  # needed?\n  - NET_ADMIN\n  drop: [X]\nf: {add: [A], drop: [B]}\n";
+        let tree = root(text);
+        let c = tree.get("c").expect("c");
+        let mut edits = remove_emptied_sequence(text, c, 0).expect("add");
+        let f = tree.get("f").expect("f");
+        edits.extend(remove_emptied_sequence(text, f, 0).expect("flow add"));
+        assert_eq!(edited(text, edits), "c:\n  drop: [X]\nf: {drop: [B]}\n");
+        assert!(remove_emptied_sequence(text, c, 1).is_ok());
+        assert!(
+            remove_emptied_sequence(text, &tree, 0).is_err(),
+            "not a sequence"
+        );
     }
 
     #[test]

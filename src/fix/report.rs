@@ -1,10 +1,14 @@
-//! What `kubepatrol fix` says about each finding: `PATH:LINE:COL: fixed [CHECK] SUBJECT` or
-//! `PATH:LINE:COL: not fixable [CHECK] SUBJECT: REASON`, then a summary line.
+//! What `kubepatrol fix` says about each finding: `PATH:LINE:COL: fixed [CHECK] SUBJECT` at the
+//! place the edit was made (with what to check before deploying, for an unsafe fix),
+//! `PATH:LINE:COL: held back [CHECK] SUBJECT: …` for an unsafe fix that was not asked for, or
+//! `PATH:LINE:COL: not fixable [CHECK] SUBJECT: REASON` at the finding; then the counts.
 
 use std::fmt::Write as _;
 
-use super::{Plan, Status};
+use super::{FindingFix, Plan, Status};
+use crate::evaluate::finding::Finding;
 use crate::pipeline::Outcome;
+use crate::rules::Applicability;
 
 /// Whether the files were written, or only shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,16 +23,41 @@ pub fn lines(outcome: &Outcome, plan: &Plan, mode: Mode) -> String {
         let _ = writeln!(out, "{}", line.replace(SUBJECT, &subjects.join(", ")));
     }
     let fixed = plan.fixed();
-    let files = plan.files.len();
+    let held_back = plan.held_back();
+    let unsafe_fixed = plan
+        .results
+        .iter()
+        .filter(|result| result.status == Status::Fixed)
+        .filter_map(|result| outcome.findings.get(result.finding))
+        .filter(|finding| finding.rule.meta.applicability == Applicability::Unsafe)
+        .count();
+    let unsafe_note = if unsafe_fixed > 0 {
+        format!(" ({unsafe_fixed} unsafe)")
+    } else {
+        String::new()
+    };
+    let held_note = if held_back > 0 {
+        format!(", {held_back} held back")
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         out,
-        "{fixed} fixed, {} not fixable; {files} file(s) {}",
-        plan.results.len() - fixed,
+        "{fixed} fixed{unsafe_note}, {} not fixable{held_note}; {} file(s) {}",
+        plan.results.len() - fixed - held_back,
+        plan.files.len(),
         match mode {
             Mode::Write => "changed",
             Mode::DryRun => "would change (nothing written)",
         }
     );
+    if held_back > 0 {
+        let fixes = if held_back == 1 { "fix" } else { "fixes" };
+        let _ = writeln!(
+            out,
+            "{held_back} hidden {fixes} can be enabled with the `--unsafe-fixes` option."
+        );
+    }
     out
 }
 
@@ -45,21 +74,7 @@ fn grouped(outcome: &Outcome, plan: &Plan) -> Vec<(String, Vec<String>)> {
         let Some(finding) = outcome.findings.get(result.finding) else {
             continue;
         };
-        let span = finding.primary();
-        let (start, _) = outcome.sources.position(span);
-        let place = format!(
-            "{}:{}:{}",
-            outcome.sources.display(span.file),
-            start.line,
-            start.column
-        );
-        let check = finding.rule.meta.id;
-        let line = match &result.status {
-            Status::Fixed => format!("{place}: fixed [{check}] {SUBJECT}"),
-            Status::NotFixable(reason) => {
-                format!("{place}: not fixable [{check}] {SUBJECT}: {reason}")
-            }
-        };
+        let line = line(outcome, finding, result);
         let subject = finding.subject();
         if finding.via.is_empty() {
             lines.push((line, vec![subject]));
@@ -75,4 +90,34 @@ fn grouped(outcome: &Outcome, plan: &Plan) -> Vec<(String, Vec<String>)> {
         }
     }
     lines
+}
+
+/// One finding's report line, with [`SUBJECT`] where its subjects go.
+fn line(outcome: &Outcome, finding: &Finding, result: &FindingFix) -> String {
+    // A fixed finding is reported where its edit was made, which may be another file.
+    let span = match result.status {
+        Status::Fixed => result.edited.unwrap_or_else(|| finding.primary()),
+        Status::HeldBack | Status::NotFixable(_) => finding.primary(),
+    };
+    let (start, _) = outcome.sources.position(span);
+    let place = format!(
+        "{}:{}:{}",
+        outcome.sources.display(span.file),
+        start.line,
+        start.column
+    );
+    let check = finding.rule.meta.id;
+    let review = finding.rule.meta.review.unwrap_or_default();
+    match (&result.status, finding.rule.meta.applicability) {
+        (Status::Fixed, Applicability::Unsafe) => {
+            format!("{place}: fixed [{check}] {SUBJECT} (unsafe: before deploying, {review})")
+        }
+        (Status::Fixed, _) => format!("{place}: fixed [{check}] {SUBJECT}"),
+        (Status::HeldBack, _) => format!(
+            "{place}: held back [{check}] {SUBJECT}: the fix is unsafe (`--unsafe-fixes` applies it; then {review})"
+        ),
+        (Status::NotFixable(reason), _) => {
+            format!("{place}: not fixable [{check}] {SUBJECT}: {reason}")
+        }
+    }
 }

@@ -43,8 +43,8 @@ impl Context<'_, '_> {
                 "the file has errors (`kubepatrol lint` shows them): fix those first".into(),
             );
         }
-        if self.is_kustomization(planned.file) {
-            return Some("the value is written in an inline patch of a kustomization, YAML inside a string that kubepatrol does not edit".into());
+        if let Err(reason) = self.not_inline_patch(planned.file) {
+            return Some(reason);
         }
         let text = self.text(planned.file);
         if slice_lines(text, planned.edit.start, planned.edit.end).contains("{{") {
@@ -114,11 +114,16 @@ impl Context<'_, '_> {
         })
     }
 
-    /// A kustomization file: values in it that reach an object come from inline patches.
-    fn is_kustomization(&self, file: FileId) -> bool {
+    /// Refuses a kustomization file: values in it that reach an object come from inline
+    /// patches. Asked before placing an edit too, since the text around a value inside a
+    /// `patch: |` string would otherwise give a misleading reason.
+    pub(super) fn not_inline_patch(&self, file: FileId) -> Result<(), String> {
         let display = self.outcome.sources.display(file);
         let name = display.rsplit('/').next().unwrap_or(display);
-        crate::discover::KUSTOMIZATION_FILE_NAMES.contains(&name)
+        if crate::discover::KUSTOMIZATION_FILE_NAMES.contains(&name) {
+            return Err("the value is written in an inline patch of a kustomization, YAML inside a string that kubepatrol does not edit".into());
+        }
+        Ok(())
     }
 }
 

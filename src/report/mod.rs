@@ -57,6 +57,8 @@ pub struct ReportOptions {
     pub include_passed: bool,
     /// Colour the human report.
     pub color: bool,
+    /// The human report's width in columns: the terminal's, or `COLUMNS`; 100 when `None`.
+    pub width: Option<usize>,
     /// List suppressed findings in the line report too (other formats always carry them).
     pub show_suppressed: bool,
     /// Where the run happened in its repository, for SARIF artifact URIs and GitHub

@@ -11,18 +11,19 @@ pub fn checks_table() -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:width$}  {:13}  {:8}  {:9}  DESCRIPTION",
-        "ID", "CATEGORY", "SEVERITY", "LEVEL"
+        "{:width$}  {:13}  {:8}  {:9}  {:12}  DESCRIPTION",
+        "ID", "CATEGORY", "SEVERITY", "LEVEL", "FIX"
     );
     for entry in entries {
         let meta = &entry.meta;
         let _ = writeln!(
             out,
-            "{:width$}  {:13}  {:8}  {:9}  {}",
+            "{:width$}  {:13}  {:8}  {:9}  {:12}  {}",
             meta.id,
             meta.category.as_str(),
             meta.severity.as_str(),
             meta.scope.as_str(),
+            meta.applicability.as_str(),
             meta.title
         );
     }
@@ -37,15 +38,20 @@ pub fn explain(entry: &RuleEntry) -> String {
     let _ = writeln!(out, "{} — {}", meta.id, meta.title);
     let _ = write!(
         out,
-        "category: {}   severity: {}   level: {}",
+        "category: {}   severity: {}   level: {}   fix: {}",
         meta.category.as_str(),
         meta.severity.as_str(),
-        meta.scope.as_str()
+        meta.scope.as_str(),
+        meta.applicability.as_str()
     );
     if let Some(alias) = meta.polaris {
         let _ = write!(out, "   polaris: {alias}");
     }
-    out.push_str("\n\n");
+    out.push('\n');
+    if let Some(review) = meta.review {
+        let _ = writeln!(out, "before deploying its fix: {review}");
+    }
+    out.push('\n');
     for (heading, text) in [
         ("Message", meta.message),
         ("Risk", meta.risk),

@@ -7,13 +7,16 @@
 //! severity: danger
 //! level: pod
 //! polaris: hostNetworkSet      (optional)
+//! fix: unsafe                   safe, unsafe or display-only (see `Applicability`)
+//! review: check that …          what to check before deploying; only, and always, when unsafe
 //! ---
 //! # Short description
 //! ## Message       one line, the failure message
 //! ## Success       one line, shown for passed results
 //! ## Risk          what an attacker or a failure can do
 //! ## Remediation   what to change, with a YAML example
-//! ## Fix           what `kubepatrol fix` does about a finding, or why it does not
+//! ## Fix           what `kubepatrol fix` does about a finding, or why it does not, and why
+//!                  its applicability is what the front matter says
 //! ```
 
 use std::fmt;
@@ -43,6 +46,23 @@ pub enum Scope {
     Binding,
 }
 
+/// What applying a check's fix risks, as ruff classifies fixes. Declared in the front matter of
+/// each `rules/<id>.md`, with the reasoning in its Fix section; `kubepatrol fix` and editors
+/// read it from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Applicability {
+    /// Cannot stop a container from starting or take away anything a process relies on:
+    /// `kubepatrol fix` applies it.
+    Safe,
+    /// Changes what the workload may do at run time (the kubelet may refuse to start it, or a
+    /// process may lose something it needs): applied only with `--unsafe-fixes`, and reported
+    /// with what to check before deploying.
+    Unsafe,
+    /// Never applied: the remediation shows the change, and only a human can choose its values.
+    DisplayOnly,
+}
+
 impl Category {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,6 +80,16 @@ impl Severity {
         match self {
             Severity::Warning => "warning",
             Severity::Danger => "danger",
+        }
+    }
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::Safe => "safe",
+            Applicability::Unsafe => "unsafe",
+            Applicability::DisplayOnly => "display-only",
         }
     }
 }
@@ -89,6 +119,10 @@ pub struct RuleMeta {
     pub scope: Scope,
     /// The Polaris id of the equivalent check, accepted wherever a user names a check.
     pub polaris: Option<&'static str>,
+    /// What applying the fix risks.
+    pub applicability: Applicability,
+    /// For an unsafe fix, what to check before deploying it (`check that …`).
+    pub review: Option<&'static str>,
     pub title: &'static str,
     pub message: &'static str,
     pub success: &'static str,
@@ -130,12 +164,19 @@ impl RuleMeta {
                 Err(format!("`## {name}` must be exactly one line"))
             }
         };
+        let applicability = parse_applicability(required("fix")?)?;
+        let review = field("review");
+        if review.is_some() != (applicability == Applicability::Unsafe) {
+            return Err("front matter has `review` exactly when `fix` is `unsafe`".into());
+        }
         Ok(RuleMeta {
             id: required("id")?,
             category: parse_category(required("category")?)?,
             severity: parse_severity(required("severity")?)?,
             scope: parse_scope(required("level")?)?,
             polaris: field("polaris"),
+            applicability,
+            review,
             title,
             message: one_line("Message")?,
             success: one_line("Success")?,
@@ -174,6 +215,15 @@ fn parse_category(text: &str) -> Result<Category, String> {
     }
 }
 
+fn parse_applicability(text: &str) -> Result<Applicability, String> {
+    match text {
+        "safe" => Ok(Applicability::Safe),
+        "unsafe" => Ok(Applicability::Unsafe),
+        "display-only" => Ok(Applicability::DisplayOnly),
+        other => Err(format!("unknown fix applicability `{other}`")),
+    }
+}
+
 fn parse_scope(text: &str) -> Result<Scope, String> {
     match text {
         "pod" => Ok(Scope::Pod),
@@ -187,7 +237,7 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
 mod tests {
     use super::*;
 
-    const GOOD: &str = "---\nid: x\ncategory: images\nseverity: danger\nlevel: container\n---\n\n# Title\n\n## Message\nBad thing\n\n## Success\nGood thing\n\n## Risk\nRisky.\n\n## Remediation\nFix it:\n```yaml\na: 1\n```\n\n## Fix\nNever.\n";
+    const GOOD: &str = "---\nid: x\ncategory: images\nseverity: danger\nlevel: container\nfix: display-only\n---\n\n# Title\n\n## Message\nBad thing\n\n## Success\nGood thing\n\n## Risk\nRisky.\n\n## Remediation\nFix it:\n```yaml\na: 1\n```\n\n## Fix\nNever.\n";
 
     #[test]
     fn parses_a_complete_document() {
@@ -200,6 +250,31 @@ mod tests {
         assert!(meta.remediation.ends_with("```"));
         assert_eq!(meta.fix, "Never.");
         assert_eq!(meta.polaris, None);
+        assert_eq!(
+            (meta.applicability, meta.review),
+            (Applicability::DisplayOnly, None)
+        );
+    }
+
+    #[test]
+    fn an_unsafe_fix_says_what_to_check_and_only_an_unsafe_one() {
+        let unsafe_without_review: &'static str = Box::leak(
+            GOOD.replace("fix: display-only", "fix: unsafe")
+                .into_boxed_str(),
+        );
+        assert!(RuleMeta::parse(unsafe_without_review).is_err());
+        let reviewed: &'static str = Box::leak(
+            GOOD.replace("fix: display-only", "fix: unsafe\nreview: check the image")
+                .into_boxed_str(),
+        );
+        let meta = RuleMeta::parse(reviewed).expect("valid");
+        assert_eq!(meta.review, Some("check the image"));
+        let safe_with_review: &'static str = Box::leak(
+            reviewed
+                .replace("fix: unsafe", "fix: safe")
+                .into_boxed_str(),
+        );
+        assert!(RuleMeta::parse(safe_with_review).is_err());
     }
 
     #[test]

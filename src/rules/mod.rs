@@ -33,7 +33,7 @@ use crate::model::workload::{Binding, Container, Workload};
 use crate::source::Span;
 
 use crate::settings::normalize_capability;
-pub use metadata::{Category, RuleMeta, Scope, Severity};
+pub use metadata::{Applicability, Category, RuleMeta, Scope, Severity};
 pub use remedy::{Change, Desired, FixSubject, Remedy};
 use remedy::{remove_labelled_entries, set_security_flag};
 use shared::{

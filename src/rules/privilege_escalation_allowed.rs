@@ -39,7 +39,7 @@ impl Rule for PrivilegeEscalationAllowed {
     /// those go too, in the same edit of the container's securityContext.
     fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
         let Some((_, container)) = subject.container() else {
-            return Remedy::Unsafe("the finding is not about a container".into());
+            return Remedy::Refused("the finding is not about a container".into());
         };
         let mut changes = Vec::new();
         if privileged(container).is_some() {

@@ -27,7 +27,7 @@ pub enum Remedy {
     /// Never fixed automatically: only a human can choose (a tag, a subject).
     Never(&'static str),
     /// Fixable in general, but not here, for the reason given.
-    Unsafe(String),
+    Refused(String),
     /// These changes fix it.
     Changes(Vec<Change>),
     /// These changes fix it with values the user must review (`--with-placeholders`).

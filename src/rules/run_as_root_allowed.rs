@@ -54,17 +54,17 @@ impl Rule for RunAsRootAllowed {
     /// container is told to run as UID 0: then the kubelet would refuse to start it.
     fn remedy(&self, subject: &FixSubject<'_, '_>) -> Remedy {
         let Some((workload, container)) = subject.container() else {
-            return Remedy::Unsafe("the finding is not about a container".into());
+            return Remedy::Refused("the finding is not about a container".into());
         };
         match workload
             .effective(container, "runAsUser")
             .and_then(|user| user.node.as_int())
         {
-            Some(0) => Remedy::Unsafe(
+            Some(0) => Remedy::Refused(
                 "`runAsUser` is 0: with `runAsNonRoot: true` the kubelet would refuse to start the container; choose a non-root user ID".into(),
             ),
             Some(negative) if negative < 0 => {
-                Remedy::Unsafe("`runAsUser` is not a valid user ID; choose one".into())
+                Remedy::Refused("`runAsUser` is not a valid user ID; choose one".into())
             }
             _ => Remedy::Changes(vec![set_security_flag("runAsNonRoot", true)]),
         }

@@ -143,7 +143,7 @@ pub(super) fn resource_remedy(
     name: &'static str,
 ) -> Remedy {
     let Some((_, container)) = subject.container() else {
-        return Remedy::Unsafe("the finding is not about a container".into());
+        return Remedy::Refused("the finding is not about a container".into());
     };
     let text = quantity(container, resource.other(), name)
         .and_then(plain_text)
@@ -176,7 +176,7 @@ fn plain_text(node: &Node) -> Option<String> {
 /// A placeholder `tcpSocket` probe on the container's first declared port (8080 without one).
 pub(super) fn probe_remedy(subject: &FixSubject<'_, '_>, field: &'static str) -> Remedy {
     let Some((_, container)) = subject.container() else {
-        return Remedy::Unsafe("the finding is not about a container".into());
+        return Remedy::Refused("the finding is not about a container".into());
     };
     let port = container
         .node

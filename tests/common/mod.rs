@@ -340,12 +340,15 @@ fn strip_container(container: &mut serde_json::Value) {
     }
 }
 
-/// `(file, check)` of each `not fixable` line of a `kubepatrol fix` report.
+/// `(file, check)` of each finding a `kubepatrol fix` report did not fix: its `not fixable`
+/// and `held back` lines.
 pub(crate) fn not_fixable(report: &str) -> Vec<(String, String)> {
     let mut found: Vec<(String, String)> = report
         .lines()
         .filter_map(|line| {
-            let (place, rest) = line.split_once(": not fixable [")?;
+            let (place, rest) = line
+                .split_once(": not fixable [")
+                .or_else(|| line.split_once(": held back ["))?;
             let file = place.rsplitn(3, ':').nth(2)?;
             let check = rest.split(']').next()?;
             Some((file.to_owned(), check.to_owned()))
