@@ -48,37 +48,36 @@ impl Finding {
     /// What the finding is about, for one-line formats: `container "web" of Deployment shop/web`,
     /// with the Helm template the object was rendered from when known.
     pub fn subject(&self) -> String {
+        let subject = subject_of(&self.object, self.container.as_ref());
         match &self.helm_template {
-            Some(template) => format!(
-                "{} from template {template}",
-                self.subject_without_template()
-            ),
-            None => self.subject_without_template(),
+            Some(template) => format!("{subject} from template {template}"),
+            None => subject,
         }
     }
+}
 
-    fn subject_without_template(&self) -> String {
-        let object = &self.object;
-        let name = match (&object.namespace, &object.name) {
-            (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
-            (None, Some(name)) => name.clone(),
-            (_, None) => "(unnamed)".to_owned(),
-        };
-        let Some(container) = &self.container else {
-            return format!("{} {name}", object.kind);
-        };
-        let kind = match container.kind {
-            ContainerKind::Regular => "",
-            other => other.as_str(),
-        };
-        let container_name = container
-            .name
-            .as_deref()
-            .map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{n}\""));
-        format!(
-            "{kind}{}container {container_name} of {} {name}",
-            if kind.is_empty() { "" } else { " " },
-            object.kind
-        )
-    }
+/// What a (check, object or container) pair is about: `container "web" of Deployment shop/web`,
+/// or `Deployment shop/web` for a pod-level check; passed results are named the same way.
+pub fn subject_of(object: &ObjectId, container: Option<&ContainerRef>) -> String {
+    let name = match (&object.namespace, &object.name) {
+        (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+        (None, Some(name)) => name.clone(),
+        (_, None) => "(unnamed)".to_owned(),
+    };
+    let Some(container) = container else {
+        return format!("{} {name}", object.kind);
+    };
+    let kind = match container.kind {
+        ContainerKind::Regular => "",
+        other => other.as_str(),
+    };
+    let container_name = container
+        .name
+        .as_deref()
+        .map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{n}\""));
+    format!(
+        "{kind}{}container {container_name} of {} {name}",
+        if kind.is_empty() { "" } else { " " },
+        object.kind
+    )
 }
