@@ -111,6 +111,14 @@ pub(crate) struct LintArgs {
     #[arg(long, value_name = "FILE")]
     pub output_summary: Option<PathBuf>,
 
+    /// Also write the JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_junit: Option<PathBuf>,
+
+    /// Also write the GitLab Code Quality report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub output_gitlab: Option<PathBuf>,
+
     /// Exit with 1 when the health score is below N (0-100).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(0..=100))]
     pub min_score: Option<u32>,
@@ -250,6 +258,10 @@ pub(crate) enum FormatArg {
     Summary,
     /// One self-contained HTML page with the overview, charts and a filterable workload table.
     Html,
+    /// JUnit XML: a test suite per check, a test case per object or container (see docs/ci.md).
+    Junit,
+    /// GitLab Code Quality JSON for `artifacts:reports:codequality` (see docs/ci.md).
+    Gitlab,
 }
 
 impl From<FormatArg> for Format {
@@ -262,6 +274,8 @@ impl From<FormatArg> for Format {
             FormatArg::Github => Format::Github,
             FormatArg::Summary => Format::Summary,
             FormatArg::Html => Format::Html,
+            FormatArg::Junit => Format::Junit,
+            FormatArg::Gitlab => Format::Gitlab,
         }
     }
 }

@@ -181,6 +181,14 @@ fn write_reports(
             args.output_summary.as_ref().map(|_| Format::Summary),
             args.output_summary.as_deref(),
         ),
+        (
+            args.output_junit.as_ref().map(|_| Format::Junit),
+            args.output_junit.as_deref(),
+        ),
+        (
+            args.output_gitlab.as_ref().map(|_| Format::Gitlab),
+            args.output_gitlab.as_deref(),
+        ),
     ];
     for (format, path) in outputs {
         let Some(format) = format else { continue };

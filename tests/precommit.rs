@@ -9,38 +9,17 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const PRE_COMMIT_VERSION: &str = "4.7.0";
 
-fn tools_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools")
-}
-
-/// A virtualenv with pre-commit, made once and reused.
+/// pre-commit in a virtualenv, made once and reused.
 fn pre_commit() -> PathBuf {
-    let venv = tools_dir().join(format!("pre-commit-{PRE_COMMIT_VERSION}"));
-    let binary = venv.join("bin/pre-commit");
-    if !binary.exists() {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .expect("python3 runs");
-        assert!(made.success(), "cannot create a virtualenv");
-        let installed = Command::new(venv.join("bin/pip"))
-            .args([
-                "install",
-                "--quiet",
-                &format!("pre-commit=={PRE_COMMIT_VERSION}"),
-            ])
-            .status()
-            .expect("pip runs");
-        assert!(installed.success(), "cannot install pre-commit from PyPI");
-    }
-    binary
+    common::python_venv("pre-commit", PRE_COMMIT_VERSION).join("bin/pre-commit")
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -63,10 +42,16 @@ fn try_repo_with(pre_commit: &Path, dir: &Path, files: &[&str]) -> Output {
         .args(["try-repo", env!("CARGO_MANIFEST_DIR"), "kubepatrol"])
         .args(files)
         .current_dir(dir)
-        .env("PRE_COMMIT_HOME", tools_dir().join("pre-commit-home"))
+        .env(
+            "PRE_COMMIT_HOME",
+            common::tools_dir().join("pre-commit-home"),
+        )
         // Reuse the hook's build between runs: each new commit of this repository is a new hook
         // revision, and a cold LTO build takes minutes.
-        .env("CARGO_TARGET_DIR", tools_dir().join("pre-commit-build"))
+        .env(
+            "CARGO_TARGET_DIR",
+            common::tools_dir().join("pre-commit-build"),
+        )
         // The hook's behaviour is under test, not its speed: an unoptimised build takes a
         // fraction of the release profile's LTO build on a fresh CI machine.
         .env("CARGO_PROFILE_RELEASE_LTO", "false")

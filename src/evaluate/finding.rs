@@ -48,42 +48,41 @@ impl Finding {
     /// What the finding is about, for one-line formats: `container "web" of Deployment shop/web`,
     /// with the Helm template the object was rendered from when known.
     pub fn subject(&self) -> String {
+        let subject = subject_of(&self.object, self.container.as_ref());
         match &self.helm_template {
-            Some(template) => format!(
-                "{} from template {template}",
-                self.subject_without_template()
-            ),
-            None => self.subject_without_template(),
+            Some(template) => format!("{subject} from template {template}"),
+            None => subject,
         }
     }
 
     /// The object alone, without the container: `Deployment shop/web`.
     pub fn object_subject(&self) -> String {
-        let object = &self.object;
-        let name = match (&object.namespace, &object.name) {
-            (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
-            (None, Some(name)) => name.clone(),
-            (_, None) => "(unnamed)".to_owned(),
-        };
-        format!("{} {name}", object.kind)
+        subject_of(&self.object, None)
     }
+}
 
-    fn subject_without_template(&self) -> String {
-        let Some(container) = &self.container else {
-            return self.object_subject();
-        };
-        let kind = match container.kind {
-            ContainerKind::Regular => "",
-            other => other.as_str(),
-        };
-        let container_name = container
-            .name
-            .as_deref()
-            .map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{n}\""));
-        format!(
-            "{kind}{}container {container_name} of {}",
-            if kind.is_empty() { "" } else { " " },
-            self.object_subject()
-        )
-    }
+/// What a (check, object or container) pair is about: `container "web" of Deployment shop/web`,
+/// or `Deployment shop/web` for a pod-level check; passed results are named the same way.
+pub fn subject_of(object: &ObjectId, container: Option<&ContainerRef>) -> String {
+    let name = match (&object.namespace, &object.name) {
+        (Some(namespace), Some(name)) => format!("{namespace}/{name}"),
+        (None, Some(name)) => name.clone(),
+        (_, None) => "(unnamed)".to_owned(),
+    };
+    let Some(container) = container else {
+        return format!("{} {name}", object.kind);
+    };
+    let kind = match container.kind {
+        ContainerKind::Regular => "",
+        other => other.as_str(),
+    };
+    let container_name = container
+        .name
+        .as_deref()
+        .map_or_else(|| "(unnamed)".to_owned(), |n| format!("\"{n}\""));
+    format!(
+        "{kind}{}container {container_name} of {} {name}",
+        if kind.is_empty() { "" } else { " " },
+        object.kind
+    )
 }

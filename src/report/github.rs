@@ -13,10 +13,7 @@ use crate::source::Position;
 pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let outcome = report.outcome;
     // GitHub resolves annotation paths from the repository root, whatever the working directory.
-    let path_of = |display: &str| match &report.options.repository {
-        Some(repository) => repository.path_of(display),
-        None => display.to_owned(),
-    };
+    let path_of = |display: &str| report.repository_path(display);
     for diagnostic in &outcome.diagnostics {
         let (file, range) = outcome.diagnostic_place(diagnostic);
         let command = match diagnostic.level {

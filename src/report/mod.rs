@@ -3,10 +3,12 @@
 
 pub mod events;
 mod github;
+mod gitlab;
 pub mod health;
 mod html;
 mod human;
 mod json;
+mod junit;
 mod line;
 mod sarif;
 mod shared;
@@ -34,6 +36,8 @@ pub enum Format {
     Github,
     Summary,
     Html,
+    Junit,
+    Gitlab,
 }
 
 impl Outcome {
@@ -125,6 +129,29 @@ impl<'a> Report<'a> {
             options,
         }
     }
+
+    /// The run's input errors with where they are: the path from the repository root and, when
+    /// known, the start position; for the CI formats that list each as a problem.
+    fn input_errors(&self) -> impl Iterator<Item = (&Diagnostic, String, Option<Position>)> {
+        self.outcome
+            .diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.level == crate::diagnostic::Level::Error)
+            .map(|diagnostic| {
+                let (file, range) = self.outcome.diagnostic_place(diagnostic);
+                let start = range.map(|(start, _)| start);
+                (diagnostic, self.repository_path(&file), start)
+            })
+    }
+
+    /// A display path as CI systems name files: from the repository root when the run is in
+    /// one (see [`Repository::path_of`]), else as displayed.
+    fn repository_path(&self, display: &str) -> String {
+        match &self.options.repository {
+            Some(repository) => repository.path_of(display),
+            None => display.to_owned(),
+        }
+    }
 }
 
 pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
@@ -136,5 +163,7 @@ pub fn write(format: Format, report: &Report<'_>, out: &mut dyn Write) -> io::Re
         Format::Github => github::write(report, out),
         Format::Summary => summary::write(report, out),
         Format::Html => html::write(report, out),
+        Format::Junit => junit::write(report, out),
+        Format::Gitlab => gitlab::write(report, out),
     }
 }

@@ -40,6 +40,38 @@ pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
         .expect("the kubepatrol binary runs")
 }
 
+/// Where tests keep the tools they install (virtualenvs, downloads), reused between runs.
+pub(crate) fn tools_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-tools")
+}
+
+/// A virtualenv under [`tools_dir`] with `package==version` from PyPI, made once and reused.
+pub(crate) fn python_venv(package: &str, version: &str) -> PathBuf {
+    // Tests of one binary run in parallel threads; two of them creating the same virtualenv at
+    // once make one fail ("cannot create a virtualenv" on a fresh CI machine).
+    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CREATING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let venv = tools_dir().join(format!("{package}-{version}"));
+    let installed = venv.join("installed");
+    if !installed.exists() {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 runs");
+        assert!(made.success(), "cannot create a virtualenv");
+        let pip = Command::new(venv.join("bin/pip"))
+            .args(["install", "--quiet", &format!("{package}=={version}")])
+            .status()
+            .expect("pip runs");
+        assert!(pip.success(), "cannot install {package} from PyPI");
+        std::fs::write(&installed, "").expect("marker written");
+    }
+    venv
+}
+
 /// The tool at `path`, or `None` (after saying why) when it is absent outside CI; under `CI` a
 /// missing tool fails the test.
 pub(crate) fn required_tool(path: PathBuf, install_hint: &str) -> Option<PathBuf> {
