@@ -11,7 +11,7 @@ fn main() {
     } else {
         paths
     };
-    let discovery = discover::discover(&paths, &discover::Options::default());
+    let discovery = discover::discover(&paths, &discover::DiscoverOptions::default());
     let loaded = load::load(&discovery.inputs, load::LoadLimits::default());
     let documents: usize = loaded.files.iter().map(|file| file.documents.len()).sum();
     println!("{} files, {documents} documents", discovery.inputs.len());
