@@ -99,14 +99,7 @@ pub(super) fn group_suppressed(suppressed: &[Suppressed]) -> Vec<(Shown<'_>, &Su
 /// `Deployment dev/web via overlays/dev/kustomization.yaml; Deployment prod/web via …`.
 pub(super) fn subject(sources: &SourceMap, shown: &Shown<'_>) -> String {
     let first = shown.first();
-    let overlays = |finding: &Finding| {
-        finding
-            .via
-            .iter()
-            .map(|file| sources.display(*file))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let overlays = |finding: &Finding| overlays(sources, &finding.via).unwrap_or_default();
     let subject = first.subject();
     if first.via.is_empty() {
         return subject;
