@@ -55,6 +55,8 @@ pub(crate) enum Command {
         /// Check id (case-insensitive; Polaris ids are accepted).
         id: String,
     },
+    /// Run the language server on standard input and output, for editors (see docs/editor.md).
+    Lsp,
 }
 
 #[derive(Debug, Args)]

@@ -21,10 +21,12 @@ pub mod evaluate;
 pub mod exempt;
 pub mod fix;
 pub mod load;
+// The language server: an edge above the reports, like the binary.
+pub mod lsp;
 pub mod model;
 mod pipeline;
 pub mod render;
 pub mod report;
 pub mod rules;
 
-pub use pipeline::{LintOptions, Outcome, lint, lint_bytes, load_and_render};
+pub use pipeline::{LintOptions, Outcome, lint, lint_bytes, lint_options_for, load_and_render};

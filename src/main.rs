@@ -9,7 +9,7 @@ mod cli;
 
 use cli::{BaselineArgs, Cli, ColorChoice, Command, FixArgs, InputArgs, LintArgs};
 use kubepatrol::diagnostic::{Code, Diagnostic, Location};
-use kubepatrol::discover::{self, DiscoverOptions};
+use kubepatrol::discover;
 use kubepatrol::exempt::baseline;
 use kubepatrol::fix::{self, FixOptions, report::Mode};
 use kubepatrol::report::events::{self, RunTimes};
@@ -41,6 +41,7 @@ fn run(cli: Cli) -> ExitCode {
         Command::Baseline(args) => run_baseline(args),
         Command::Fix(args) => run_fix(args),
         Command::Checks => print(&explain::checks_table()),
+        Command::Lsp => ExitCode::from(kubepatrol::lsp::serve_stdio()),
         Command::Explain { id } => match rules::find(&id) {
             Some(entry) => print(&explain::explain(entry)),
             None => {
@@ -110,7 +111,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
 
 /// The options of a `lint` run: the configuration, the baseline and the flags applied.
 fn lint_options(args: &LintArgs) -> Result<LintOptions, Box<Outcome>> {
-    let mut options = prepare(
+    let mut options = kubepatrol::lint_options_for(
         args.paths.clone(),
         args.config.as_deref(),
         args.exclude.clone(),
@@ -212,41 +213,6 @@ fn write_reports(
     Ok(())
 }
 
-/// Lint options for `paths` with the configuration (explicit or found) applied; an invalid
-/// configuration stops the run with its errors.
-fn prepare(
-    paths: Vec<String>,
-    config_file: Option<&Path>,
-    mut exclude: Vec<String>,
-    no_ignore: bool,
-) -> Result<LintOptions, Box<Outcome>> {
-    let paths = if paths.is_empty() {
-        vec![".".to_owned()]
-    } else {
-        paths
-    };
-    let first = paths.first().map_or(".", String::as_str);
-    let loaded = config::read_for_run(config_file, first)
-        .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
-    let mut settings = Default::default();
-    if let Some(loaded) = &loaded {
-        exclude.extend(loaded.config.exclude.iter().map(|glob| glob.value.clone()));
-        settings = loaded.config.settings();
-    }
-    Ok(LintOptions {
-        paths,
-        discover: DiscoverOptions {
-            exclude,
-            no_ignore,
-            stdin_name: None,
-            no_kustomize: false,
-        },
-        settings,
-        config: loaded,
-        ..LintOptions::default()
-    })
-}
-
 fn report_stopped(format: Format, output: Option<&Path>, stopped: &Outcome) -> ExitCode {
     let report = Report::new(stopped, ReportOptions::default());
     if let Err(error) = write_to(output, |out| report::write(format, &report, out)) {
@@ -283,10 +249,10 @@ fn to_stderr(outcome: &Outcome) {
     let _ = report::write(Format::Line, &report, &mut io::stderr().lock());
 }
 
-/// [`prepare`] for `baseline` and `fix`: a run stopped by its configuration is reported on
+/// [`kubepatrol::lint_options_for`] for `baseline` and `fix`: a run stopped by its configuration is reported on
 /// standard error and exits with 2.
 fn prepare_inputs(paths: Vec<String>, inputs: InputArgs) -> Result<LintOptions, ExitCode> {
-    prepare(
+    kubepatrol::lint_options_for(
         paths,
         inputs.config.as_deref(),
         inputs.exclude,
@@ -331,6 +297,7 @@ fn run_fix(args: FixArgs) -> ExitCode {
             with_placeholders: args.with_placeholders,
             unsafe_fixes: args.unsafe_fixes,
             scope,
+            findings: None,
         },
     );
     let mut failed = false;

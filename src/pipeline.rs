@@ -23,6 +23,42 @@ pub struct LintOptions {
     pub report_unused_ignores: bool,
 }
 
+/// Lint options for `paths` with the configuration (explicit or found from the first path)
+/// applied; an invalid configuration stops the run with its errors. `lint`, `fix`, `baseline`
+/// and the language server all start here.
+pub fn lint_options_for(
+    paths: Vec<String>,
+    config_file: Option<&std::path::Path>,
+    mut exclude: Vec<String>,
+    no_ignore: bool,
+) -> Result<LintOptions, Box<Outcome>> {
+    let paths = if paths.is_empty() {
+        vec![".".to_owned()]
+    } else {
+        paths
+    };
+    let first = paths.first().map_or(".", String::as_str);
+    let loaded = config::read_for_run(config_file, first)
+        .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
+    let mut settings = Default::default();
+    if let Some(loaded) = &loaded {
+        exclude.extend(loaded.config.exclude.iter().map(|glob| glob.value.clone()));
+        settings = loaded.config.settings();
+    }
+    Ok(LintOptions {
+        paths,
+        discover: discover::DiscoverOptions {
+            exclude,
+            no_ignore,
+            stdin_name: None,
+            no_kustomize: false,
+        },
+        settings,
+        config: loaded,
+        ..LintOptions::default()
+    })
+}
+
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
 pub fn lint(options: &LintOptions) -> Outcome {
     lint_discovered(

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["exempt"],
     &["pipeline"],
     &["report", "fix"],
+    &["lsp"],
     &["lib"],
 ];
 

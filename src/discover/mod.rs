@@ -271,8 +271,43 @@ fn kustomizations_above(file: &Path) -> Vec<Input> {
         .collect()
 }
 
+/// The kind of input a walk of `root` would make of `file`, or `None` when the walk would not
+/// read it (ignored, excluded, hidden, or not a manifest): what an editor opening `file` is told.
+/// Only the directories on the way to `file` are visited.
+pub fn walked_kind(root: &Path, file: &Path, options: &DiscoverOptions) -> Option<InputKind> {
+    let exclude = build_globset(&options.exclude).ok()?;
+    let mut found = Discovery::default();
+    walk_towards(
+        root,
+        Some(file),
+        options,
+        &exclude,
+        &mut ChartCache::default(),
+        &mut found,
+        Wanted::Manifests,
+    );
+    found
+        .inputs
+        .into_iter()
+        .find(|input| input.source == Source::File(file.to_path_buf()))
+        .map(|input| input.kind)
+}
+
 fn walk(
     root: &Path,
+    options: &DiscoverOptions,
+    exclude: &GlobSet,
+    charts: &mut ChartCache,
+    discovery: &mut Discovery,
+    wanted: Wanted,
+) {
+    walk_towards(root, None, options, exclude, charts, discovery, wanted);
+}
+
+/// [`walk`], visiting only the directories on the way to `towards` when given.
+fn walk_towards(
+    root: &Path,
+    towards: Option<&Path>,
     options: &DiscoverOptions,
     exclude: &GlobSet,
     charts: &mut ChartCache,
@@ -297,11 +332,15 @@ fn walk(
     }
     let exclude = exclude.clone();
     let walked_root = root.to_path_buf();
+    let towards = towards.map(Path::to_path_buf);
     // As `.gitignore` patterns do, a glob matches the path below the walked directory too:
     // `--exclude 'examples/**' repo` skips `repo/examples/`.
     builder.filter_entry(move |entry| {
         let below_root = entry.path().strip_prefix(&walked_root).ok();
-        !is_excluded(&exclude, &clean_path(entry.path()))
+        towards
+            .as_ref()
+            .is_none_or(|towards| towards.starts_with(entry.path()))
+            && !is_excluded(&exclude, &clean_path(entry.path()))
             && !below_root
                 .is_some_and(|below| !below.as_os_str().is_empty() && is_excluded(&exclude, below))
     });

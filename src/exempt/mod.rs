@@ -19,9 +19,9 @@ use crate::rules;
 use crate::source::Span;
 use crate::yaml::Node;
 
-const IGNORE: &str = "kubepatrol.io/ignore";
-const IGNORE_CONTAINER_PREFIX: &str = "kubepatrol.io/ignore.";
-const IGNORE_REASON: &str = "kubepatrol.io/ignore-reason";
+pub(crate) const IGNORE: &str = "kubepatrol.io/ignore";
+pub(crate) const IGNORE_CONTAINER_PREFIX: &str = "kubepatrol.io/ignore.";
+pub(crate) const IGNORE_REASON: &str = "kubepatrol.io/ignore-reason";
 const POLARIS_EXEMPT: &str = "polaris.fairwinds.com/exempt";
 const POLARIS_PREFIX: &str = "polaris.fairwinds.com/";
 const POLARIS_CHECK_SUFFIX: &str = "-exempt";

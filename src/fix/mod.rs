@@ -16,6 +16,7 @@
 
 pub mod diff;
 pub(crate) mod edit;
+pub mod exemption;
 pub(crate) mod place;
 pub mod report;
 mod safety;
@@ -46,6 +47,9 @@ use uses::{Kind, Target, Uses};
 pub struct FixOptions {
     /// Only findings of these checks; every check when `None`.
     pub checks: Option<Vec<&'static RuleEntry>>,
+    /// Only these findings (indexes into the outcome's findings), for an editor's quick fix of
+    /// one finding or of one file; every finding when `None`.
+    pub findings: Option<Vec<usize>>,
     /// Insert placeholder resources and probes, marked for review. Independent of
     /// `unsafe_fixes`: a placeholder fix is applied when both its values are wanted and its
     /// applicability is allowed.
@@ -165,6 +169,7 @@ pub fn plan(outcome: &Outcome, settings: &Settings, options: &FixOptions) -> Pla
     }
     let with_unsafe = FixOptions {
         checks: options.checks.clone(),
+        findings: options.findings.clone(),
         scope: options.scope.clone(),
         with_placeholders: options.with_placeholders,
         unsafe_fixes: true,
@@ -218,7 +223,10 @@ fn plan_allowed(outcome: &Outcome, settings: &Settings, options: &FixOptions) ->
             checks
                 .iter()
                 .any(|entry| entry.meta.id == finding.rule.meta.id)
-        });
+        }) && options
+            .findings
+            .as_ref()
+            .is_none_or(|findings| findings.contains(&index));
         if !wanted {
             continue;
         }

@@ -1,0 +1,225 @@
+//! Linting one open document from its buffer, as `kubepatrol lint <file>` would lint the file
+//! on disk: the configuration found from the document's directory, ignored, excluded and
+//! template files left alone, and every finding and input problem turned into a protocol
+//! diagnostic.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use lsp_types::{
+    DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, NumberOrString, Range,
+};
+
+use super::text::{Encoding, Text};
+use super::uri;
+use crate::diagnostic::{Code, Diagnostic, Level, Location};
+use crate::discover::{self, InputKind};
+use crate::pipeline::{LintOptions, Outcome, lint_bytes, lint_options_for};
+use crate::rules::Severity;
+use crate::settings::Settings;
+use crate::source::{FileId, Span};
+
+pub(crate) const SOURCE: &str = "kubepatrol";
+
+/// The lint of one document's text, kept for code actions and hover until the text changes.
+pub(crate) struct Analysis {
+    pub(crate) outcome: Outcome,
+    pub(crate) settings: Settings,
+    /// The document among the outcome's sources; `None` when it was not linted.
+    pub(crate) file: Option<FileId>,
+    /// Each finding shown in the document (an index into the outcome's findings) and where.
+    pub(crate) shown: Vec<(usize, Range)>,
+    pub(crate) diagnostics: Vec<lsp_types::Diagnostic>,
+}
+
+/// Lint `text`, the buffer of the document at the absolute `path`.
+pub(crate) fn analyse(path: &Path, text: &str, encoding: Encoding) -> Analysis {
+    let display = path.to_string_lossy().into_owned();
+    let mut options = match lint_options_for(vec![display.clone()], None, Vec::new(), false) {
+        Ok(options) => options,
+        // An invalid configuration stops `lint` too: its errors are the document's diagnostics.
+        Err(stopped) => return Analysis::of(*stopped, Settings::default(), None, encoding),
+    };
+    if !is_linted_manifest(path, &options) {
+        return Analysis::of(
+            Outcome::stopped(Default::default(), Vec::new()),
+            options.settings,
+            None,
+            encoding,
+        );
+    }
+    options.report_unused_ignores = true;
+    let outcome = lint_bytes(&display, text.as_bytes(), &options);
+    let file = (0..outcome.sources.len())
+        .filter_map(|index| u32::try_from(index).ok().map(FileId))
+        .find(|&file| outcome.sources.display(file) == display);
+    let LintOptions { settings, .. } = options;
+    Analysis::of(outcome, settings, file, encoding)
+}
+
+/// Whether `lint` of the configuration's directory (else the repository, else the file's
+/// directory) would read `path` as a plain manifest. A file not yet saved is linted as one.
+/// Kustomizations and Helm templates are rendered, not linted as they are, and a buffer alone
+/// cannot render them.
+fn is_linted_manifest(path: &Path, options: &LintOptions) -> bool {
+    let Ok(file) = std::fs::canonicalize(path) else {
+        return true;
+    };
+    let root = options
+        .config
+        .as_ref()
+        .map(|loaded| loaded.dir.clone())
+        .or_else(|| repository_root(&file))
+        .or_else(|| file.parent().map(Path::to_path_buf))
+        .unwrap_or_default();
+    discover::walked_kind(&root, &file, &options.discover) == Some(InputKind::Manifest)
+}
+
+fn repository_root(file: &Path) -> Option<PathBuf> {
+    file.ancestors()
+        .skip(1)
+        .find(|dir| dir.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+impl Analysis {
+    fn of(outcome: Outcome, settings: Settings, file: Option<FileId>, encoding: Encoding) -> Self {
+        let mut places = Places::new(&outcome, encoding);
+        let mut shown = Vec::new();
+        let mut diagnostics = Vec::new();
+        for (index, finding) in outcome.findings.iter().enumerate() {
+            let Some(document) = file else { break };
+            // The first label written in this document marks it; the others are related.
+            let Some(range) = finding
+                .labels
+                .iter()
+                .find(|label| label.span.file == document)
+                .and_then(|label| places.range(label.span))
+            else {
+                continue;
+            };
+            let message = format!("{} ({})", finding.message, finding.subject());
+            let related: Vec<DiagnosticRelatedInformation> = finding
+                .labels
+                .iter()
+                .skip(1)
+                .filter_map(|label| {
+                    Some(DiagnosticRelatedInformation {
+                        location: places.location(label.span)?,
+                        message: label.text.clone(),
+                    })
+                })
+                .collect();
+            shown.push((index, range));
+            diagnostics.push(lsp_types::Diagnostic {
+                range,
+                severity: Some(match finding.severity {
+                    Severity::Danger => DiagnosticSeverity::ERROR,
+                    Severity::Warning => DiagnosticSeverity::WARNING,
+                }),
+                code: Some(NumberOrString::String(finding.rule.meta.id.to_owned())),
+                source: Some(SOURCE.to_owned()),
+                message,
+                related_information: (!related.is_empty()).then_some(related),
+                ..Default::default()
+            });
+        }
+        for diagnostic in &outcome.diagnostics {
+            diagnostics.push(places.input_problem(diagnostic, file));
+        }
+        Analysis {
+            outcome,
+            settings,
+            file,
+            shown,
+            diagnostics,
+        }
+    }
+}
+
+/// Ranges and locations of the outcome's spans, with each file's line index built once.
+struct Places<'o> {
+    outcome: &'o Outcome,
+    encoding: Encoding,
+    texts: HashMap<FileId, Text>,
+}
+
+impl<'o> Places<'o> {
+    fn new(outcome: &'o Outcome, encoding: Encoding) -> Self {
+        Places {
+            outcome,
+            encoding,
+            texts: HashMap::new(),
+        }
+    }
+
+    fn range(&mut self, span: Span) -> Option<Range> {
+        let text = match self.texts.entry(span.file) {
+            std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                let source = self.outcome.sources.get(span.file)?;
+                slot.insert(Text::new(source.text.clone()))
+            }
+        };
+        Some(text.range(span.start as usize, span.end as usize, self.encoding))
+    }
+
+    fn location(&mut self, span: Span) -> Option<lsp_types::Location> {
+        let uri = uri::from_path(&absolute(self.outcome.sources.display(span.file)))?;
+        Some(lsp_types::Location::new(uri, self.range(span)?))
+    }
+
+    /// An input problem: at its place when it is in the document, else at the document's
+    /// start, naming where it is (the configuration file, say).
+    fn input_problem(
+        &mut self,
+        problem: &Diagnostic,
+        document: Option<FileId>,
+    ) -> lsp_types::Diagnostic {
+        let span = match &problem.location {
+            Location::Span(span) => Some(*span),
+            Location::File(file) => Some(Span::new(*file, 0, 0)),
+            Location::Path(_) => None,
+        };
+        let in_document = span.filter(|span| Some(span.file) == document);
+        let range = in_document
+            .and_then(|span| self.range(span))
+            .unwrap_or_default();
+        let message = match (&problem.location, in_document) {
+            (_, Some(_)) => problem.message.clone(),
+            (Location::Path(path), None) => format!("{path}: {}", problem.message),
+            (_, None) => {
+                let place = span.map_or_else(String::new, |span| {
+                    let (start, _) = self.outcome.sources.position(span);
+                    let display = self.outcome.sources.display(span.file);
+                    format!("{display}:{}:{}: ", start.line, start.column)
+                });
+                format!("{place}{}", problem.message)
+            }
+        };
+        lsp_types::Diagnostic {
+            range,
+            severity: Some(match problem.level {
+                Level::Error => DiagnosticSeverity::ERROR,
+                Level::Warning => DiagnosticSeverity::WARNING,
+                Level::Note => DiagnosticSeverity::INFORMATION,
+            }),
+            code: Some(NumberOrString::String(problem.code.as_str().to_owned())),
+            source: Some(SOURCE.to_owned()),
+            message,
+            tags: (problem.code == Code::UnusedIgnore).then(|| vec![DiagnosticTag::UNNECESSARY]),
+            ..Default::default()
+        }
+    }
+}
+
+/// A display path as an absolute path: displays are relative to the working directory.
+fn absolute(display: &str) -> PathBuf {
+    let path = Path::new(display);
+    if path.is_absolute() {
+        return path.to_path_buf();
+    }
+    std::env::current_dir()
+        .map(|cwd| cwd.join(path))
+        .unwrap_or_else(|_| path.to_path_buf())
+}
