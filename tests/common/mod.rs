@@ -47,15 +47,30 @@ pub(crate) fn tools_dir() -> PathBuf {
 
 /// A virtualenv under [`tools_dir`] with `package==version` from PyPI, made once and reused.
 pub(crate) fn python_venv(package: &str, version: &str) -> PathBuf {
+    let pinned = format!("{package}=={version}");
+    python_venv_with(&format!("{package}-{version}"), "", &[&pinned])
+}
+
+/// A virtualenv under [`tools_dir`] named `name` with the pinned `requirements` file installed
+/// (each dependency pinned there too), made once and remade when the file changes.
+pub(crate) fn python_venv_from(name: &str, requirements: &Path) -> PathBuf {
+    let pins = std::fs::read_to_string(requirements).expect("requirements readable");
+    let file = requirements.to_string_lossy();
+    python_venv_with(name, &pins, &["--no-deps", "-r", &file])
+}
+
+/// The virtualenv `name` with `pip install <install>` done, unless its marker holds `marker`.
+fn python_venv_with(name: &str, marker: &str, install: &[&str]) -> PathBuf {
     // Tests of one binary run in parallel threads; two of them creating the same virtualenv at
     // once make one fail ("cannot create a virtualenv" on a fresh CI machine).
     static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = CREATING
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let venv = tools_dir().join(format!("{package}-{version}"));
+    let venv = tools_dir().join(name);
     let installed = venv.join("installed");
-    if !installed.exists() {
+    if std::fs::read_to_string(&installed).ok().as_deref() != Some(marker) {
+        let _ = std::fs::remove_dir_all(&venv);
         let made = Command::new("python3")
             .args(["-m", "venv"])
             .arg(&venv)
@@ -63,11 +78,12 @@ pub(crate) fn python_venv(package: &str, version: &str) -> PathBuf {
             .expect("python3 runs");
         assert!(made.success(), "cannot create a virtualenv");
         let pip = Command::new(venv.join("bin/pip"))
-            .args(["install", "--quiet", &format!("{package}=={version}")])
+            .args(["install", "--quiet"])
+            .args(install)
             .status()
             .expect("pip runs");
-        assert!(pip.success(), "cannot install {package} from PyPI");
-        std::fs::write(&installed, "").expect("marker written");
+        assert!(pip.success(), "cannot install {install:?} from PyPI");
+        std::fs::write(&installed, marker).expect("marker written");
     }
     venv
 }
