@@ -112,6 +112,7 @@ fn run_lint(args: LintArgs) -> ExitCode {
 /// The options of a `lint` run: the configuration, the baseline and the flags applied.
 fn lint_options(args: &LintArgs) -> Result<LintOptions, Box<Outcome>> {
     let mut options = kubepatrol::lint_options_for(
+        kubepatrol::vfs::Files::disk(),
         args.paths.clone(),
         args.config.as_deref(),
         args.exclude.clone(),
@@ -253,6 +254,7 @@ fn to_stderr(outcome: &Outcome) {
 /// standard error and exits with 2.
 fn prepare_inputs(paths: Vec<String>, inputs: InputArgs) -> Result<LintOptions, ExitCode> {
     kubepatrol::lint_options_for(
+        kubepatrol::vfs::Files::disk(),
         paths,
         inputs.config.as_deref(),
         inputs.exclude,

@@ -8,6 +8,7 @@ use crate::evaluate::finding::Finding;
 use crate::exempt::{Suppressed, baseline};
 use crate::model::workload;
 use crate::source::SourceMap;
+use crate::vfs::{Disk, FileSystem, Files};
 use crate::{config, discover, evaluate, exempt, load, render, rules, settings};
 
 /// What to lint and how.
@@ -21,12 +22,15 @@ pub struct LintOptions {
     pub config: Option<config::LoadedConfig>,
     pub baseline: Option<baseline::Baseline>,
     pub report_unused_ignores: bool,
+    /// Where the paths are read: the disk unless an editor's buffers or a git commit stand in.
+    pub files: Files,
 }
 
-/// Lint options for `paths` with the configuration (explicit or found from the first path)
-/// applied; an invalid configuration stops the run with its errors. `lint`, `fix`, `baseline`
-/// and the language server all start here.
+/// Lint options for `paths` read from `files`, with the configuration (explicit or found from
+/// the first path) applied; an invalid configuration stops the run with its errors. `lint`,
+/// `fix`, `baseline` and the language server all start here.
 pub fn lint_options_for(
+    files: Files,
     paths: Vec<String>,
     config_file: Option<&std::path::Path>,
     mut exclude: Vec<String>,
@@ -38,7 +42,7 @@ pub fn lint_options_for(
         paths
     };
     let first = paths.first().map_or(".", String::as_str);
-    let loaded = config::read_for_run(config_file, first)
+    let loaded = config::read_for_run(&*files, config_file, first)
         .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
     let mut settings = Default::default();
     if let Some(loaded) = &loaded {
@@ -55,6 +59,7 @@ pub fn lint_options_for(
         },
         settings,
         config: loaded,
+        files,
         ..LintOptions::default()
     })
 }
@@ -63,7 +68,7 @@ pub fn lint_options_for(
 pub fn lint(options: &LintOptions) -> Outcome {
     lint_discovered(
         options,
-        discover::discover(&options.paths, &options.discover),
+        discover::discover_in(&*options.files, &options.paths, &options.discover),
     )
 }
 
@@ -94,7 +99,8 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     let inspected = |api_version: &str, kind: &str| {
         workload::is_inspected(api_version, kind, &options.settings)
     };
-    let (loaded, rendered) = load_and_render(
+    let (loaded, rendered) = load_and_render_in(
+        &*options.files,
         config_sources,
         &discovery.inputs,
         &discovery.context,
@@ -103,7 +109,7 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     );
     let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
     let config_paths = options.config.as_ref().map_or_else(Vec::new, |config| {
-        let canonical = discover::canonical_paths(&discovery.inputs);
+        let canonical = discover::canonical_paths(&*options.files, &discovery.inputs);
         exempt::config_paths(&config.dir, first_input, &discovery.inputs, &canonical)
     });
     let exempted = exempt::exempt(
@@ -139,10 +145,10 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     outcome
 }
 
-/// Load `inputs` after the files already in `sources`, read what their kustomizations (and the
-/// `context` kustomizations that may consume a named file) reference, and render: the objects
-/// to evaluate. Objects whose kind is not `inspected` keep only their identity unless a patch
-/// needs them whole.
+/// Load `inputs` from the disk after the files already in `sources`, read what their
+/// kustomizations (and the `context` kustomizations that may consume a named file) reference,
+/// and render: the objects to evaluate. Objects whose kind is not `inspected` keep only their
+/// identity unless a patch needs them whole.
 pub fn load_and_render(
     sources: SourceMap,
     inputs: &[discover::Input],
@@ -150,8 +156,21 @@ pub fn load_and_render(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    let mut loaded = load::load_after(sources, inputs, limits, inspected);
-    let tree = load::kustomize::follow_references(inputs, context, &mut loaded, limits, inspected);
+    load_and_render_in(&Disk, sources, inputs, context, limits, inspected)
+}
+
+/// [`load_and_render`] reading from `files`.
+pub fn load_and_render_in(
+    files: &dyn FileSystem,
+    sources: SourceMap,
+    inputs: &[discover::Input],
+    context: &[discover::Input],
+    limits: load::LoadLimits,
+    inspected: load::InspectedKind<'_>,
+) -> (load::Loaded, render::Rendered) {
+    let mut loaded = load::load_after(files, sources, inputs, limits, inspected);
+    let tree =
+        load::kustomize::follow_references(files, inputs, context, &mut loaded, limits, inspected);
     let rendered = render::render(
         inputs,
         loaded.first_input,

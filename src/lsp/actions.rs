@@ -89,7 +89,9 @@ fn exempt_one(
     encoding: Encoding,
 ) -> Option<CodeAction> {
     let found = analysis.outcome.findings.get(finding)?;
-    let edit = fix::exemption::exempt(&analysis.outcome, finding).ok()?;
+    let edit = fix::exemption::exempt(&analysis.outcome, finding)
+        .ok()
+        .filter(|edit| analysis.is_document(edit.file))?;
     Some(CodeAction {
         title: format!(
             "Exempt {} from {} (annotation; write the reason)",
@@ -130,6 +132,7 @@ fn plan(analysis: &Analysis, findings: Vec<usize>, unsafe_fixes: bool) -> fix::P
             findings: Some(findings),
             unsafe_fixes,
             with_placeholders: true,
+            scope: vec![analysis.path.clone()],
             ..FixOptions::default()
         },
     )
@@ -152,10 +155,11 @@ fn workspace_edit(
 ) -> WorkspaceEdit {
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     for file in files {
-        let target = if Some(file.file) == analysis.file {
+        let target = if analysis.is_document(file.file) {
             Some(document.clone())
         } else {
-            uri::from_path(std::path::Path::new(&file.path))
+            let path = std::path::Path::new(&file.path);
+            uri::from_path(&std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
         };
         let Some(target) = target else { continue };
         changes
@@ -203,9 +207,10 @@ pub(crate) fn text_edit(before: &str, after: &str, encoding: Encoding) -> TextEd
 /// Hover at `offset` of the document: a check's explanation on a flagged field, the check an
 /// ignore annotation names on its id.
 pub(crate) fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
-    let document = analysis.file?;
     let contains = |span: crate::source::Span| {
-        span.file == document && span.start as usize <= offset && offset <= span.end as usize
+        analysis.is_document(span.file)
+            && span.start as usize <= offset
+            && offset <= span.end as usize
     };
     let flagged = analysis.shown.iter().find_map(|&(finding, _)| {
         let found = analysis.outcome.findings.get(finding)?;
@@ -218,13 +223,15 @@ pub(crate) fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
     let markdown = match flagged {
         Some(finding) => without_front_matter(finding.rule.meta.document).to_owned(),
         None => {
-            let text = &analysis.outcome.sources.get(document)?.text;
             let id = analysis
                 .outcome
                 .inspected
                 .iter()
-                .filter(|object| object.root.span.file == document)
-                .find_map(|object| annotated_check(&object.root, text, offset))?;
+                .filter(|object| analysis.is_document(object.root.span.file))
+                .find_map(|object| {
+                    let text = &analysis.outcome.sources.get(object.root.span.file)?.text;
+                    annotated_check(&object.root, text, offset)
+                })?;
             let check = rules::find(&id)?;
             format!(
                 "`{}` ({}): {}\n\n{}",

@@ -14,54 +14,75 @@ use super::text::{Encoding, Text};
 use super::uri;
 use crate::diagnostic::{Code, Diagnostic, Level, Location};
 use crate::discover::{self, InputKind};
-use crate::pipeline::{LintOptions, Outcome, lint_bytes, lint_options_for};
+use crate::pipeline::{LintOptions, Outcome, lint, lint_options_for};
 use crate::rules::Severity;
 use crate::settings::Settings;
 use crate::source::{FileId, Span};
+use crate::vfs::Files;
 
 pub(crate) const SOURCE: &str = "kubepatrol";
 
 /// The lint of one document's text, kept for code actions and hover until the text changes.
 pub(crate) struct Analysis {
+    /// The document's path: the scope of its fixes, as `kubepatrol fix <path>` has.
+    pub(crate) path: PathBuf,
     pub(crate) outcome: Outcome,
     pub(crate) settings: Settings,
-    /// The document among the outcome's sources; `None` when it was not linted.
-    pub(crate) file: Option<FileId>,
+    /// The document among the outcome's sources (once, or twice when a kustomization of its
+    /// repository read it too); empty when it was not linted.
+    pub(crate) files: Vec<FileId>,
     /// Each finding shown in the document (an index into the outcome's findings) and where.
     pub(crate) shown: Vec<(usize, Range)>,
     pub(crate) diagnostics: Vec<lsp_types::Diagnostic>,
 }
 
-/// Lint `text`, the buffer of the document at the absolute `path`.
-pub(crate) fn analyse(path: &Path, text: &str, encoding: Encoding) -> Analysis {
+/// Lint the document at the absolute `path` as `kubepatrol lint <path>` would, reading `files`
+/// (the open buffers over the disk): a plain manifest alone, a Kustomize patch or base through
+/// the overlays of its repository that render it, a kustomization rendered.
+pub(crate) fn analyse(files: Files, path: &Path, encoding: Encoding) -> Analysis {
     let display = path.to_string_lossy().into_owned();
-    let mut options = match lint_options_for(vec![display.clone()], None, Vec::new(), false) {
+    let mut options = match lint_options_for(
+        files.clone(),
+        vec![display.clone()],
+        None,
+        Vec::new(),
+        false,
+    ) {
         Ok(options) => options,
         // An invalid configuration stops `lint` too: its errors are the document's diagnostics.
-        Err(stopped) => return Analysis::of(*stopped, Settings::default(), None, encoding),
+        Err(stopped) => {
+            return Analysis::of(path, *stopped, Settings::default(), Vec::new(), encoding);
+        }
     };
-    if !is_linted_manifest(path, &options) {
+    if !is_linted(&files, path, &options) {
         return Analysis::of(
+            path,
             Outcome::stopped(Default::default(), Vec::new()),
             options.settings,
-            None,
+            Vec::new(),
             encoding,
         );
     }
     options.report_unused_ignores = true;
-    let outcome = lint_bytes(&display, text.as_bytes(), &options);
-    let file = (0..outcome.sources.len())
+    let outcome = lint(&options);
+    // The document may be read twice, as named and as a kustomization's reference.
+    let document = files.canonical(path);
+    let file_ids = (0..outcome.sources.len())
         .filter_map(|index| u32::try_from(index).ok().map(FileId))
-        .find(|&file| outcome.sources.display(file) == display);
+        .filter(|&file| {
+            let shown = outcome.sources.display(file);
+            shown == display
+                || (document.is_some() && files.canonical(Path::new(shown)) == document)
+        })
+        .collect();
     let LintOptions { settings, .. } = options;
-    Analysis::of(outcome, settings, file, encoding)
+    Analysis::of(path, outcome, settings, file_ids, encoding)
 }
 
 /// Whether `lint` of the configuration's directory (else the repository, else the file's
-/// directory) would read `path` as a plain manifest. A file not yet saved is linted as one.
-/// Kustomizations and Helm templates are rendered, not linted as they are, and a buffer alone
-/// cannot render them.
-fn is_linted_manifest(path: &Path, options: &LintOptions) -> bool {
+/// directory) would read `path` (neither ignored nor excluded), other than as a Helm template,
+/// which a chart renders. A file not yet saved is linted.
+fn is_linted(files: &Files, path: &Path, options: &LintOptions) -> bool {
     let Ok(file) = std::fs::canonicalize(path) else {
         return true;
     };
@@ -72,9 +93,11 @@ fn is_linted_manifest(path: &Path, options: &LintOptions) -> bool {
         .or_else(|| repository_root(&file))
         .or_else(|| file.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    discover::walked_kind(&root, &file, &options.discover) == Some(InputKind::Manifest)
+    matches!(
+        discover::walked_kind(&**files, &root, &file, &options.discover),
+        Some(InputKind::Manifest | InputKind::Kustomization)
+    )
 }
-
 fn repository_root(file: &Path) -> Option<PathBuf> {
     file.ancestors()
         .skip(1)
@@ -83,17 +106,27 @@ fn repository_root(file: &Path) -> Option<PathBuf> {
 }
 
 impl Analysis {
-    fn of(outcome: Outcome, settings: Settings, file: Option<FileId>, encoding: Encoding) -> Self {
+    /// Whether `file` is the document.
+    pub(crate) fn is_document(&self, file: FileId) -> bool {
+        self.files.contains(&file)
+    }
+
+    fn of(
+        path: &Path,
+        outcome: Outcome,
+        settings: Settings,
+        files: Vec<FileId>,
+        encoding: Encoding,
+    ) -> Self {
         let mut places = Places::new(&outcome, encoding);
         let mut shown = Vec::new();
         let mut diagnostics = Vec::new();
         for (index, finding) in outcome.findings.iter().enumerate() {
-            let Some(document) = file else { break };
             // The first label written in this document marks it; the others are related.
             let Some(range) = finding
                 .labels
                 .iter()
-                .find(|label| label.span.file == document)
+                .find(|label| files.contains(&label.span.file))
                 .and_then(|label| places.range(label.span))
             else {
                 continue;
@@ -124,13 +157,17 @@ impl Analysis {
                 ..Default::default()
             });
         }
-        for diagnostic in &outcome.diagnostics {
-            diagnostics.push(places.input_problem(diagnostic, file));
+        for problem in &outcome.diagnostics {
+            // Problems elsewhere in the repository are shown when they may hide findings.
+            if problem.level == Level::Error || places.is_in(problem, &files) {
+                diagnostics.push(places.input_problem(problem, &files));
+            }
         }
         Analysis {
+            path: path.to_path_buf(),
             outcome,
             settings,
-            file,
+            files,
             shown,
             diagnostics,
         }
@@ -169,19 +206,26 @@ impl<'o> Places<'o> {
         Some(lsp_types::Location::new(uri, self.range(span)?))
     }
 
+    fn is_in(&self, problem: &Diagnostic, document: &[FileId]) -> bool {
+        match &problem.location {
+            Location::Span(Span { file, .. }) | Location::File(file) => document.contains(file),
+            Location::Path(_) => false,
+        }
+    }
+
     /// An input problem: at its place when it is in the document, else at the document's
     /// start, naming where it is (the configuration file, say).
     fn input_problem(
         &mut self,
         problem: &Diagnostic,
-        document: Option<FileId>,
+        document: &[FileId],
     ) -> lsp_types::Diagnostic {
         let span = match &problem.location {
             Location::Span(span) => Some(*span),
             Location::File(file) => Some(Span::new(*file, 0, 0)),
             Location::Path(_) => None,
         };
-        let in_document = span.filter(|span| Some(span.file) == document);
+        let in_document = span.filter(|span| document.contains(&span.file));
         let range = in_document
             .and_then(|span| self.range(span))
             .unwrap_or_default();

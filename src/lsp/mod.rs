@@ -30,14 +30,15 @@ use lsp_server::{ErrorCode, Message, Notification, Request, RequestId, Response}
 use lsp_types::{
     CodeActionKind, CodeActionOptions, CodeActionParams, CodeActionProviderCapability,
     DidChangeTextDocumentParams, DidCloseTextDocumentParams, DidOpenTextDocumentParams,
-    DidSaveTextDocumentParams, HoverParams, HoverProviderCapability, InitializeParams,
-    InitializeResult, PositionEncodingKind, PublishDiagnosticsParams, SaveOptions,
-    ServerCapabilities, ServerInfo, TextDocumentSyncCapability, TextDocumentSyncKind,
-    TextDocumentSyncOptions, TextDocumentSyncSaveOptions, Uri,
+    HoverParams, HoverProviderCapability, InitializeParams, InitializeResult, PositionEncodingKind,
+    PublishDiagnosticsParams, SaveOptions, ServerCapabilities, ServerInfo,
+    TextDocumentSyncCapability, TextDocumentSyncKind, TextDocumentSyncOptions,
+    TextDocumentSyncSaveOptions, Uri,
 };
 use serde::de::DeserializeOwned;
 
 use crate::guard;
+use crate::vfs::{Files, Overlay};
 use check::Analysis;
 use text::{Encoding, Text};
 
@@ -267,13 +268,11 @@ impl<W: Write> Server<W> {
                     self.changed(params);
                 }
             }
+            // The configuration or an ignore file may have been saved: which document does
+            // not matter.
             "textDocument/didSave" => {
-                if let Some(params) =
-                    self.notification_params::<DidSaveTextDocumentParams>(notification)
-                {
-                    self.due.remove(&params.text_document.uri);
-                    self.lint(&params.text_document.uri)?;
-                }
+                self.lint_all_at(Instant::now());
+                self.lint_due()?;
             }
             "textDocument/didClose" => {
                 if let Some(params) =
@@ -283,6 +282,8 @@ impl<W: Write> Server<W> {
                     self.due.remove(&uri);
                     if self.documents.remove(&uri).is_some() {
                         self.publish(uri, Vec::new(), None)?;
+                        // The others read the file on disk from now on.
+                        self.lint_all_at(Instant::now() + DEBOUNCE);
                     }
                 }
             }
@@ -337,8 +338,16 @@ impl<W: Write> Server<W> {
             document.text.apply(change, self.encoding);
         }
         document.version = params.text_document.version;
-        document.analysis = None;
-        self.due.insert(uri, Instant::now() + DEBOUNCE);
+        self.lint_all_at(Instant::now() + DEBOUNCE);
+    }
+
+    /// Lint every open document at `at`: any of them may be rendered with any other (a base
+    /// and its overlay's patch), and all read the configuration.
+    fn lint_all_at(&mut self, at: Instant) {
+        for (uri, document) in &mut self.documents {
+            document.analysis = None;
+            self.due.insert(uri.clone(), at);
+        }
     }
 
     /// Lint the documents whose pause in typing is over.
@@ -357,13 +366,23 @@ impl<W: Write> Server<W> {
         Ok(Flow::Continue)
     }
 
+    /// The open buffers over the disk: what every lint reads.
+    fn files(&self) -> Files {
+        let mut overlay = Overlay::new(Files::disk());
+        for document in self.documents.values() {
+            overlay.insert(&document.path, document.text.text.as_bytes());
+        }
+        Files::new(overlay)
+    }
+
     /// Lint an open document now and publish its diagnostics.
     fn lint(&mut self, uri: &Uri) -> io::Result<()> {
         let encoding = self.encoding;
+        let files = self.files();
         let Some(document) = self.documents.get_mut(uri) else {
             return Ok(());
         };
-        let analysis = check::analyse(&document.path, &document.text.text, encoding);
+        let analysis = check::analyse(files, &document.path, encoding);
         let diagnostics = analysis.diagnostics.clone();
         let version = document.version;
         document.analysis = Some(analysis);
