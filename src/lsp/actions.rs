@@ -27,17 +27,18 @@ pub(crate) fn code_actions(
     encoding: Encoding,
 ) -> Vec<CodeAction> {
     let mut actions = Vec::new();
-    for (&(finding, shown), diagnostic) in analysis.shown.iter().zip(&analysis.diagnostics) {
-        if !overlaps(shown, range) {
+    for ((members, shown), diagnostic) in analysis.shown.iter().zip(&analysis.diagnostics) {
+        if !overlaps(*shown, range) {
             continue;
         }
-        if let Some(action) = fix_one(analysis, document, finding, encoding) {
+        if let Some(action) = fix_one(analysis, document, members, encoding) {
             actions.push(CodeAction {
                 diagnostics: Some(vec![diagnostic.clone()]),
                 ..action
             });
         }
-        if let Some(action) = exempt_one(analysis, document, finding, encoding) {
+        let first = members.first().copied().unwrap_or(usize::MAX);
+        if let Some(action) = exempt_one(analysis, document, first, encoding) {
             actions.push(CodeAction {
                 diagnostics: Some(vec![diagnostic.clone()]),
                 ..action
@@ -54,15 +55,17 @@ fn overlaps(a: Range, b: Range) -> bool {
     a.start <= b.end && b.start <= a.end
 }
 
+/// The fix of one shown finding: of all its members, since the value they share is edited only
+/// when every overlay that renders it asks for the same edit.
 fn fix_one(
     analysis: &Analysis,
     document: &Uri,
-    finding: usize,
+    members: &[usize],
     encoding: Encoding,
 ) -> Option<CodeAction> {
-    let found = analysis.outcome.findings.get(finding)?;
+    let found = analysis.outcome.findings.get(*members.first()?)?;
     let meta = &found.rule.meta;
-    let plan = plan(analysis, vec![finding], true);
+    let plan = plan(analysis, members.to_vec(), true);
     if plan.fixed() == 0 {
         return None;
     }
@@ -105,7 +108,11 @@ fn exempt_one(
 }
 
 fn fix_all_safe(analysis: &Analysis, document: &Uri, encoding: Encoding) -> Option<CodeAction> {
-    let findings = analysis.shown.iter().map(|&(finding, _)| finding).collect();
+    let findings = analysis
+        .shown
+        .iter()
+        .flat_map(|(members, _)| members.iter().copied())
+        .collect();
     let plan = plan(analysis, findings, false);
     let fixed = plan.fixed();
     if fixed == 0 {
@@ -212,8 +219,8 @@ pub(crate) fn hover(analysis: &Analysis, offset: usize) -> Option<Hover> {
             && span.start as usize <= offset
             && offset <= span.end as usize
     };
-    let flagged = analysis.shown.iter().find_map(|&(finding, _)| {
-        let found = analysis.outcome.findings.get(finding)?;
+    let flagged = analysis.shown.iter().find_map(|(members, _)| {
+        let found = analysis.outcome.findings.get(*members.first()?)?;
         found
             .labels
             .iter()

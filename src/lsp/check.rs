@@ -14,7 +14,9 @@ use super::text::{Encoding, Text};
 use super::uri;
 use crate::diagnostic::{Code, Diagnostic, Level, Location};
 use crate::discover::{self, InputKind};
+use crate::evaluate::finding::Finding;
 use crate::pipeline::{LintOptions, Outcome, lint, lint_options_for};
+use crate::report::shared;
 use crate::rules::Severity;
 use crate::settings::Settings;
 use crate::source::{FileId, Span};
@@ -31,8 +33,9 @@ pub(crate) struct Analysis {
     /// The document among the outcome's sources (once, or twice when a kustomization of its
     /// repository read it too); empty when it was not linted.
     pub(crate) files: Vec<FileId>,
-    /// Each finding shown in the document (an index into the outcome's findings) and where.
-    pub(crate) shown: Vec<(usize, Range)>,
+    /// Each finding shown in the document and where: the indexes into the outcome's findings
+    /// of its members (one per overlay that renders it), the first one first.
+    pub(crate) shown: Vec<(Vec<usize>, Range)>,
     pub(crate) diagnostics: Vec<lsp_types::Diagnostic>,
 }
 
@@ -121,29 +124,52 @@ impl Analysis {
         let mut places = Places::new(&outcome, encoding);
         let mut shown = Vec::new();
         let mut diagnostics = Vec::new();
-        for (index, finding) in outcome.findings.iter().enumerate() {
+        let index_of: HashMap<*const Finding, usize> = outcome
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(index, finding)| (std::ptr::from_ref(finding), index))
+            .collect();
+        // A base rendered by several overlays has one finding per overlay: shown once.
+        for group in shared::group_findings(&outcome.findings) {
+            let finding = group.first();
             // The first label written in this document marks it; the others are related.
-            let Some(range) = finding
+            let Some(marked) = finding
                 .labels
                 .iter()
-                .find(|label| files.contains(&label.span.file))
+                .position(|label| files.contains(&label.span.file))
+            else {
+                continue;
+            };
+            let Some(range) = finding
+                .labels
+                .get(marked)
                 .and_then(|label| places.range(label.span))
             else {
                 continue;
             };
-            let message = format!("{} ({})", finding.message, finding.subject());
+            let message = format!(
+                "{} ({})",
+                finding.message,
+                shared::subject(&outcome.sources, &group)
+            );
             let related: Vec<DiagnosticRelatedInformation> = finding
                 .labels
                 .iter()
-                .skip(1)
-                .filter_map(|label| {
+                .enumerate()
+                .filter(|&(at, _)| at != marked)
+                .filter_map(|(_, label)| {
                     Some(DiagnosticRelatedInformation {
                         location: places.location(label.span)?,
                         message: label.text.clone(),
                     })
                 })
                 .collect();
-            shown.push((index, range));
+            let members = group
+                .members()
+                .filter_map(|member| index_of.get(&std::ptr::from_ref(member)).copied())
+                .collect();
+            shown.push((members, range));
             diagnostics.push(lsp_types::Diagnostic {
                 range,
                 severity: Some(match finding.severity {

@@ -11,7 +11,7 @@ mod json;
 mod junit;
 mod line;
 mod sarif;
-mod shared;
+pub(crate) mod shared;
 mod summary;
 pub mod verdict;
 

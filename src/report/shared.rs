@@ -13,11 +13,11 @@ use crate::source::SourceMap;
 
 /// One finding as shown, with the other overlays' identical findings.
 #[derive(Debug)]
-pub(super) struct Shown<'a> {
+pub(crate) struct Shown<'a> {
     /// The first member in input order, which speaks for the group.
-    pub(super) first: &'a Finding,
+    pub(crate) first: &'a Finding,
     /// The other overlays' identical findings, in input order.
-    pub(super) others: Vec<&'a Finding>,
+    pub(crate) others: Vec<&'a Finding>,
 }
 
 impl<'a> Shown<'a> {
@@ -28,12 +28,12 @@ impl<'a> Shown<'a> {
         }
     }
 
-    pub(super) fn first(&self) -> &'a Finding {
+    pub(crate) fn first(&self) -> &'a Finding {
         self.first
     }
 
     /// Every member, the first one first.
-    pub(super) fn members(&self) -> impl Iterator<Item = &'a Finding> + '_ {
+    pub(crate) fn members(&self) -> impl Iterator<Item = &'a Finding> + '_ {
         std::iter::once(self.first).chain(self.others.iter().copied())
     }
 }
@@ -77,7 +77,7 @@ pub(super) fn group<'a, T>(
 }
 
 /// Group findings with nothing else to tell them apart.
-pub(super) fn group_findings(findings: &[Finding]) -> Vec<Shown<'_>> {
+pub(crate) fn group_findings(findings: &[Finding]) -> Vec<Shown<'_>> {
     group(findings, |finding| finding, |_| String::new())
         .into_iter()
         .map(|(shown, _)| shown)
@@ -97,7 +97,7 @@ pub(super) fn group_suppressed(suppressed: &[Suppressed]) -> Vec<(Shown<'_>, &Su
 /// "web" of Deployment shop/web via overlays/prod/kustomization.yaml`, or, when the overlays
 /// gave the object different namespaces or names, each subject with its overlay:
 /// `Deployment dev/web via overlays/dev/kustomization.yaml; Deployment prod/web via …`.
-pub(super) fn subject(sources: &SourceMap, shown: &Shown<'_>) -> String {
+pub(crate) fn subject(sources: &SourceMap, shown: &Shown<'_>) -> String {
     let first = shown.first();
     let overlays = |finding: &Finding| overlays(sources, &finding.via).unwrap_or_default();
     let subject = first.subject();

@@ -1,7 +1,9 @@
 -- Neovim's built-in LSP client on `kubepatrol lsp`, run headless by tests/lsp.rs:
 --   nvim --headless --clean -c 'luafile tests/lsp/neovim.lua'
 -- with KUBEPATROL (the binary), KUBEPATROL_FILE (the manifest to open) and KUBEPATROL_RESULT
--- (where to write what the editor saw, as JSON). Works with Neovim 0.7 (Debian's) and later.
+-- (where to write what the editor saw, as JSON); with KUBEPATROL_FIX set, the quick fix of the
+-- finding at the range it gives (`line,start,end`, 0-based) is applied too. Works with Neovim 0.7
+-- (Debian's) and later.
 
 local result = { diagnostics = {}, after_fix = {}, lines = {}, errors = {} }
 
@@ -44,12 +46,20 @@ local ok, problem = pcall(function()
     return
   end
   result.diagnostics = seen(buf)
+  local fix = os.getenv("KUBEPATROL_FIX")
+  if not fix then
+    return
+  end
 
-  -- The quick fix of the finding on line 18 (0-based 17), applied as the editor applies it.
+  -- The quick fix of the finding at KUBEPATROL_FIX, applied as the editor applies it.
+  local line, first, last = fix:match("(%d+),(%d+),(%d+)")
   local client = vim.lsp.get_client_by_id(id)
   local params = {
     textDocument = { uri = vim.uri_from_bufnr(buf) },
-    range = { start = { line = 17, character = 38 }, ["end"] = { line = 17, character = 42 } },
+    range = {
+      start = { line = tonumber(line), character = tonumber(first) },
+      ["end"] = { line = tonumber(line), character = tonumber(last) },
+    },
     context = { diagnostics = {} },
   }
   local response = client.request_sync("textDocument/codeAction", params, 10000, buf)

@@ -182,6 +182,52 @@ async def test_configuration_is_found_from_the_document_and_excluded_files_get_n
     assert ".kubepatrol.yaml:2:3" in found[0].message
 
 
+def replace(client, uri, version, line, start, end, text):
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                types.TextDocumentContentChangePartial(
+                    range=types.Range(
+                        start=types.Position(line=line, character=start),
+                        end=types.Position(line=line, character=end),
+                    ),
+                    text=text,
+                )
+            ],
+        )
+    )
+
+
+async def test_a_patch_and_a_base_are_linted_through_their_overlay_from_the_buffers(
+    client, workspace
+):
+    repository = workspace / "kustomize"
+    (repository / ".git").mkdir()
+    patch = open_file(client, repository / "overlay" / "patch.yaml")
+    found = await diagnostics(client, patch, lambda found: len(found) > 0)
+    assert summary(found) == [("hostNetworkSet", 7, 19, 23, types.DiagnosticSeverity.Error)]
+    assert "(Deployment api via " in found[0].message
+    # Unsaved: `hostNetwork: false` in the patch.
+    replace(client, patch, 2, 7, 19, 23, "false")
+    await diagnostics(client, patch, lambda found: len(found) == 0)
+    # Unsaved: `hostPID: true` in the base; the overlay renders it, the base shows it.
+    base = open_file(client, repository / "base" / "deployment.yaml")
+    assert len(await diagnostics(client, base)) == 0
+    replace(client, base, 2, 11, 6, 6, "hostPID: true\n      ")
+    found = await diagnostics(client, base, lambda found: len(found) > 0)
+    # Two overlays render the base: one finding each, shown once naming both.
+    assert summary(found) == [("hostPIDSet", 11, 15, 19, types.DiagnosticSeverity.Error)]
+    assert "overlay/kustomization.yaml, " in found[0].message, found[0].message
+    assert found[0].message.endswith("staging/kustomization.yaml)"), found[0].message
+    # The patch shows only what it wrote.
+    replace(client, patch, 3, 7, 19, 24, "true")
+    found = await diagnostics(client, patch, lambda found: len(found) > 0)
+    assert codes(found) == ["hostNetworkSet"]
+    assert codes(await diagnostics(client, base)) == ["hostPIDSet"]
+    assert (repository / "overlay" / "patch.yaml").read_text().endswith("hostNetwork: true\n")
+
+
 async def test_code_actions_fix_exempt_and_fix_all_safe(client, workspace):
     path = workspace / "deployment.yaml"
     text = path.read_text()
