@@ -160,6 +160,13 @@ async def test_input_errors_are_diagnostics(client, workspace):
     found = await diagnostics(client, uri, lambda found: len(found) > 0)
     assert all(d.source == "kubepatrol" for d in found)
     assert any(d.severity == types.DiagnosticSeverity.Error for d in found), found
+    # An ignore annotation that silences nothing is marked unnecessary.
+    text = (workspace / "annotated.yaml").read_text().replace("hostPIDSet, ", "hostIPCSet, ")
+    uri = open_file(client, workspace / "unused.yaml", text)
+    found = await diagnostics(client, uri, lambda found: "unused-ignore" in codes(found))
+    unused = next(d for d in found if d.code == "unused-ignore")
+    assert list(unused.tags) == [types.DiagnosticTag.Unnecessary], unused
+    assert unused.range.start.line == 5, unused
 
 
 async def test_configuration_is_found_from_the_document_and_excluded_files_get_none(client, workspace):
