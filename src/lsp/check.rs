@@ -1,7 +1,8 @@
-//! Linting one open document from its buffer, as `kubepatrol lint <file>` would lint the file
-//! on disk: the configuration found from the document's directory, ignored, excluded and
-//! template files left alone, and every finding and input problem turned into a protocol
-//! diagnostic.
+//! Linting one open document as `kubepatrol lint <file>` would lint the file, with every open
+//! buffer read in place of its file: the configuration found from the document's directory,
+//! ignored, excluded and template files left alone, a Kustomize patch or base rendered through
+//! the overlays that use it, and every finding written in the document and every input problem
+//! turned into a protocol diagnostic.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -73,9 +74,11 @@ pub(crate) fn analyse(files: Files, path: &Path, encoding: Encoding) -> Analysis
     let file_ids = (0..outcome.sources.len())
         .filter_map(|index| u32::try_from(index).ok().map(FileId))
         .filter(|&file| {
-            let shown = outcome.sources.display(file);
-            shown == display
-                || (document.is_some() && files.canonical(Path::new(shown)) == document)
+            let shown = Path::new(outcome.sources.display(file));
+            shown == path
+                || (document.is_some()
+                    && shown.file_name() == path.file_name()
+                    && files.canonical(shown) == document)
         })
         .collect();
     let LintOptions { settings, .. } = options;
@@ -101,6 +104,7 @@ fn is_linted(files: &Files, path: &Path, options: &LintOptions) -> bool {
         Some(InputKind::Manifest | InputKind::Kustomization)
     )
 }
+
 fn repository_root(file: &Path) -> Option<PathBuf> {
     file.ancestors()
         .skip(1)

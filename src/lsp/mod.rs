@@ -48,14 +48,11 @@ pub const DEBOUNCE: Duration = Duration::from_millis(200);
 /// Serve on standard input and output until the client says `exit` or goes away; the process
 /// exit code (0 after a `shutdown` request, 1 otherwise, as the protocol asks).
 pub fn serve_stdio() -> u8 {
-    let (sender, events) = mpsc::channel();
-    std::thread::spawn(move || read_messages(io::stdin().lock(), &sender));
-    Server::new(io::stdout().lock()).run(&events)
+    serve(io::BufReader::new(io::stdin()), io::stdout().lock())
 }
 
-/// Serve messages read from `input`, writing to `output` (what [`serve_stdio`] does with the
-/// standard streams; tests and benchmarks use it directly).
-pub fn serve(input: impl BufRead + Send + 'static, output: impl Write) -> u8 {
+/// Serve messages read from `input`, writing to `output`.
+fn serve(input: impl BufRead + Send + 'static, output: impl Write) -> u8 {
     let (sender, events) = mpsc::channel();
     std::thread::spawn(move || read_messages(input, &sender));
     Server::new(output).run(&events)
@@ -502,5 +499,42 @@ fn response(id: RequestId, result: Answer) -> Response {
     Response {
         id,
         response_result: result,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(messages: &[serde_json::Value]) -> io::Cursor<Vec<u8>> {
+        let mut bytes = Vec::new();
+        for message in messages {
+            let body = message.to_string();
+            bytes.extend(format!("Content-Length: {}\r\n\r\n{body}", body.len()).bytes());
+        }
+        io::Cursor::new(bytes)
+    }
+
+    #[test]
+    fn a_session_negotiates_utf8_and_ends_with_0_after_shutdown() {
+        let input = framed(&[
+            serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "capabilities": {"general": {"positionEncodings": ["utf-8", "utf-16"]}}}}),
+            serde_json::json!({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}),
+            serde_json::json!({"jsonrpc": "2.0", "method": "exit"}),
+        ]);
+        let mut output = Vec::new();
+        assert_eq!(serve(input, &mut output), 0);
+        let output = String::from_utf8(output).expect("UTF-8");
+        assert!(output.contains(r#""positionEncoding":"utf-8""#), "{output}");
+        assert!(output.contains(r#""id":2,"result":null"#), "{output}");
+    }
+
+    #[test]
+    fn input_that_ends_without_exit_ends_with_1() {
+        let input = framed(&[serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "shutdown"})]);
+        let mut output = Vec::new();
+        assert_eq!(serve(input, &mut output), 1);
+        assert!(String::from_utf8_lossy(&output).contains("-32002"));
     }
 }
