@@ -15,7 +15,7 @@ use crate::pipeline::Outcome;
 use crate::yaml::{Entry, Node};
 
 /// What a reason placeholder says, for the human who must replace it.
-pub const REASON_PLACEHOLDER: &str = "TODO(kubepatrol): why this check does not apply";
+const REASON_PLACEHOLDER: &str = "TODO(kubepatrol): why this check does not apply";
 
 /// The annotation key that exempts the finding's container (or its workload).
 pub fn annotation_key(container: Option<&str>) -> String {
