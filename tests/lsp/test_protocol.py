@@ -235,6 +235,36 @@ async def test_a_patch_and_a_base_are_linted_through_their_overlay_from_the_buff
     assert (repository / "overlay" / "patch.yaml").read_text().endswith("hostNetwork: true\n")
 
 
+async def test_a_kustomization_is_rendered_from_its_buffer(client, workspace):
+    repository = workspace / "kustomize"
+    (repository / ".git").mkdir()
+    kustomization = repository / "overlay" / "kustomization.yaml"
+    text = kustomization.read_text()
+    uri = open_file(client, kustomization)
+    assert len(await diagnostics(client, uri)) == 0
+    # Unsaved: a resource that does not exist, and an inline patch that sets `hostIPC`.
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[
+                types.TextDocumentContentChangeWholeDocument(
+                    text=text.replace("  - ../base\n", "  - ../base\n  - missing.yaml\n")
+                    + "  - patch: |\n"
+                    "      - op: add\n"
+                    "        path: /spec/template/spec/hostIPC\n"
+                    "        value: true\n"
+                    "    target: {kind: Deployment}\n"
+                )
+            ],
+        )
+    )
+    found = await diagnostics(client, uri, lambda found: len(found) == 2)
+    assert sorted(summary(found), key=lambda diagnostic: diagnostic[1]) == [
+        ("missing-resource", 2, 4, 16, types.DiagnosticSeverity.Error),
+        ("hostIPCSet", 8, 15, 19, types.DiagnosticSeverity.Error),
+    ]
+
+
 async def test_code_actions_fix_exempt_and_fix_all_safe(client, workspace):
     path = workspace / "deployment.yaml"
     text = path.read_text()
