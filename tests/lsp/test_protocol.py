@@ -112,6 +112,18 @@ async def test_open_publishes_findings_at_their_labels(client, workspace):
     assert found[0].message.startswith("The pod shares the node's process namespace")
 
 
+async def test_secondary_labels_are_related_information(client, workspace):
+    fixture = FIXTURES.parent / "checks" / "hostPortSet" / "fail_two_ports_one_finding.yaml"
+    uri = open_file(client, workspace / "ports.yaml", fixture.read_text())
+    found = await diagnostics(client, uri, lambda found: "hostPortSet" in codes(found))
+    ports = next(d for d in found if d.code == "hostPortSet")
+    assert (ports.range.start.line, ports.range.start.character) == (23, 24)
+    assert [
+        (r.location.uri, r.location.range.start.line, r.location.range.start.character, r.message)
+        for r in ports.related_information
+    ] == [(uri, 26, 24, "`hostPort` 443 binds a port of the node")]
+
+
 async def test_incremental_and_full_changes_are_linted_from_the_buffer(client, workspace):
     path = workspace / "deployment.yaml"
     uri = open_file(client, path)
