@@ -10,6 +10,7 @@ use super::health::{KindShare, NamespaceTally, Tally, WorkloadResults};
 use super::verdict::Reason;
 use crate::diagnostic::Diagnostic;
 use crate::evaluate::finding::{ContainerRef, Finding};
+use crate::exempt::baseline::Recorded;
 use crate::exempt::{Suppressed, Suppression};
 use crate::model::object::ObjectId;
 use crate::pipeline::Outcome;
@@ -26,10 +27,23 @@ struct JsonReport<'a> {
     suppressed: Vec<JsonSuppressed<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<&'a crate::exempt::baseline::Summary>,
+    /// What `--new-since` compared with.
+    #[serde(rename = "newSince", skip_serializing_if = "Option::is_none")]
+    new_since: Option<NewSince<'a>>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     counts: Counts,
     summary: Summary<'a>,
     verdict: JsonVerdict<'a>,
+}
+
+#[derive(Serialize)]
+struct NewSince<'a> {
+    /// The commit as the user named it, with its abbreviated hash.
+    reference: &'a str,
+    /// Findings at the commit (the multiset of their fingerprints is what was compared).
+    before: usize,
+    /// Findings at the commit that this change fixed.
+    fixed: usize,
 }
 
 #[derive(Serialize)]
@@ -230,7 +244,22 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
         },
         findings,
         suppressed,
-        baseline: outcome.baseline.as_ref(),
+        baseline: outcome
+            .baseline
+            .as_ref()
+            .filter(|summary| summary.recorded == Recorded::File),
+        new_since: outcome
+            .baseline
+            .as_ref()
+            .filter(|summary| summary.recorded == Recorded::Commit)
+            .map(|summary| {
+                let (before, fixed) = summary.before_and_fixed();
+                NewSince {
+                    reference: &summary.file,
+                    before,
+                    fixed,
+                }
+            }),
         diagnostics,
         summary: summary(report),
         verdict: JsonVerdict {
@@ -379,6 +408,7 @@ fn suppressed<'a>(outcome: &'a Outcome, suppressed: &'a Suppressed) -> JsonSuppr
             reason: by.reason(),
             file: match by {
                 Suppression::Baseline { file } => file,
+                Suppression::Existing { reference } => reference,
                 _ => by
                     .span()
                     .map_or("", |span| outcome.sources.display(span.file)),
