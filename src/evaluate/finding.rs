@@ -32,6 +32,9 @@ pub struct Finding {
     /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
     /// manifest.
     pub via: Vec<FileId>,
+    /// For a finding reported as part of its top owner (`object`), the owned object it was
+    /// found in: a Pod of a ReplicaSet of a Deployment (see `evaluate::owners`).
+    pub found_in: Option<Arc<ObjectId>>,
 }
 
 impl Finding {
@@ -48,7 +51,10 @@ impl Finding {
     /// What the finding is about, for one-line formats: `container "web" of Deployment shop/web`,
     /// with the Helm template the object was rendered from when known.
     pub fn subject(&self) -> String {
-        let subject = subject_of(&self.object, self.container.as_ref());
+        let mut subject = subject_of(&self.object, self.container.as_ref());
+        if let Some(owned) = &self.found_in {
+            subject = format!("{subject}, in its {}", subject_of(owned, None));
+        }
         match &self.helm_template {
             Some(template) => format!("{subject} from template {template}"),
             None => subject,

@@ -127,6 +127,9 @@ struct JsonFinding<'a> {
     start: Position,
     end: Position,
     object: &'a ObjectId,
+    /// The owned object (a Pod of this Deployment's ReplicaSet) the finding was found in.
+    #[serde(rename = "foundIn", skip_serializing_if = "Option::is_none")]
+    found_in: Option<&'a ObjectId>,
     #[serde(rename = "helmTemplate", skip_serializing_if = "Option::is_none")]
     helm_template: Option<&'a str>,
     container: Option<JsonContainer<'a>>,
@@ -378,6 +381,7 @@ fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
         start,
         end,
         object: &finding.object,
+        found_in: finding.found_in.as_deref(),
         helm_template: finding.helm_template.as_deref(),
         container: finding.container.as_ref().map(container_json),
         labels: finding
