@@ -27,6 +27,7 @@ if [ -n "${KUBEPATROL_NEW_SINCE:-}" ]; then
 fi
 [ -n "${KUBEPATROL_FAIL_ON:-}" ] && args+=(--fail-on "$KUBEPATROL_FAIL_ON")
 [ -n "${KUBEPATROL_MIN_SCORE:-}" ] && args+=(--min-score "$KUBEPATROL_MIN_SCORE")
+[ -n "${KUBEPATROL_HTML:-}" ] && args+=(--output-html "$KUBEPATROL_HTML")
 
 status=0
 "$kubepatrol" "${args[@]}" -- "${paths[@]}" || status=$?

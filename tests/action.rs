@@ -300,7 +300,10 @@ fn lint_step_with_new_since_annotates_only_new_findings_and_keeps_sarif_complete
     assert_ne!(old, new);
     fs::write(workspace.join("k8s/api.yaml"), new).unwrap();
 
-    let run = runner.lint(&[("KUBEPATROL_NEW_SINCE", "HEAD")]);
+    let run = runner.lint(&[
+        ("KUBEPATROL_NEW_SINCE", "HEAD"),
+        ("KUBEPATROL_HTML", "report.html"),
+    ]);
     let stdout = text(&run.stdout);
     assert_eq!(run.status.code(), Some(1), "{stdout}{}", text(&run.stderr));
     assert!(stdout.contains("file=k8s/api.yaml"), "{stdout}");
@@ -312,6 +315,8 @@ fn lint_step_with_new_since_annotates_only_new_findings_and_keeps_sarif_complete
         "{summary}"
     );
     assert!(!summary.contains("k8s/web.yaml"), "{summary}");
+    let html = fs::read_to_string(workspace.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
 
     let sarif: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(workspace.join("kubepatrol.sarif")).unwrap())
