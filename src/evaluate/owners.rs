@@ -127,6 +127,54 @@ pub(crate) fn attribute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::object::objects_of;
+    use crate::source::FileId;
+
+    fn objects(text: &str) -> Vec<Object> {
+        let parsed = crate::yaml::parse(FileId(0), text, crate::yaml::Limits::default());
+        objects_of(FileId(0), &parsed.documents).0
+    }
+
+    fn object(kind: &str, name: &str, uid: &str, owner: Option<(&str, &str, &str)>) -> String {
+        let owner = owner.map_or(String::new(), |(kind, name, uid)| {
+            format!("  ownerReferences: [{{kind: {kind}, name: {name}, uid: {uid}, controller: true}}]\n")
+        });
+        format!(
+            "apiVersion: v1\nkind: {kind}\nmetadata:\n  name: {name}\n  namespace: shop\n  uid: {uid}\n{owner}---\n"
+        )
+    }
+
+    #[test]
+    fn chains_lead_to_the_top_owner_present_in_the_input() {
+        let text = [
+            object("Pod", "web-1", "p1", Some(("ReplicaSet", "web-r", "r1"))),
+            object(
+                "ReplicaSet",
+                "web-r",
+                "r1",
+                Some(("Deployment", "web", "d1")),
+            ),
+            object("Deployment", "web", "d1", None),
+            // Its owner is not in the input.
+            object("Pod", "job-1", "p2", Some(("Job", "gone", "j1"))),
+            // The reference names another object of the same name.
+            object("Pod", "web-2", "p3", Some(("ReplicaSet", "web-r", "other"))),
+            // Objects that own each other.
+            object("Pod", "a", "a1", Some(("Pod", "b", "b1"))),
+            object("Pod", "b", "b1", Some(("Pod", "a", "a1"))),
+        ]
+        .concat();
+        let objects = objects(&text);
+        let checked = vec![true; objects.len()];
+        assert_eq!(
+            top_owners(&objects, &checked),
+            [Some(2), Some(2), None, None, None, None, None]
+        );
+        // Only a checked object owns.
+        let mut checked = checked;
+        checked[2] = false;
+        assert_eq!(top_owners(&objects, &checked)[..3], [Some(1), None, None]);
+    }
 
     #[test]
     fn fields_compare_from_the_pod_spec_down() {
