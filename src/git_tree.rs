@@ -11,9 +11,10 @@
 //! The whole commit is listed, not only the linted paths: a kustomization may render a base
 //! outside them, and discovery looks for the overlays of a named file in the whole
 //! repository. Only files that may be read are fetched: those with a manifest extension, the
-//! kustomization, chart and ignore files, and every file in a directory that holds a
-//! kustomization (where patches of any name live). Symbolic links and submodules are left
-//! out, and a file larger than the load limit is left for load to report as missing.
+//! kustomization, chart and ignore files, every file in a directory that holds a kustomization
+//! (where patches of any name live) and every file of a Helm chart (templates, helpers).
+//! Symbolic links are kept (the tree follows them as the disk would); submodules are left out,
+//! and a file larger than the load limit is left for load to report as missing.
 //!
 //! A file named on the command line that was renamed since the commit is looked up there under
 //! its old name (`git diff --find-renames`), so that a renamed file's findings are not new.
@@ -93,10 +94,15 @@ pub(crate) fn read(reference: &str, max_file_bytes: u64) -> Result<CommitTree, S
     let mut tree = MemoryTree::new(root, label.clone());
     // Discovery finds the repository root by its `.git`, on this side as on the disk.
     tree.insert_directory(Path::new(".git"));
-    for (path, text) in
+    for (blob, text) in
         contents(wanted).map_err(|error| format!("cannot read the files of {label}: {error}"))?
     {
-        tree.insert_file(&path, text);
+        if blob.link {
+            let target = String::from_utf8_lossy(&text).into_owned();
+            tree.insert_link(&blob.path, PathBuf::from(target));
+        } else {
+            tree.insert_file(&blob.path, text);
+        }
     }
     Ok(CommitTree {
         tree,
@@ -127,9 +133,12 @@ fn renames(changes: &str) -> impl Iterator<Item = (&str, &str)> {
 struct Blob {
     id: String,
     path: PathBuf,
+    /// A symbolic link, whose content is its target.
+    link: bool,
 }
 
-/// The regular files of a `git ls-tree -r -z -l` listing that the REF side may read.
+/// The regular files of a `git ls-tree -r -z -l` listing that the REF side may read, and the
+/// symbolic links.
 fn wanted_blobs(listing: &str, max_file_bytes: u64) -> Vec<Blob> {
     let files: Vec<(Blob, u64)> = listing
         .split('\0')
@@ -143,22 +152,28 @@ fn wanted_blobs(listing: &str, max_file_bytes: u64) -> Vec<Blob> {
                 fields.next()?,
                 fields.next()?,
             );
-            let regular = kind == "blob" && (mode == "100644" || mode == "100755");
+            let link = mode == "120000";
+            let regular = link || mode == "100644" || mode == "100755";
             let size = size.parse().ok()?;
-            regular.then(|| {
+            (kind == "blob" && regular).then(|| {
                 let blob = Blob {
                     id: id.to_owned(),
                     path: PathBuf::from(path),
+                    link,
                 };
                 (blob, size)
             })
         })
         .collect();
-    let kustomization_directories: std::collections::HashSet<&Path> = files
-        .iter()
-        .filter(|(blob, _)| kubepatrol::discover::is_kustomization_file(&blob.path))
-        .filter_map(|(blob, _)| blob.path.parent())
-        .collect();
+    let directories_of = |is_wanted: fn(&Path) -> bool| -> std::collections::HashSet<&Path> {
+        files
+            .iter()
+            .filter(|(blob, _)| is_wanted(&blob.path))
+            .filter_map(|(blob, _)| blob.path.parent())
+            .collect()
+    };
+    let kustomization_directories = directories_of(kubepatrol::discover::is_kustomization_file);
+    let charts = directories_of(|path| path.file_name().is_some_and(|name| name == "Chart.yaml"));
     let may_be_read = |path: &Path| {
         let name = path
             .file_name()
@@ -173,10 +188,11 @@ fn wanted_blobs(listing: &str, max_file_bytes: u64) -> Vec<Blob> {
             || path
                 .parent()
                 .is_some_and(|dir| kustomization_directories.contains(dir))
+            || path.ancestors().any(|dir| charts.contains(dir))
     };
     let wanted: Vec<bool> = files
         .iter()
-        .map(|(blob, size)| *size <= max_file_bytes && may_be_read(&blob.path))
+        .map(|(blob, size)| blob.link || (*size <= max_file_bytes && may_be_read(&blob.path)))
         .collect();
     files
         .into_iter()
@@ -187,7 +203,7 @@ fn wanted_blobs(listing: &str, max_file_bytes: u64) -> Vec<Blob> {
 
 /// The contents of `blobs`, streamed by one `git cat-file --batch`. The object names are
 /// written by a thread while this one reads, so that neither pipe fills up and blocks git.
-fn contents(blobs: Vec<Blob>) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
+fn contents(blobs: Vec<Blob>) -> std::io::Result<Vec<(Blob, Vec<u8>)>> {
     let mut child = Command::new("git")
         .args(["cat-file", "--batch"])
         .stdin(Stdio::piped())
@@ -208,7 +224,7 @@ fn contents(blobs: Vec<Blob>) -> std::io::Result<Vec<(PathBuf, Vec<u8>)>> {
     let mut read = Vec::with_capacity(blobs.len());
     for blob in blobs {
         let text = next_object(&mut stdout, &blob.id)?;
-        read.push((blob.path, text));
+        read.push((blob, text));
     }
     writer
         .join()
@@ -250,7 +266,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_regular_files_that_may_be_read_are_fetched() {
+    fn only_files_that_may_be_read_and_links_are_fetched() {
         let listing = [
             "100644 blob aaa      12\tdeploy/app.yaml",
             "100644 blob bbb      12\tdeploy/kustomization.yaml",
@@ -260,6 +276,8 @@ mod tests {
             "160000 commit fff       -\tvendor/sub",
             "100755 blob ggg      99\tbig.yaml",
             "100644 blob hhh       3\t.gitignore",
+            "100644 blob iii       3\tcharts/web/Chart.yaml",
+            "100644 blob jjj       3\tcharts/web/templates/_helpers.tpl",
         ]
         .join("\0");
         let fetched: Vec<String> = wanted_blobs(&listing, 50)
@@ -272,7 +290,10 @@ mod tests {
                 "deploy/app.yaml",
                 "deploy/kustomization.yaml",
                 "deploy/patch.txt",
-                ".gitignore"
+                "deploy/link.yaml",
+                ".gitignore",
+                "charts/web/Chart.yaml",
+                "charts/web/templates/_helpers.tpl",
             ]
         );
     }

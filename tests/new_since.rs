@@ -303,3 +303,12 @@ fn sarif_and_gitlab_keep_the_findings_that_existed_as_ordinary_results() {
     paths.sort_unstable();
     assert_eq!(paths, ["a.yaml", "b.yaml"]);
 }
+
+#[test]
+fn a_symlinked_manifest_is_read_through_its_link_at_ref_too() {
+    let repo = Repo::new(&[("shared/app.yaml", &pod("a", true))]);
+    fs::create_dir(repo.path().join("deploy")).unwrap();
+    std::os::unix::fs::symlink("../shared/app.yaml", repo.path().join("deploy/app.yaml")).unwrap();
+    repo.commit("link");
+    assert_compared(&repo.lint_in("deploy", &["."]), 0, &[], 1, 0);
+}
