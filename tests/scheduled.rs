@@ -175,35 +175,53 @@ fn the_cronjob_and_its_rbac_pass_kubepatrol_and_grant_only_reading_and_events() 
     assert_eq!(listed, inspected_resources());
 }
 
-#[test]
-fn a_cluster_dump_reports_each_workload_once_with_the_events() {
+/// `kubepatrol lint ARGS --stdin-filename cluster.yaml -` on the `kubectl get` dump, in `dir`.
+fn lint_dump(dir: &Path, args: &[&str]) -> std::process::Output {
     let dump = fs::read(fixtures().join("cluster/kubectl-get.yaml")).unwrap();
-    let temp = tempfile::tempdir().unwrap();
-    let events_file = temp.path().join("events.yaml");
     let mut child = Command::new(env!("CARGO_BIN_EXE_kubepatrol"))
-        .args([
-            "lint",
-            "--format",
-            "line",
-            "--stdin-filename",
-            "cluster.yaml",
-        ])
-        .arg("--events")
-        .arg(&events_file)
-        .args([
-            "--events-for",
-            "CronJob/kubepatrol/kubepatrol-inspector",
-            "-",
-        ])
-        .current_dir(temp.path())
+        .arg("lint")
+        .args(args)
+        .args(["--stdin-filename", "cluster.yaml", "-"])
+        .current_dir(dir)
+        .env("COLUMNS", "120")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     child.stdin.take().unwrap().write_all(&dump).unwrap();
-    let output = child.wait_with_output().unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_cluster_dump_reports_each_workload_once_with_the_events() {
+    let temp = tempfile::tempdir().unwrap();
+    let events_file = temp.path().join("events.yaml");
+    let events_option = events_file.to_str().unwrap();
+    let output = lint_dump(
+        temp.path(),
+        &[
+            "--format",
+            "line",
+            "--events",
+            events_option,
+            "--events-for",
+            "CronJob/kubepatrol/kubepatrol-inspector",
+        ],
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stdout(&output));
     insta::assert_snapshot!(stdout(&output));
+    // People read the owned object's findings under their own heading.
+    let human = stdout(&lint_dump(temp.path(), &["--format", "human"]));
+    let headings: Vec<&str> = human.lines().filter(|line| line.contains('×')).collect();
+    assert_eq!(
+        headings,
+        [
+            "  × Deployment shop/web: 2 danger, 7 warning",
+            "  × Deployment shop/web, in its Pod shop/web-7c9d8b6f4-m7tzd: 3 danger, 1 warning",
+            "  × Pod default/toolbox: 4 danger, 7 warning",
+            "  × ClusterRoleBinding metrics-reader-public: 1 danger",
+        ]
+    );
 
     let mut events: serde_json::Value =
         serde_json::from_str(&fs::read_to_string(&events_file).unwrap()).unwrap();
