@@ -18,8 +18,16 @@ fi
 args=(lint --format github --output-sarif "$sarif" --output-json "$json_report")
 [ -n "${KUBEPATROL_CONFIG:-}" ] && args+=(--config "$KUBEPATROL_CONFIG")
 [ -n "${KUBEPATROL_BASELINE:-}" ] && args+=(--baseline "$KUBEPATROL_BASELINE")
+if [ -n "${KUBEPATROL_NEW_SINCE:-}" ]; then
+  # actions/checkout fetches one commit by default: fetch the one to compare with if missing.
+  if ! git cat-file -e "${KUBEPATROL_NEW_SINCE}^{commit}" 2>/dev/null; then
+    git fetch --quiet --no-tags --depth=1 origin "$KUBEPATROL_NEW_SINCE" || true
+  fi
+  args+=(--new-since "$KUBEPATROL_NEW_SINCE")
+fi
 [ -n "${KUBEPATROL_FAIL_ON:-}" ] && args+=(--fail-on "$KUBEPATROL_FAIL_ON")
 [ -n "${KUBEPATROL_MIN_SCORE:-}" ] && args+=(--min-score "$KUBEPATROL_MIN_SCORE")
+[ -n "${KUBEPATROL_HTML:-}" ] && args+=(--output-html "$KUBEPATROL_HTML")
 
 status=0
 "$kubepatrol" "${args[@]}" -- "${paths[@]}" || status=$?

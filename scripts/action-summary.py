@@ -75,6 +75,16 @@ def summary_markdown(report, status):
         "",
         f"Result: {verdict_text(report)}",
         "",
+    ]
+    new_since = report.get("newSince")
+    if new_since:
+        lines += [
+            f"Only findings new since {new_since['reference']} are listed: "
+            f"{new_since['before']} findings were there before, "
+            f"{new_since['fixed']} of them fixed by this change.",
+            "",
+        ]
+    lines += [
         "| Category | Score | Passed | Warning | Danger |",
         "|---|---:|---:|---:|---:|",
     ]

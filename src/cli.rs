@@ -16,6 +16,7 @@ Examples:
   kubepatrol lint --format json --output report.json .
   kubepatrol baseline > .kubepatrol-baseline.json
   kubepatrol lint --baseline .kubepatrol-baseline.json   report only findings not in the baseline
+  kubepatrol lint --new-since origin/main deploy/   only what this branch introduced
   kubepatrol lint --format github --output-sarif kubepatrol.sarif --output-html report.html .
   kubepatrol fix --diff deploy/            show the safe fixes as a unified diff, change nothing
   kubepatrol fix deploy/                   apply them (each file rewritten atomically)
@@ -88,6 +89,12 @@ pub(crate) struct LintArgs {
     /// Report only findings that the baseline FILE (from `kubepatrol baseline`) does not record.
     #[arg(long, value_name = "FILE")]
     pub baseline: Option<PathBuf>,
+
+    /// Report (and fail on) only findings this change introduced: the same paths are also linted
+    /// as they are at the commit REF (read from git, nothing is checked out) and findings found
+    /// there are set aside, compared by fingerprint as a baseline is.
+    #[arg(long, value_name = "REF", conflicts_with = "baseline")]
+    pub new_since: Option<String>,
 
     /// Also print suppressed findings, with what suppressed them (the JSON report always has them).
     #[arg(long)]

@@ -6,9 +6,10 @@ use std::time::SystemTime;
 use clap::Parser;
 
 mod cli;
+mod git_tree;
 
 use cli::{BaselineArgs, Cli, ColorChoice, Command, FixArgs, InputArgs, LintArgs};
-use kubepatrol::diagnostic::{Code, Diagnostic, Location};
+use kubepatrol::diagnostic::{Code, Diagnostic, Level, Location};
 use kubepatrol::discover;
 use kubepatrol::exempt::baseline;
 use kubepatrol::fix::{self, FixOptions, report::Mode};
@@ -17,6 +18,7 @@ use kubepatrol::report::{Format, Gate, Report, ReportOptions};
 use kubepatrol::rules;
 use kubepatrol::rules::explain;
 use kubepatrol::settings::FailOn;
+use kubepatrol::vfs::Files;
 use kubepatrol::{LintOptions, Outcome, config, lint, report};
 
 /// Exit codes: 2 for input or usage errors, 1 for findings at or above the threshold, else 0.
@@ -81,13 +83,24 @@ fn run_lint(args: LintArgs) -> ExitCode {
         } else {
             Format::Line
         });
-    let options = match lint_options(&args) {
+    let mut options = match lint_options(&args) {
         Ok(options) => options,
         Err(stopped) => return report_stopped(format, args.output.as_deref(), &stopped),
     };
     let gate = gate(&args, &options);
     let started = SystemTime::now();
-    let outcome = lint(&options);
+    let mut notes_at_commit = Vec::new();
+    if let Some(reference) = &args.new_since {
+        match compare_with_commit(reference, &mut options) {
+            Ok(notes) => notes_at_commit = notes,
+            Err(stopped) => return report_stopped(format, args.output.as_deref(), &stopped),
+        }
+    }
+    let mut outcome = lint(&options);
+    if !notes_at_commit.is_empty() {
+        outcome.diagnostics.append(&mut notes_at_commit);
+        outcome.sort_diagnostics();
+    }
     let times = RunTimes {
         started,
         finished: SystemTime::now(),
@@ -127,6 +140,62 @@ fn lint_options(args: &LintArgs) -> Result<LintOptions, Box<Outcome>> {
     options.discover.stdin_name = args.stdin_filename.clone();
     options.discover.no_kustomize = args.no_kustomize;
     Ok(options)
+}
+
+/// `--new-since REF`: lint the same paths as they are at the commit `reference` names, with
+/// the same options, and make its findings the run's baseline. The input errors found there
+/// come back as notes: they do not fail the run, the working tree's do.
+fn compare_with_commit(
+    reference: &str,
+    options: &mut LintOptions,
+) -> Result<Vec<Diagnostic>, Box<Outcome>> {
+    let stop = |message: String| {
+        let location = Location::Path(reference.to_owned());
+        let error = Diagnostic::error(Code::InvalidNewSince, location, message);
+        Box::new(Outcome::stopped(Default::default(), vec![error]))
+    };
+    if options.paths.iter().any(|path| path == discover::STDIN_ARG) {
+        return Err(stop(
+            "standard input has no earlier version to compare with; lint files or directories"
+                .into(),
+        ));
+    }
+    let commit = git_tree::read(reference, options.limits.max_file_bytes).map_err(stop)?;
+    let paths_then = commit.paths_then(&options.paths);
+    let paths_now = std::mem::replace(&mut options.paths, paths_then);
+    options.files = Files::new(commit.tree);
+    let before = lint(options);
+    options.files = Files::disk();
+    options.paths = paths_now;
+    options.baseline = Some(baseline::of_commit(&commit.label, &before.findings));
+    Ok(before
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.level == Level::Error)
+        .map(|diagnostic| note_at_commit(&before, diagnostic, &commit.label))
+        .collect())
+}
+
+/// An input error of the run at a commit as a note of this run, which has other files: it
+/// names the file (and line) in words.
+fn note_at_commit(before: &Outcome, diagnostic: &Diagnostic, label: &str) -> Diagnostic {
+    let (path, line) = match &diagnostic.location {
+        Location::Path(path) => (path.clone(), None),
+        Location::File(file) => (before.sources.display(*file).to_owned(), None),
+        Location::Span(span) => (
+            before.sources.display(span.file).to_owned(),
+            Some(before.sources.position(*span).0.line),
+        ),
+    };
+    let place = line.map_or_else(String::new, |line| format!(", line {line}"));
+    Diagnostic::note(
+        Code::InputErrorAtCommit,
+        Location::Path(path),
+        format!(
+            "at {label}{place}: {} [{}]; findings that could not be seen there are reported as new",
+            diagnostic.message, diagnostic.code
+        ),
+    )
 }
 
 /// Read the baseline at `path`.

@@ -278,3 +278,61 @@ fn make_executable(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
+
+#[test]
+fn lint_step_with_new_since_annotates_only_new_findings_and_keeps_sarif_complete() {
+    let runner = Runner::new();
+    let workspace = runner.workspace.path();
+    let git = |args: &[&str]| {
+        let status = Command::new("git")
+            .args(["-c", "user.email=ci@example.com", "-c", "user.name=ci"])
+            .args(args)
+            .current_dir(workspace)
+            .status()
+            .unwrap();
+        assert!(status.success(), "git {args:?}");
+    };
+    git(&["init", "--quiet"]);
+    git(&["add", "."]);
+    git(&["commit", "--quiet", "-m", "base"]);
+    let old = fs::read_to_string(workspace.join("k8s/web.yaml")).unwrap();
+    let new = old.replacen("name: web", "name: api", 1);
+    assert_ne!(old, new);
+    fs::write(workspace.join("k8s/api.yaml"), new).unwrap();
+
+    let run = runner.lint(&[
+        ("KUBEPATROL_NEW_SINCE", "HEAD"),
+        ("KUBEPATROL_HTML", "report.html"),
+    ]);
+    let stdout = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(1), "{stdout}{}", text(&run.stderr));
+    assert!(stdout.contains("file=k8s/api.yaml"), "{stdout}");
+    assert!(!stdout.contains("file=k8s/web.yaml"), "{stdout}");
+
+    let summary = fs::read_to_string(runner.summary_file()).unwrap();
+    assert!(
+        summary.contains("Only findings new since `HEAD` ("),
+        "{summary}"
+    );
+    assert!(!summary.contains("k8s/web.yaml"), "{summary}");
+    let html = fs::read_to_string(workspace.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+
+    let sarif: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(workspace.join("kubepatrol.sarif")).unwrap())
+            .unwrap();
+    let files: std::collections::BTreeSet<&str> = sarif["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|result| {
+            result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        files.into_iter().collect::<Vec<_>>(),
+        ["k8s/api.yaml", "k8s/web.yaml"]
+    );
+}

@@ -28,7 +28,7 @@ const LAYERS: &[&[&str]] = &[
 ];
 
 /// The components of the binary, which the library must never reach.
-const BINARY: [&str; 2] = ["main", "cli"];
+const BINARY: [&str; 3] = ["main", "cli", "git_tree"];
 
 /// Edges forbidden whatever the layers say: a component and the components it must not import.
 const FORBIDDEN: &[(&str, &[&str])] = &[

@@ -87,6 +87,9 @@ fn kubectl(files: &[PathBuf]) -> Result<Vec<Json>, String> {
         "--local",
         "-o",
         "json",
+        // kubepatrol reads `metadata.managedFields` as written (a `kubectl get` dump has them);
+        // kubectl's printer would drop them.
+        "--show-managed-fields",
         "--kubeconfig=/dev/null",
     ]);
     for file in files {

@@ -118,6 +118,10 @@ catalogue! {
         "An ignore annotation names a check that does not exist; the nearest id is suggested.";
     UnusedIgnore = "unused-ignore", "exempt":
         "An ignore annotation or exemption silenced nothing (with `--report-unused-ignores`).";
+    InvalidNewSince = "invalid-new-since", "new-since":
+        "`--new-since` names no commit of the repository around the working directory, git cannot read it, or standard input was to be compared.";
+    InputErrorAtCommit = "input-error-at-commit", "new-since":
+        "An input error in the files as they are at the commit `--new-since` compares with (a note naming the error's own code: it does not fail the run, but what could not be read there may show as new).";
     InternalError = "internal-error", "any":
         "A bug in kubepatrol stopped the work on one file or object; the rest was still checked. Please report it.";
 }

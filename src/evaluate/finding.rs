@@ -32,6 +32,9 @@ pub struct Finding {
     /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
     /// manifest.
     pub via: Vec<FileId>,
+    /// For a finding reported as part of its top owner (`object`), the owned object it was
+    /// found in: a Pod of a ReplicaSet of a Deployment (see `evaluate::owners`).
+    pub found_in: Option<Arc<ObjectId>>,
 }
 
 impl Finding {
@@ -48,16 +51,25 @@ impl Finding {
     /// What the finding is about, for one-line formats: `container "web" of Deployment shop/web`,
     /// with the Helm template the object was rendered from when known.
     pub fn subject(&self) -> String {
-        let subject = subject_of(&self.object, self.container.as_ref());
+        let subject = self.naming_found_in(subject_of(&self.object, self.container.as_ref()));
         match &self.helm_template {
             Some(template) => format!("{subject} from template {template}"),
             None => subject,
         }
     }
 
-    /// The object alone, without the container: `Deployment shop/web`.
+    /// The object alone, without the container: `Deployment shop/web`, or `Deployment
+    /// shop/web, in its Pod shop/web-7c9d8b6f4-m7tzd` for a finding of an owned object.
     pub fn object_subject(&self) -> String {
-        subject_of(&self.object, None)
+        self.naming_found_in(subject_of(&self.object, None))
+    }
+
+    /// `subject` followed by the owned object the finding was found in, if any.
+    fn naming_found_in(&self, subject: String) -> String {
+        match &self.found_in {
+            Some(owned) => format!("{subject}, in its {}", subject_of(owned, None)),
+            None => subject,
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod finding;
 pub(crate) mod fingerprint;
+mod owners;
 
 use std::sync::Arc;
 
@@ -25,6 +26,8 @@ pub struct Evaluation {
     /// Every object in input order with the checks it passed; findings refer to it through
     /// the shared [`ObjectId`].
     pub inspected: Vec<Inspected>,
+    /// Set while merging, for an object that is part of its top owner.
+    owned: bool,
 }
 
 /// One object as the reports see it: who it is, where it was written, what it passed.
@@ -62,7 +65,7 @@ pub fn evaluate(
     rules: &'static [RuleEntry],
     settings: &Settings,
 ) -> Evaluation {
-    let per_object: Vec<Evaluation> = objects
+    let mut per_object: Vec<Evaluation> = objects
         .par_iter()
         .map(|object| {
             crate::guard::isolate(|| evaluate_object(object, rules, settings)).unwrap_or_else(
@@ -76,18 +79,53 @@ pub fn evaluate(
             )
         })
         .collect();
-    let mut evaluation = Evaluation::default();
+    let mut evaluation = Evaluation {
+        findings: attribute_owned(objects, &mut per_object),
+        ..Evaluation::default()
+    };
     for mut part in per_object {
         evaluation.findings.append(&mut part.findings);
         evaluation.diagnostics.append(&mut part.diagnostics);
-        evaluation.evaluated += part.evaluated;
-        evaluation.inspected.append(&mut part.inspected);
+        // An owned object (see `owners`) is part of its top owner, not an object of its own.
+        if !part.owned {
+            evaluation.evaluated += part.evaluated;
+            evaluation.inspected.append(&mut part.inspected);
+        }
     }
     // Stable: findings at the same place keep object and container order.
     evaluation
         .findings
         .sort_by(|a, b| (a.primary(), a.rule.meta.id).cmp(&(b.primary(), b.rule.meta.id)));
     evaluation
+}
+
+/// Take the findings of the objects that are part of a top owner out of `per_object` (in
+/// object order), marking those objects owned: the findings the owner has too are dropped, the
+/// others are returned attributed to the owner.
+fn attribute_owned(objects: &[Object], per_object: &mut [Evaluation]) -> Vec<Finding> {
+    let checked: Vec<bool> = per_object
+        .iter()
+        .map(|part| {
+            part.inspected
+                .first()
+                .is_some_and(|inspected| inspected.checked)
+        })
+        .collect();
+    let tops = owners::top_owners(objects, &checked);
+    let mut attributed = Vec::new();
+    for (index, top) in tops.into_iter().enumerate() {
+        let (Some(top), Some(owner)) = (top, top.and_then(|top| objects.get(top))) else {
+            continue;
+        };
+        let Some(part) = per_object.get_mut(index) else {
+            continue;
+        };
+        part.owned = true;
+        let owned = std::mem::take(&mut part.findings);
+        let owner_findings = per_object.get(top).map_or(&[][..], |part| &part.findings);
+        attributed.extend(owners::attribute(&owner.id, owner_findings, owned));
+    }
+    attributed
 }
 
 fn evaluate_object(
@@ -221,6 +259,7 @@ fn finding(
             .unwrap_or_default(),
         labels: violation.labels,
         via: object.via.clone(),
+        found_in: None,
     }
 }
 

@@ -1,5 +1,7 @@
 //! The baseline: today's findings recorded by fingerprint, so that a team adopting kubepatrol is
 //! told only about new findings. `kubepatrol baseline` writes it; `lint --baseline` applies it.
+//! `lint --new-since REF` records the findings of the same paths at a commit the same way and
+//! applies them as a baseline: a finding is new when its fingerprint occurs more often now.
 
 use std::collections::{HashMap, HashSet};
 use std::io::{self, Write};
@@ -37,7 +39,9 @@ struct Entry {
 /// A loaded baseline: how many times each fingerprint was recorded.
 #[derive(Debug)]
 pub struct Baseline {
+    /// The file, or for a commit how messages name it.
     pub display: String,
+    pub recorded: Recorded,
     /// How many times each fingerprint is recorded, and for which object.
     counts: HashMap<String, (usize, ObjectKey)>,
 }
@@ -55,10 +59,21 @@ pub(crate) fn object_key(id: &crate::model::object::ObjectId) -> ObjectKey {
     )
 }
 
+/// Where a baseline's findings were recorded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// A file written by `kubepatrol baseline`.
+    File,
+    /// A run over the same paths at a commit (`--new-since`).
+    Commit,
+}
+
 /// What applying a baseline did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Summary {
     pub file: String,
+    #[serde(skip)]
+    pub recorded: Recorded,
     /// Findings silenced because the baseline records them.
     pub baselined: usize,
     /// Recorded findings of objects this run linted that no longer occur.
@@ -66,6 +81,26 @@ pub struct Summary {
     /// Recorded findings of objects this run did not lint (another overlay or directory, or
     /// an object that was deleted): neither fixed nor present.
     pub unseen: usize,
+}
+
+impl Summary {
+    /// For `--new-since`: the findings at the commit, and those of them this change fixed
+    /// (gone, or of an object that no longer exists in the linted paths).
+    pub fn before_and_fixed(&self) -> (usize, usize) {
+        let fixed = self.fixed + self.unseen;
+        (self.baselined + fixed, fixed)
+    }
+
+    /// The line that says what `--new-since` compared with: "3 findings at `main` (3f2a1b0),
+    /// 1 fixed by this change".
+    pub fn describe_commit(&self) -> String {
+        let (before, fixed) = self.before_and_fixed();
+        let plural = if before == 1 { "" } else { "s" };
+        format!(
+            "{before} finding{plural} at {}, {fixed} fixed by this change; only new findings are reported",
+            self.file
+        )
+    }
 }
 
 /// Write the baseline of `findings`, ordered by what they are about (not by line), so that
@@ -134,8 +169,23 @@ pub fn parse(display: &str, text: &str) -> Result<Baseline, Diagnostic> {
     }
     Ok(Baseline {
         display: display.to_owned(),
+        recorded: Recorded::File,
         counts,
     })
+}
+
+/// The findings of a run at a commit, which `label` names ("`main` (3f2a1b0)"), as a baseline.
+pub fn of_commit(label: &str, findings: &[Finding]) -> Baseline {
+    let mut counts = HashMap::new();
+    for finding in findings {
+        let object = object_key(&finding.object);
+        counts.entry(finding.fingerprint()).or_insert((0, object)).0 += 1;
+    }
+    Baseline {
+        display: label.to_owned(),
+        recorded: Recorded::Commit,
+        counts,
+    }
 }
 
 /// Split `findings` into new ones and those the baseline records (each recorded finding
@@ -156,12 +206,15 @@ pub fn apply(
         match count {
             Some(count) => {
                 *count -= 1;
-                suppressed.push(Suppressed {
-                    finding,
-                    by: Suppression::Baseline {
+                let by = match baseline.recorded {
+                    Recorded::File => Suppression::Baseline {
                         file: baseline.display.clone(),
                     },
-                });
+                    Recorded::Commit => Suppression::Existing {
+                        reference: baseline.display.clone(),
+                    },
+                };
+                suppressed.push(Suppressed { finding, by });
             }
             None => kept.push(finding),
         }
@@ -177,6 +230,7 @@ pub fn apply(
         });
     let summary = Summary {
         file: baseline.display.clone(),
+        recorded: baseline.recorded,
         baselined: suppressed.len(),
         fixed,
         unseen,

@@ -49,6 +49,8 @@ pub enum Suppression {
     ConfigExemption { span: Span, reason: String },
     /// The baseline file named by `--baseline`.
     Baseline { file: String },
+    /// Found at the commit `--new-since` names too (`reference` names it): not new.
+    Existing { reference: String },
 }
 
 impl Suppression {
@@ -58,6 +60,7 @@ impl Suppression {
             Suppression::ConfigCheck { .. } => "config-check",
             Suppression::ConfigExemption { .. } => "config-exemption",
             Suppression::Baseline { .. } => "baseline",
+            Suppression::Existing { .. } => "new-since",
         }
     }
 
@@ -67,7 +70,7 @@ impl Suppression {
             Suppression::Annotation { span, .. }
             | Suppression::ConfigCheck { span }
             | Suppression::ConfigExemption { span, .. } => Some(*span),
-            Suppression::Baseline { .. } => None,
+            Suppression::Baseline { .. } | Suppression::Existing { .. } => None,
         }
     }
 
@@ -75,7 +78,9 @@ impl Suppression {
         match self {
             Suppression::Annotation { reason, .. } => reason.as_deref(),
             Suppression::ConfigExemption { reason, .. } => Some(reason),
-            Suppression::ConfigCheck { .. } | Suppression::Baseline { .. } => None,
+            Suppression::ConfigCheck { .. }
+            | Suppression::Baseline { .. }
+            | Suppression::Existing { .. } => None,
         }
     }
 
@@ -86,6 +91,7 @@ impl Suppression {
             Suppression::ConfigCheck { .. } => "`checks:` entry of the configuration".into(),
             Suppression::ConfigExemption { .. } => "exemption of the configuration".into(),
             Suppression::Baseline { file } => format!("baseline `{file}`"),
+            Suppression::Existing { reference } => format!("present at {reference}"),
         }
     }
 }
@@ -752,6 +758,7 @@ spec:
             exempted.baseline,
             Some(baseline::Summary {
                 file: "baseline.json".into(),
+                recorded: baseline::Recorded::File,
                 baselined: 1,
                 fixed: 0,
                 unseen: 1,

@@ -12,6 +12,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use super::{Report, shared};
+use crate::evaluate::finding::Finding;
+use crate::exempt::Suppression;
 use crate::rules::Severity;
 
 #[derive(Serialize)]
@@ -50,11 +52,21 @@ fn severity(severity: Severity) -> &'static str {
     }
 }
 
+/// Every finding, also those `--new-since` found at the commit too: GitLab compares the
+/// reports of the base and the head itself.
 fn findings(report: &Report<'_>) -> Vec<Issue> {
     let sources = &report.outcome.sources;
     let mut seen: HashMap<String, usize> = HashMap::new();
-    shared::group_findings(&report.outcome.findings)
-        .into_iter()
+    let existing: Vec<Finding> = report
+        .outcome
+        .suppressed
+        .iter()
+        .filter(|suppressed| matches!(suppressed.by, Suppression::Existing { .. }))
+        .map(|suppressed| suppressed.finding.clone())
+        .collect();
+    let new = shared::group_findings(&report.outcome.findings);
+    new.into_iter()
+        .chain(shared::group_findings(&existing))
         .map(|shown| {
             let finding = shown.first();
             let span = finding.primary();

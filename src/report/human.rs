@@ -17,6 +17,7 @@ use super::Report;
 use super::shared::{self, Shown};
 use super::summary::high_risks_line;
 use crate::diagnostic::{Diagnostic, Level, Location};
+use crate::exempt::baseline::Recorded;
 use crate::rules::{self, Severity};
 use crate::source::{FileId, SourceMap, Span};
 
@@ -297,6 +298,13 @@ fn write_summary(report: &Report<'_>, width: usize, out: &mut dyn Write) -> io::
         health.grade,
         high_risks_line(health.high_risks())
     )?;
+    if let Some(summary) = outcome
+        .baseline
+        .as_ref()
+        .filter(|summary| summary.recorded == Recorded::Commit)
+    {
+        writeln!(out, "{}", summary.describe_commit())?;
+    }
     let by_check: Vec<String> = rules::all()
         .iter()
         .map(|entry| {

@@ -10,6 +10,7 @@ use super::health::{KindShare, NamespaceTally, Tally, WorkloadResults};
 use super::verdict::Reason;
 use crate::diagnostic::Diagnostic;
 use crate::evaluate::finding::{ContainerRef, Finding};
+use crate::exempt::baseline::Recorded;
 use crate::exempt::{Suppressed, Suppression};
 use crate::model::object::ObjectId;
 use crate::pipeline::Outcome;
@@ -26,10 +27,23 @@ struct JsonReport<'a> {
     suppressed: Vec<JsonSuppressed<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<&'a crate::exempt::baseline::Summary>,
+    /// What `--new-since` compared with.
+    #[serde(rename = "newSince", skip_serializing_if = "Option::is_none")]
+    new_since: Option<NewSince<'a>>,
     diagnostics: Vec<JsonDiagnostic<'a>>,
     counts: Counts,
     summary: Summary<'a>,
     verdict: JsonVerdict<'a>,
+}
+
+#[derive(Serialize)]
+struct NewSince<'a> {
+    /// The commit as the user named it, with its abbreviated hash.
+    reference: &'a str,
+    /// Findings at the commit (the multiset of their fingerprints is what was compared).
+    before: usize,
+    /// Findings at the commit that this change fixed.
+    fixed: usize,
 }
 
 #[derive(Serialize)]
@@ -113,6 +127,9 @@ struct JsonFinding<'a> {
     start: Position,
     end: Position,
     object: &'a ObjectId,
+    /// The owned object (a Pod of this Deployment's ReplicaSet) the finding was found in.
+    #[serde(rename = "foundIn", skip_serializing_if = "Option::is_none")]
+    found_in: Option<&'a ObjectId>,
     #[serde(rename = "helmTemplate", skip_serializing_if = "Option::is_none")]
     helm_template: Option<&'a str>,
     container: Option<JsonContainer<'a>>,
@@ -230,7 +247,22 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
         },
         findings,
         suppressed,
-        baseline: outcome.baseline.as_ref(),
+        baseline: outcome
+            .baseline
+            .as_ref()
+            .filter(|summary| summary.recorded == Recorded::File),
+        new_since: outcome
+            .baseline
+            .as_ref()
+            .filter(|summary| summary.recorded == Recorded::Commit)
+            .map(|summary| {
+                let (before, fixed) = summary.before_and_fixed();
+                NewSince {
+                    reference: &summary.file,
+                    before,
+                    fixed,
+                }
+            }),
         diagnostics,
         summary: summary(report),
         verdict: JsonVerdict {
@@ -349,6 +381,7 @@ fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
         start,
         end,
         object: &finding.object,
+        found_in: finding.found_in.as_deref(),
         helm_template: finding.helm_template.as_deref(),
         container: finding.container.as_ref().map(container_json),
         labels: finding
@@ -379,6 +412,7 @@ fn suppressed<'a>(outcome: &'a Outcome, suppressed: &'a Suppressed) -> JsonSuppr
             reason: by.reason(),
             file: match by {
                 Suppression::Baseline { file } => file,
+                Suppression::Existing { reference } => reference,
                 _ => by
                     .span()
                     .map_or("", |span| outcome.sources.display(span.file)),

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 
 use crate::diagnostic::Location;
 use crate::exempt::Suppressed;
+use crate::exempt::baseline::Recorded;
 use crate::pipeline::Outcome;
 use crate::source::FileId;
 
@@ -56,7 +57,20 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
             lines.push(suppressed_line(outcome, &shown, suppressed));
         }
     }
-    if let Some(summary) = &outcome.baseline {
+    if let Some(summary) = outcome
+        .baseline
+        .as_ref()
+        .filter(|summary| summary.recorded == Recorded::Commit)
+    {
+        lines.push(Line {
+            file: None,
+            offset: 0,
+            text: format!(
+                "kubepatrol: note: {} [new-since]",
+                summary.describe_commit()
+            ),
+        });
+    } else if let Some(summary) = &outcome.baseline {
         let unseen = match summary.unseen {
             0 => String::new(),
             count => format!(", {count} recorded for objects this run did not lint"),

@@ -235,7 +235,7 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
         .into_iter()
         .map(|(shown, suppressed)| {
             let mut result = result(&context, &shown);
-            result.suppressions = Some(vec![suppression(&suppressed.by)]);
+            result.suppressions = suppression(&suppressed.by).map(|by| vec![by]);
             result
         });
     let results: Vec<SarifResult<'_>> = shared::group_findings(&report.outcome.findings)
@@ -394,17 +394,20 @@ fn result<'a>(context: &Context<'_>, shown: &Shown<'a>) -> SarifResult<'a> {
 }
 
 /// SARIF §3.35: annotations are in-source suppressions; configuration and baseline are external.
-fn suppression(by: &ExemptSuppression) -> Suppression {
-    Suppression {
+/// A finding `--new-since` found at the commit too is no suppression: it is an ordinary result,
+/// so that the log stays complete and code scanning tells new alerts from old ones itself.
+fn suppression(by: &ExemptSuppression) -> Option<Suppression> {
+    Some(Suppression {
         kind: match by {
             ExemptSuppression::Annotation { .. } => "inSource",
+            ExemptSuppression::Existing { .. } => return None,
             _ => "external",
         },
         justification: Some(match by.reason() {
             Some(reason) => format!("{} ({reason})", by.kind()),
             None => by.kind().to_owned(),
         }),
-    }
+    })
 }
 
 /// SARIF viewers expect messages to be sentences.

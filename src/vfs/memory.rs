@@ -1,7 +1,7 @@
 //! A tree of files held in memory, mounted at a directory: a repository as it is at a git
 //! commit, read without checking it out.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,11 +14,12 @@ use super::{
     read_limited, working_directory,
 };
 
-/// Files and directories by their path below `root`, the directory the tree stands in for
-/// (a repository's root for a git commit). A path outside `root`, or one the tree does not
-/// hold, is missing; the tree holds no symbolic links. Walks honour the ignore files held in
-/// the tree, in the walked directories and those above them up to `root`, and the user's
-/// global git excludes, as a walk of the disk does.
+/// Files, directories and symbolic links by their path below `root`, the directory the tree
+/// stands in for (a repository's root for a git commit). A path outside `root`, or one the tree
+/// does not hold, is missing. Links are followed as on the disk, within the tree: a link out of
+/// it, a dangling link or a chain of more than 40 is missing, a walk reports a loop. Walks
+/// honour the ignore files held in the tree, in the walked directories and those above them up
+/// to `root`, and the user's global git excludes, as a walk of the disk does.
 #[derive(Debug)]
 pub struct MemoryTree {
     root: PathBuf,
@@ -26,6 +27,8 @@ pub struct MemoryTree {
     /// What the tree is, in messages about paths it lacks: "`main` (3f2a1b0)".
     label: String,
     files: HashMap<PathBuf, Arc<[u8]>>,
+    /// Symbolic links and their targets as written (relative to the link's directory).
+    links: HashMap<PathBuf, PathBuf>,
     /// Every directory (the root is the empty path) with the names of its entries.
     directories: BTreeMap<PathBuf, BTreeSet<OsString>>,
 }
@@ -39,6 +42,7 @@ impl MemoryTree {
             cwd: working_directory(),
             label: label.into(),
             files: HashMap::new(),
+            links: HashMap::new(),
             directories: BTreeMap::from([(PathBuf::new(), BTreeSet::new())]),
         }
     }
@@ -56,6 +60,15 @@ impl MemoryTree {
         }
         self.add_name(path);
         self.files.insert(path.to_path_buf(), text.into());
+    }
+
+    /// Add a symbolic link at `path` (relative to the root) to `target`, as `ln -s target path`.
+    pub fn insert_link(&mut self, path: &Path, target: PathBuf) {
+        if let Some(parent) = path.parent() {
+            self.insert_directory(parent);
+        }
+        self.add_name(path);
+        self.links.insert(path.to_path_buf(), target);
     }
 
     /// Add the directory at `path` (relative to the root) and those above it.
@@ -79,13 +92,35 @@ impl MemoryTree {
         }
     }
 
-    /// The path below the root that `path` names, if it is inside the root.
+    /// The path below the root that `path` names, links followed, if it is inside the root.
     fn inside(&self, path: &Path) -> Option<PathBuf> {
         let absolute = lexically_absolute(&self.cwd, path);
-        absolute
-            .strip_prefix(&self.root)
-            .ok()
-            .map(Path::to_path_buf)
+        self.resolve(absolute.strip_prefix(&self.root).ok()?)
+    }
+
+    /// `inside` with every link on the way replaced by its target.
+    fn resolve(&self, inside: &Path) -> Option<PathBuf> {
+        let mut rest: VecDeque<OsString> = names(inside).collect();
+        let mut resolved = PathBuf::new();
+        let mut hops = 0;
+        while let Some(name) = rest.pop_front() {
+            let next = resolved.join(&name);
+            let Some(target) = self.links.get(&next) else {
+                resolved = next;
+                continue;
+            };
+            hops += 1;
+            if hops > MAX_LINKS {
+                return None;
+            }
+            let target = lexically_absolute(&self.root.join(&resolved), target);
+            let mut restarted: VecDeque<OsString> =
+                names(target.strip_prefix(&self.root).ok()?).collect();
+            restarted.extend(rest);
+            rest = restarted;
+            resolved = PathBuf::new();
+        }
+        Some(resolved)
     }
 
     fn kind_inside(&self, inside: &Path) -> Kind {
@@ -136,6 +171,14 @@ impl MemoryTree {
     }
 }
 
+/// How many links one path may go through, as Linux's `ELOOP` limit.
+const MAX_LINKS: usize = 40;
+
+fn names(path: &Path) -> impl Iterator<Item = OsString> + '_ {
+    path.components()
+        .map(|component| component.as_os_str().to_owned())
+}
+
 /// The ignore files of one directory, by precedence: the custom ones over `.ignore` over
 /// `.gitignore`, as ripgrep's walker ranks them.
 struct Ignores {
@@ -151,6 +194,8 @@ struct Walk<'a> {
     options: &'a WalkOptions,
     levels: Vec<Ignores>,
     global: Gitignore,
+    /// The directories being walked, links resolved, to tell a link back to one of them.
+    ancestors: Vec<PathBuf>,
     found: Vec<Result<WalkEntry, WalkError>>,
 }
 
@@ -187,21 +232,43 @@ impl Walk<'_> {
         self.levels.pop();
     }
 
-    /// The entries below the directory `inside`, spelled as `shown`.
+    /// The entries below the directory `inside` (links resolved), spelled as `shown`.
     fn directory(&mut self, inside: &Path, shown: &Path) {
         let tree = self.tree;
         let Some(names) = tree.directories.get(inside) else {
             return;
         };
         self.enter(inside);
+        self.ancestors.push(inside.to_path_buf());
         for name in names {
-            let (inside, shown) = (inside.join(name), shown.join(name));
-            let kind = tree.kind_inside(&inside);
+            let (entry, shown) = (inside.join(name), shown.join(name));
+            let target = tree.resolve(&entry);
+            let kind = target.as_deref().map_or_else(
+                || Kind::Missing(tree.missing()),
+                |target| tree.kind_inside(target),
+            );
             let hidden = name.to_string_lossy().starts_with('.');
             let ignored = self.options.honour_ignores
-                && self.is_ignored(&tree.root.join(&inside), kind.is_dir());
+                && self.is_ignored(&tree.root.join(&entry), kind.is_dir());
             let rejected = self.options.keep.as_ref().is_some_and(|keep| !keep(&shown));
             if hidden || ignored || rejected {
+                continue;
+            }
+            let (Some(target), false) = (target, matches!(kind, Kind::Missing(_))) else {
+                self.found.push(Err(WalkError {
+                    path: Some(shown),
+                    message: tree.missing(),
+                }));
+                continue;
+            };
+            if kind.is_dir() && self.ancestors.contains(&target) {
+                self.found.push(Err(WalkError {
+                    path: Some(shown),
+                    message: format!(
+                        "file system loop: links back to its ancestor `{}`",
+                        tree.root.join(&target).display()
+                    ),
+                }));
                 continue;
             }
             self.found.push(Ok(WalkEntry {
@@ -209,9 +276,10 @@ impl Walk<'_> {
                 kind: kind.clone(),
             }));
             if kind.is_dir() {
-                self.directory(&inside, &shown);
+                self.directory(&target, &shown);
             }
         }
+        self.ancestors.pop();
         self.leave();
     }
 }
@@ -270,6 +338,7 @@ impl FileSystem for MemoryTree {
             options,
             levels: Vec::new(),
             global,
+            ancestors: Vec::new(),
             found: vec![Ok(WalkEntry {
                 path: root.to_path_buf(),
                 kind: kind.clone(),
@@ -377,6 +446,40 @@ mod tests {
         assert_eq!(
             walked(&tree, "missing", true),
             ["error: no such file or directory in `main`"]
+        );
+    }
+
+    #[test]
+    fn links_are_followed_within_the_tree() {
+        let mut tree = tree();
+        tree.insert_link(Path::new("shared"), PathBuf::from("deploy/sub"));
+        tree.insert_link(
+            Path::new("deploy/sub/same.yaml"),
+            PathBuf::from("keep.yaml"),
+        );
+        tree.insert_link(Path::new("deploy/sub/up"), PathBuf::from(".."));
+        tree.insert_link(Path::new("deploy/sub/out"), PathBuf::from("../../../etc"));
+        assert_eq!(
+            tree.read(Path::new("../shared/same.yaml"), 10).ok(),
+            Some(b"k".to_vec())
+        );
+        assert_eq!(
+            tree.canonical(Path::new("/repo/shared/same.yaml")),
+            Some(PathBuf::from("/repo/deploy/sub/keep.yaml"))
+        );
+        assert!(matches!(tree.kind(Path::new("sub/out")), Kind::Missing(_)));
+        assert_eq!(
+            walked(&tree, "sub", true),
+            [
+                "sub",
+                "sub/keep.yaml",
+                "error: no such file or directory in `main`",
+                "sub/same.yaml",
+                // Walked from `sub`, `up` leads to `deploy`, whose `sub` is the walk's root.
+                "sub/up",
+                "sub/up/app.yaml",
+                "error: file system loop: links back to its ancestor `/repo/deploy/sub`",
+            ]
         );
     }
 }
