@@ -160,11 +160,14 @@ pub fn discover_in(
 
 /// What a walk collects.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Wanted {
+enum Wanted<'a> {
     /// Manifests and kustomization files.
     Manifests,
     /// Kustomization files only.
     Kustomizations,
+    /// The manifest or kustomization at this path alone, if the walk reaches it: only the
+    /// directories on the way to it are visited.
+    Only(&'a Path),
 }
 
 /// The kustomization files that may consume the `named` files: every one in the repository
@@ -296,15 +299,14 @@ pub fn walked_kind(
 ) -> Option<InputKind> {
     let exclude = build_globset(&options.exclude).ok()?;
     let mut found = Discovery::default();
-    walk_towards(
+    walk(
         files,
         root,
-        Some(file),
         options,
         &exclude,
         &mut ChartCache::default(),
         &mut found,
-        Wanted::Manifests,
+        Wanted::Only(file),
     );
     found
         .inputs
@@ -320,28 +322,14 @@ fn walk(
     exclude: &GlobSet,
     charts: &mut ChartCache,
     discovery: &mut Discovery,
-    wanted: Wanted,
-) {
-    walk_towards(
-        files, root, None, options, exclude, charts, discovery, wanted,
-    );
-}
-
-/// [`walk`], visiting only the directories on the way to `towards` when given.
-#[allow(clippy::too_many_arguments)]
-fn walk_towards(
-    files: &dyn FileSystem,
-    root: &Path,
-    towards: Option<&Path>,
-    options: &DiscoverOptions,
-    exclude: &GlobSet,
-    charts: &mut ChartCache,
-    discovery: &mut Discovery,
-    wanted: Wanted,
+    wanted: Wanted<'_>,
 ) {
     let exclude = exclude.clone();
     let walked_root = root.to_path_buf();
-    let towards = towards.map(Path::to_path_buf);
+    let towards = match wanted {
+        Wanted::Only(path) => Some(path.to_path_buf()),
+        Wanted::Manifests | Wanted::Kustomizations => None,
+    };
     let walk_options = WalkOptions {
         honour_ignores: !options.no_ignore,
         custom_ignore_files: vec![".kubepatrolignore".to_owned()],
@@ -369,7 +357,7 @@ fn walk_towards(
         let path = entry.path.as_path();
         let is_kustomization = !options.no_kustomize && is_kustomization_file(path);
         let wanted = match wanted {
-            Wanted::Manifests => has_manifest_extension(path) || is_kustomization,
+            Wanted::Manifests | Wanted::Only(_) => has_manifest_extension(path) || is_kustomization,
             Wanted::Kustomizations => is_kustomization,
         };
         if !entry.kind.is_file() || !wanted {
