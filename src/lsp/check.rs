@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use lsp_types::{
-    DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, NumberOrString, Range,
+    DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag, NumberOrString, Range, Uri,
 };
 
 use super::text::{Encoding, Text};
@@ -40,10 +40,20 @@ pub(crate) struct Analysis {
     pub(crate) diagnostics: Vec<lsp_types::Diagnostic>,
 }
 
-/// Lint the document at the absolute `path` as `kubepatrol lint <path>` would, reading `files`
-/// (the open buffers over the disk): a plain manifest alone, a Kustomize patch or base through
-/// the overlays of its repository that render it, a kustomization rendered.
-pub(crate) fn analyse(files: Files, path: &Path, encoding: Encoding) -> Analysis {
+/// An open document: its absolute path, its URI as the client spells it, and how the client
+/// counts characters.
+#[derive(Clone, Copy)]
+pub(crate) struct Opened<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) uri: &'a Uri,
+    pub(crate) encoding: Encoding,
+}
+
+/// Lint the document as `kubepatrol lint <path>` would, reading `files` (the open buffers over
+/// the disk): a plain manifest alone, a Kustomize patch or base through the overlays of its
+/// repository that render it, a kustomization rendered.
+pub(crate) fn analyse(files: Files, document: Opened<'_>) -> Analysis {
+    let path = document.path;
     let display = path.to_string_lossy().into_owned();
     let mut options = match lint_options_for(
         files.clone(),
@@ -55,34 +65,33 @@ pub(crate) fn analyse(files: Files, path: &Path, encoding: Encoding) -> Analysis
         Ok(options) => options,
         // An invalid configuration stops `lint` too: its errors are the document's diagnostics.
         Err(stopped) => {
-            return Analysis::of(path, *stopped, Settings::default(), Vec::new(), encoding);
+            return Analysis::of(document, *stopped, Settings::default(), Vec::new());
         }
     };
     if !is_linted(&files, path, &options) {
         return Analysis::of(
-            path,
+            document,
             Outcome::stopped(Default::default(), Vec::new()),
             options.settings,
             Vec::new(),
-            encoding,
         );
     }
     options.report_unused_ignores = true;
     let outcome = lint(&options);
     // The document may be read twice, as named and as a kustomization's reference.
-    let document = files.canonical(path);
+    let canonical = files.canonical(path);
     let file_ids = (0..outcome.sources.len())
         .filter_map(|index| u32::try_from(index).ok().map(FileId))
         .filter(|&file| {
             let shown = Path::new(outcome.sources.display(file));
             shown == path
-                || (document.is_some()
+                || (canonical.is_some()
                     && shown.file_name() == path.file_name()
-                    && files.canonical(shown) == document)
+                    && files.canonical(shown) == canonical)
         })
         .collect();
     let LintOptions { settings, .. } = options;
-    Analysis::of(path, outcome, settings, file_ids, encoding)
+    Analysis::of(document, outcome, settings, file_ids)
 }
 
 /// Whether `lint` of the configuration's directory (else the repository, else the file's
@@ -118,14 +127,13 @@ impl Analysis {
         self.files.contains(&file)
     }
 
-    fn of(
-        path: &Path,
-        outcome: Outcome,
-        settings: Settings,
-        files: Vec<FileId>,
-        encoding: Encoding,
-    ) -> Self {
-        let mut places = Places::new(&outcome, encoding);
+    fn of(document: Opened<'_>, outcome: Outcome, settings: Settings, files: Vec<FileId>) -> Self {
+        let mut places = Places {
+            outcome: &outcome,
+            document,
+            files: &files,
+            texts: HashMap::new(),
+        };
         let mut shown = Vec::new();
         let mut diagnostics = Vec::new();
         let index_of: HashMap<*const Finding, usize> = outcome
@@ -194,7 +202,7 @@ impl Analysis {
             }
         }
         Analysis {
-            path: path.to_path_buf(),
+            path: document.path.to_path_buf(),
             outcome,
             settings,
             files,
@@ -207,19 +215,13 @@ impl Analysis {
 /// Ranges and locations of the outcome's spans, with each file's line index built once.
 struct Places<'o> {
     outcome: &'o Outcome,
-    encoding: Encoding,
+    document: Opened<'o>,
+    /// The document among the outcome's sources.
+    files: &'o [FileId],
     texts: HashMap<FileId, Text>,
 }
 
 impl<'o> Places<'o> {
-    fn new(outcome: &'o Outcome, encoding: Encoding) -> Self {
-        Places {
-            outcome,
-            encoding,
-            texts: HashMap::new(),
-        }
-    }
-
     fn range(&mut self, span: Span) -> Option<Range> {
         let text = match self.texts.entry(span.file) {
             std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
@@ -228,11 +230,19 @@ impl<'o> Places<'o> {
                 slot.insert(Text::new(source.text.clone()))
             }
         };
-        Some(text.range(span.start as usize, span.end as usize, self.encoding))
+        Some(text.range(
+            span.start as usize,
+            span.end as usize,
+            self.document.encoding,
+        ))
     }
 
     fn location(&mut self, span: Span) -> Option<lsp_types::Location> {
-        let uri = uri::from_path(&absolute(self.outcome.sources.display(span.file)))?;
+        let uri = if self.files.contains(&span.file) {
+            self.document.uri.clone()
+        } else {
+            uri::from_path(&absolute(self.outcome.sources.display(span.file)))?
+        };
         Some(lsp_types::Location::new(uri, self.range(span)?))
     }
 

@@ -379,7 +379,14 @@ impl<W: Write> Server<W> {
         let Some(document) = self.documents.get_mut(uri) else {
             return Ok(());
         };
-        let analysis = check::analyse(files, &document.path, encoding);
+        let analysis = check::analyse(
+            files,
+            check::Opened {
+                path: &document.path,
+                uri,
+                encoding,
+            },
+        );
         let diagnostics = analysis.diagnostics.clone();
         let version = document.version;
         document.analysis = Some(analysis);
