@@ -15,6 +15,7 @@ pub mod source;
 pub mod yaml;
 
 // The stages, in pipeline order, with the data they hand each other (`model`) and the checks.
+pub mod cel;
 pub mod config;
 pub mod discover;
 pub mod evaluate;

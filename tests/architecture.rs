@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["source"],
     &["diagnostic"],
     &["yaml", "guard", "atomic", "settings"],
-    &["discover"],
+    &["discover", "cel"],
     &["model"],
     &["rules"],
     &["config"],

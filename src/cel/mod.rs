@@ -1,0 +1,172 @@
+//! The CEL environment Kubernetes policies are written for: the standard macros, optional
+//! values (`a.?b`, `.orValue()`), and the Kubernetes libraries (lists, strings, regex, URLs,
+//! IP/CIDR, quantities, `format`), with a cost limit so that a hostile expression ends with an
+//! error instead of a hang.
+//!
+//! The interpreter is the `cel` crate (cel-rust). Among the Rust implementations it is the one
+//! that is maintained (regular releases, a spec conformance suite in CI), parses with the
+//! official ANTLR grammar, supports the optional syntax and ships cel-go's strings and lists
+//! extensions. What it lacks is added here: the libraries Kubernetes registers on top of
+//! cel-go (`library.rs`, `quantity.rs`, `network.rs`) and a cost limit (`cost.rs`): cel-rust
+//! has no runtime cost tracking, so every expression's worst case is bounded before it runs,
+//! from its shape and the size of the data it reads, the way the API server's static estimate
+//! bounds it from the schema's maximum sizes. Only the `regex` feature is enabled: policies do
+//! not use timestamps, and `chrono-tz` would add a time zone database to the binary.
+//!
+//! Positions: a compile error names the offset in the expression; `place.rs` maps it to the
+//! file position of the YAML scalar the expression was written in, through block and flow
+//! scalar folding.
+
+mod cost;
+mod library;
+mod network;
+pub mod place;
+mod quantity;
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
+
+use cel::objects::{Key, Map};
+use cel::{Context, Env, ExecutionError, Program, Value};
+
+use crate::yaml::{Node, Value as Yaml};
+
+/// The most work one evaluation of one expression may do, in the estimator's units (about
+/// one interpreter step each). Kubernetes' per-expression limit is of the same order.
+pub const COST_LIMIT: u64 = 10_000_000;
+
+static ENVIRONMENT: LazyLock<Result<Arc<Env>, String>> = LazyLock::new(|| {
+    let mut env = Env::stdlib();
+    let declared = env
+        .add_extension(cel::extensions::strings)
+        .and_then(|()| env.add_extension(cel::extensions::lists))
+        .and_then(|()| env.add_extension(library::kubernetes));
+    declared
+        .map(|()| Arc::new(env))
+        .map_err(|error| error.to_string())
+});
+
+/// A compiled expression with its source, ready to evaluate.
+#[derive(Debug)]
+pub struct Expression {
+    program: Program,
+}
+
+/// Why an expression does not compile: the message and the byte offset in the expression.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    pub message: String,
+    pub offset: usize,
+}
+
+/// Compiles `source` in the Kubernetes environment.
+pub fn compile(source: &str) -> Result<Expression, CompileError> {
+    let env = environment().map_err(|message| CompileError { message, offset: 0 })?;
+    match env.compile(source) {
+        Ok(program) => Ok(Expression { program }),
+        Err(errors) => {
+            let first = errors.errors.first();
+            let (line, column) = first.map_or((1, 0), |error| error.pos);
+            Err(CompileError {
+                message: first.map_or_else(|| errors.to_string(), |error| error.msg.clone()),
+                offset: offset_of(source, line, column),
+            })
+        }
+    }
+}
+
+fn environment() -> Result<Arc<Env>, String> {
+    ENVIRONMENT.as_ref().map(Arc::clone).map_err(Clone::clone)
+}
+
+/// The byte offset of a 1-based line and 1-based character column in `source`.
+fn offset_of(source: &str, line: isize, column: isize) -> usize {
+    let line = usize::try_from(line.saturating_sub(1)).unwrap_or(0);
+    let column = usize::try_from(column.saturating_sub(1)).unwrap_or(0);
+    let line_start: usize = source.split_inclusive('\n').take(line).map(str::len).sum();
+    let rest = source.get(line_start..).unwrap_or_default();
+    line_start
+        + rest
+            .char_indices()
+            .nth(column)
+            .map_or(rest.len(), |(at, _)| at)
+}
+
+/// Evaluates `expression` with `bindings` as its variables. The cost estimate is checked first:
+/// an expression whose worst case on data of this size exceeds [`COST_LIMIT`] is an error.
+pub fn evaluate(expression: &Expression, bindings: &[(&str, &Value)]) -> Result<Value, String> {
+    let data_size = bindings
+        .iter()
+        .map(|(_, value)| cost::size_of(value))
+        .fold(1u64, u64::saturating_add);
+    let estimate = cost::estimate(expression.program.expression(), data_size);
+    if estimate > COST_LIMIT {
+        return Err(format!(
+            "the expression's estimated cost {estimate} exceeds the limit {COST_LIMIT}"
+        ));
+    }
+    let env = environment()?;
+    let mut context = Context::with_env(env);
+    for (name, value) in bindings {
+        context.add_variable_from_value(*name, (*value).clone());
+    }
+    expression
+        .program
+        .execute(&context)
+        .map_err(|error| describe(&error))
+}
+
+fn describe(error: &ExecutionError) -> String {
+    match error {
+        ExecutionError::NoSuchKey(key) => format!("no such key: {key}"),
+        other => other.to_string(),
+    }
+}
+
+/// The CEL value of a YAML tree, as the API server sees the JSON object: whole-number floats
+/// are integers, map keys are strings.
+pub fn value_of(node: &Node) -> Value {
+    match &node.value {
+        Yaml::Null => Value::Null,
+        Yaml::Bool(flag) => Value::Bool(*flag),
+        Yaml::Int(number) => Value::Int(*number),
+        Yaml::Float(number) => {
+            crate::yaml::whole_number(*number).map_or(Value::Float(*number), Value::Int)
+        }
+        Yaml::Str(text) => Value::String(Arc::new(text.to_string())),
+        Yaml::Seq(items) => Value::List(Arc::new(items.iter().map(value_of).collect())),
+        Yaml::Map(entries) => {
+            let map: HashMap<Key, Value> = entries
+                .iter()
+                .filter_map(|entry| {
+                    let key = crate::yaml::json_key(&entry.key)?;
+                    Some((
+                        Key::String(Arc::new(key.into_owned())),
+                        value_of(&entry.value),
+                    ))
+                })
+                .collect();
+            Value::Map(Map { map: Arc::new(map) })
+        }
+    }
+}
+
+/// A map value from string keys, for variables such as `variables` and `namespaceObject`.
+pub fn map_of(entries: impl IntoIterator<Item = (String, Value)>) -> Value {
+    let map: HashMap<Key, Value> = entries
+        .into_iter()
+        .map(|(key, value)| (Key::String(Arc::new(key)), value))
+        .collect();
+    Value::Map(Map { map: Arc::new(map) })
+}
+
+/// The string a value is, if it is one.
+pub fn as_str(value: &Value) -> Option<&str> {
+    match value {
+        Value::String(text) => Some(text),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;
