@@ -24,6 +24,7 @@ pub mod fix;
 pub mod load;
 pub mod model;
 mod pipeline;
+pub mod policy;
 pub mod render;
 pub mod report;
 pub mod rules;

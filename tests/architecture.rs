@@ -16,7 +16,7 @@ const LAYERS: &[&[&str]] = &[
     &["yaml", "guard", "atomic", "settings"],
     &["discover", "cel"],
     &["model"],
-    &["rules"],
+    &["rules", "policy"],
     &["config"],
     &["load", "render"],
     &["evaluate"],

@@ -7,17 +7,16 @@
 //! that is maintained (regular releases, a spec conformance suite in CI), parses with the
 //! official ANTLR grammar, supports the optional syntax and ships cel-go's strings and lists
 //! extensions. What it lacks is added here: the libraries Kubernetes registers on top of
-//! cel-go (`library.rs`, `quantity.rs`, `network.rs`) and a cost limit (`cost.rs`): cel-rust
-//! has no runtime cost tracking, so every expression's worst case is bounded before it runs,
-//! from its shape and the size of the data it reads, the way the API server's static estimate
-//! bounds it from the schema's maximum sizes. Only the `regex` feature is enabled: policies do
+//! cel-go (`library.rs`, `quantity.rs`, `network.rs`) and a runtime limit (`budget.rs`):
+//! cel-rust has no cost tracking, so every comprehension's range is charged to the evaluation
+//! and one that passes the limit is an error. Only the `regex` feature is enabled: policies do
 //! not use timestamps, and `chrono-tz` would add a time zone database to the binary.
 //!
 //! Positions: a compile error names the offset in the expression; `place.rs` maps it to the
 //! file position of the YAML scalar the expression was written in, through block and flow
 //! scalar folding.
 
-mod cost;
+mod budget;
 mod library;
 mod network;
 pub mod place;
@@ -27,29 +26,29 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use cel::objects::{Key, Map};
-use cel::{Context, Env, ExecutionError, Program, Value};
+use cel::{Context, Env, ExecutionError, Value};
 
 use crate::yaml::{Node, Value as Yaml};
-
-/// The most work one evaluation of one expression may do, in the estimator's units (about
-/// one interpreter step each). Kubernetes' per-expression limit is of the same order.
-pub const COST_LIMIT: u64 = 10_000_000;
 
 static ENVIRONMENT: LazyLock<Result<Arc<Env>, String>> = LazyLock::new(|| {
     let mut env = Env::stdlib();
     let declared = env
         .add_extension(cel::extensions::strings)
         .and_then(|()| env.add_extension(cel::extensions::lists))
-        .and_then(|()| env.add_extension(library::kubernetes));
+        .and_then(|()| env.add_extension(library::kubernetes))
+        .and_then(|()| {
+            let range = vec![cel::common::types::DYN_TYPE];
+            env.add_overload(budget::BUDGET, "k8s.budget", range, budget::charge)
+        });
     declared
         .map(|()| Arc::new(env))
         .map_err(|error| error.to_string())
 });
 
-/// A compiled expression with its source, ready to evaluate.
+/// A compiled expression, its comprehensions charged to the evaluation's budget.
 #[derive(Debug)]
 pub struct Expression {
-    program: Program,
+    instrumented: cel::parser::Expression,
 }
 
 /// Why an expression does not compile: the message and the byte offset in the expression.
@@ -63,7 +62,9 @@ pub struct CompileError {
 pub fn compile(source: &str) -> Result<Expression, CompileError> {
     let env = environment().map_err(|message| CompileError { message, offset: 0 })?;
     match env.compile(source) {
-        Ok(program) => Ok(Expression { program }),
+        Ok(program) => Ok(Expression {
+            instrumented: budget::instrument(program.expression()),
+        }),
         Err(errors) => {
             let first = errors.errors.first();
             let (line, column) = first.map_or((1, 0), |error| error.pos);
@@ -92,28 +93,16 @@ fn offset_of(source: &str, line: isize, column: isize) -> usize {
             .map_or(rest.len(), |(at, _)| at)
 }
 
-/// Evaluates `expression` with `bindings` as its variables. The cost estimate is checked first:
-/// an expression whose worst case on data of this size exceeds [`COST_LIMIT`] is an error.
+/// Evaluates `expression` with `bindings` as its variables; an evaluation that runs more than
+/// the iteration limit's comprehension steps is an error.
 pub fn evaluate(expression: &Expression, bindings: &[(&str, &Value)]) -> Result<Value, String> {
-    let data_size = bindings
-        .iter()
-        .map(|(_, value)| cost::size_of(value))
-        .fold(1u64, u64::saturating_add);
-    let estimate = cost::estimate(expression.program.expression(), data_size);
-    if estimate > COST_LIMIT {
-        return Err(format!(
-            "the expression's estimated cost {estimate} exceeds the limit {COST_LIMIT}"
-        ));
-    }
     let env = environment()?;
     let mut context = Context::with_env(env);
     for (name, value) in bindings {
         context.add_variable_from_value(*name, (*value).clone());
     }
-    expression
-        .program
-        .execute(&context)
-        .map_err(|error| describe(&error))
+    budget::reset();
+    Value::resolve(&expression.instrumented, &context).map_err(|error| describe(&error))
 }
 
 fn describe(error: &ExecutionError) -> String {

@@ -114,6 +114,10 @@ catalogue! {
         "A field a check reads, or an annotation value, has the wrong type (`hostNetwork: \"true\"`, say); the checks that read it skip that object, the others still run.";
     WorkloadByShape = "workload-by-shape", "evaluate":
         "An object of a kind no table or `workloads:` entry names has containers at `spec.template.spec`, so it is checked as a long-running workload (a note: declare the kind in `workloads:` to check it without the note, or with `inspect: false` to leave it unchecked).";
+    InvalidPolicy = "invalid-policy", "policy":
+        "A Kyverno policy's CEL rule has a field of the wrong shape (a rule without a `name`, a validation without an `expression`); that rule is left out, the policy's others still apply.";
+    InvalidCel = "invalid-cel", "policy":
+        "A CEL expression does not compile; the diagnostic points at the line and column of the error inside the YAML scalar that holds it, and the rule it belongs to is left out.";
     UnknownCheck = "unknown-check", "exempt":
         "An ignore annotation names a check that does not exist; the nearest id is suggested.";
     UnusedIgnore = "unused-ignore", "exempt":

@@ -1,0 +1,107 @@
+//! Policies written in CEL that teams already run in their clusters, evaluated offline against
+//! the repository's objects: Kyverno `ClusterPolicy`/`Policy` rules that validate with
+//! `cel.expressions` (`kyverno.rs`), matched by kind, namespace, name and labels
+//! (`selection.rs`).
+//!
+//! Every expression is compiled once, when the policy is read; a syntax error is a diagnostic at
+//! the line and column inside the YAML scalar that holds it, and the rule it belongs to is left
+//! out (the rest of the policy still applies).
+
+pub mod kyverno;
+pub mod selection;
+
+use std::sync::Arc;
+
+use crate::cel;
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::source::{SourceMap, Span};
+use crate::yaml::Node;
+
+/// A compiled CEL expression and where it was written.
+#[derive(Debug)]
+pub struct CelField {
+    pub expression: cel::Expression,
+    /// The scalar that holds the expression.
+    pub span: Span,
+}
+
+/// Compiles the expression `node` holds, as written or after `rewrite`; a compile error of the
+/// text as written is a diagnostic at its position in the file.
+fn compile_field(
+    node: &Node,
+    sources: &SourceMap,
+    rewrite: &dyn Fn(&str) -> String,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<CelField> {
+    let Some(written) = node.as_str() else {
+        diagnostics.push(invalid_policy(
+            node.span,
+            format!(
+                "a CEL expression must be a string, not {}",
+                node.describe_type()
+            ),
+        ));
+        return None;
+    };
+    let text = rewrite(written);
+    match cel::compile(&text) {
+        Ok(expression) => Some(CelField {
+            expression,
+            span: node.span,
+        }),
+        Err(_) if text != written && cel::compile(written).is_ok() => None,
+        Err(error) => {
+            let error = cel::compile(written).err().unwrap_or(error);
+            diagnostics.push(Diagnostic::error(
+                Code::InvalidCel,
+                Location::Span(error_span(node, written, error.offset, sources)),
+                format!("CEL expression does not compile: {}", error.message),
+            ));
+            None
+        }
+    }
+}
+
+/// The one-character span in the file of the character at `offset` in the expression `node`
+/// holds.
+fn error_span(node: &Node, expression: &str, offset: usize, sources: &SourceMap) -> Span {
+    let start = node.span.start as usize;
+    let end = node.span.end as usize;
+    let raw = sources
+        .get(node.span.file)
+        .and_then(|source| source.text.get(start..end))
+        .unwrap_or_default();
+    let at = start + cel::place::raw_offset(raw, expression, offset);
+    Span::new(node.span.file, at, (at + 1).min(end.max(at)))
+}
+
+fn invalid_policy(span: Span, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(Code::InvalidPolicy, Location::Span(span), message)
+}
+
+/// The names and texts of a sequence of `{name, expression}` mappings (`variables`,
+/// `celPreconditions`).
+fn named_fields(
+    node: Option<&Node>,
+    sources: &SourceMap,
+    rewrite: &dyn Fn(&str) -> String,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Vec<(Arc<str>, CelField)>> {
+    let mut fields = Vec::new();
+    for item in node.and_then(Node::as_seq).unwrap_or_default() {
+        let name = item.get("name").and_then(Node::as_str);
+        let expression = item.get("expression");
+        let (Some(name), Some(expression)) = (name, expression) else {
+            diagnostics.push(invalid_policy(
+                item.span,
+                "expected `name` and `expression`",
+            ));
+            return None;
+        };
+        fields.push((
+            Arc::from(name),
+            compile_field(expression, sources, rewrite, diagnostics)?,
+        ));
+    }
+    Some(fields)
+}
