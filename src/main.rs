@@ -122,6 +122,7 @@ fn lint_options(args: &LintArgs) -> Result<LintOptions, Box<Outcome>> {
         options.baseline = Some(recorded);
     }
     options.report_unused_ignores = args.report_unused_ignores;
+    options.policy_paths.extend(args.policies.iter().cloned());
     options.discover.stdin_name = args.stdin_filename.clone();
     options.discover.no_kustomize = args.no_kustomize;
     Ok(options)
@@ -229,9 +230,18 @@ fn prepare(
     let loaded = config::read_for_run(config_file, first)
         .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
     let mut settings = Default::default();
+    let mut policy_paths = Vec::new();
     if let Some(loaded) = &loaded {
         exclude.extend(loaded.config.exclude.iter().map(|glob| glob.value.clone()));
         settings = loaded.config.settings();
+        let relative = |path: &config::Spanned<String>| loaded.dir.join(&path.value);
+        policy_paths.extend(
+            loaded
+                .config
+                .policies
+                .iter()
+                .map(|path| relative(path).display().to_string()),
+        );
     }
     Ok(LintOptions {
         paths,
@@ -243,6 +253,7 @@ fn prepare(
         },
         settings,
         config: loaded,
+        policy_paths,
         ..LintOptions::default()
     })
 }

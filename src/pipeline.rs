@@ -5,10 +5,11 @@
 use crate::diagnostic::{Diagnostic, Level, Location};
 use crate::evaluate::Inspected;
 use crate::evaluate::finding::Finding;
+use crate::evaluate::policies::Policies;
 use crate::exempt::{Suppressed, baseline};
 use crate::model::workload;
 use crate::source::SourceMap;
-use crate::{config, discover, evaluate, exempt, load, render, rules, settings};
+use crate::{config, discover, evaluate, exempt, load, policy, render, rules, settings};
 
 /// What to lint and how.
 #[derive(Debug, Default)]
@@ -21,6 +22,9 @@ pub struct LintOptions {
     pub config: Option<config::LoadedConfig>,
     pub baseline: Option<baseline::Baseline>,
     pub report_unused_ignores: bool,
+    /// Where to read policies besides the linted paths (`--policies`, `policies:`): their
+    /// objects define checks and are not linted.
+    pub policy_paths: Vec<String>,
 }
 
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
@@ -57,15 +61,25 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     let first_input = config_sources.len();
     let inspected = |api_version: &str, kind: &str| {
         workload::is_inspected(api_version, kind, &options.settings)
+            || policy::is_policy_input(api_version, kind)
     };
-    let (loaded, rendered) = load_and_render(
+    let library = discover::discover(&options.policy_paths, &options.discover);
+    let first_library_file = first_input + discovery.inputs.len();
+    let inputs = [discovery.inputs.as_slice(), library.inputs.as_slice()].concat();
+    let (loaded, mut rendered) = load_render(
         config_sources,
-        &discovery.inputs,
+        &inputs,
         &discovery.context,
         options.limits,
         &inspected,
+        policy::policies_read_whole_objects,
     );
-    let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
+    let (policies, policy_diagnostics) = Policies::read(&rendered.objects, &loaded.sources);
+    rendered
+        .objects
+        .retain(|object| (object.file.0 as usize) < first_library_file);
+    let mut evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
+    policies.evaluate(&rendered.objects, &mut evaluation);
     let config_paths = options.config.as_ref().map_or_else(Vec::new, |config| {
         let canonical = discover::canonical_paths(&discovery.inputs);
         exempt::config_paths(&config.dir, first_input, &discovery.inputs, &canonical)
@@ -87,8 +101,10 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         baseline: exempted.baseline,
         diagnostics: [
             discovery.diagnostics,
+            library.diagnostics,
             loaded.diagnostics,
             rendered.diagnostics,
+            policy_diagnostics,
             evaluation.diagnostics,
             exempted.diagnostics,
         ]
@@ -97,6 +113,7 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         objects: rendered.objects.len(),
         evaluated: evaluation.evaluated,
         inspected: evaluation.inspected,
+        policy_checks: policies.checks(),
     };
     outcome.sort_diagnostics();
     outcome.sort_findings();
@@ -114,7 +131,29 @@ pub fn load_and_render(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
+    load_render(sources, inputs, context, limits, inspected, |_| false)
+}
+
+/// [`load_and_render`], giving every outlined file its whole tree back when `whole` says the
+/// loaded files need it (policies, which may read any kind).
+fn load_render(
+    sources: SourceMap,
+    inputs: &[discover::Input],
+    context: &[discover::Input],
+    limits: load::LoadLimits,
+    inspected: load::InspectedKind<'_>,
+    whole: fn(&[crate::model::files::LoadedFile]) -> bool,
+) -> (load::Loaded, render::Rendered) {
     let mut loaded = load::load_after(sources, inputs, limits, inspected);
+    if whole(&loaded.files) {
+        let outlined: Vec<crate::source::FileId> = loaded
+            .files
+            .iter()
+            .filter(|file| file.outlined)
+            .map(|file| file.file)
+            .collect();
+        loaded.restore(&outlined, limits);
+    }
     let tree = load::kustomize::follow_references(inputs, context, &mut loaded, limits, inspected);
     let rendered = render::render(
         inputs,
@@ -141,6 +180,9 @@ pub struct Outcome {
     pub evaluated: usize,
     /// Every object, in input order, with the checks it passed.
     pub inspected: Vec<Inspected>,
+    /// The checks the run's policies define (`<policy>/<rule>`), after the built-in ones in
+    /// [`Outcome::checks`].
+    pub policy_checks: Vec<&'static rules::RuleEntry>,
 }
 
 impl Outcome {
@@ -157,9 +199,18 @@ impl Outcome {
             objects: 0,
             evaluated: 0,
             inspected: Vec::new(),
+            policy_checks: Vec::new(),
         };
         outcome.sort_diagnostics();
         outcome
+    }
+
+    /// Every check of the run: the built-in ones, then those its policies define.
+    pub fn checks(&self) -> Vec<&'static rules::RuleEntry> {
+        rules::all()
+            .iter()
+            .chain(self.policy_checks.iter().copied())
+            .collect()
     }
 
     pub fn has_errors(&self) -> bool {

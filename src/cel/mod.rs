@@ -19,6 +19,7 @@
 mod budget;
 mod library;
 mod network;
+mod paths;
 pub mod place;
 mod quantity;
 
@@ -73,6 +74,13 @@ pub fn compile(source: &str) -> Result<Expression, CompileError> {
                 offset: offset_of(source, line, column),
             })
         }
+    }
+}
+
+impl Expression {
+    /// The field paths of `object` the expression reads (`["spec", "hostNetwork"]`).
+    pub fn object_paths(&self) -> Vec<Vec<String>> {
+        paths::read_paths(&self.instrumented, "object")
     }
 }
 

@@ -85,3 +85,16 @@ fn a_missing_field_is_an_error_not_false() {
         .unwrap_or_default();
     assert!(error.contains("hostPID"), "{error}");
 }
+
+#[test]
+fn the_object_fields_an_expression_reads() {
+    let expression = compile(
+        "object.spec.containers.all(c, has(c.image)) && !object.spec.?hostNetwork.orValue(false)",
+    );
+    let paths = expression.map(|expression| expression.object_paths()).ok();
+    let expected: Vec<Vec<String>> = vec![
+        vec!["spec".into(), "containers".into()],
+        vec!["spec".into(), "hostNetwork".into()],
+    ];
+    assert_eq!(paths, Some(expected));
+}

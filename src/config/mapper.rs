@@ -47,6 +47,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "exclude",
     "failOn",
     "minScore",
+    "policies",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "file",
@@ -124,6 +125,7 @@ impl Mapper {
                 }
                 "failOn" => config.fail_on = self.fail_on(value),
                 "minScore" => config.min_score = self.score(value),
+                "policies" => config.policies = self.strings(value, "policies"),
                 _ => {}
             }
         }

@@ -52,6 +52,10 @@ pub struct Config {
     /// Default of `--min-score`: the lowest acceptable health score (0 to 100).
     #[cfg_attr(test, schemars(range(max = 100)))]
     pub min_score: Option<u8>,
+    /// Files and directories to read policies from besides the linted paths (Kyverno CEL
+    /// policies), relative to the configuration file, as `--policies`.
+    #[cfg_attr(test, schemars(default))]
+    pub policies: Vec<Spanned<String>>,
 }
 
 /// What a `checks:` entry does to its check.

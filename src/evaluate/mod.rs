@@ -2,6 +2,7 @@
 
 pub mod finding;
 pub(crate) mod fingerprint;
+pub mod policies;
 
 use std::sync::Arc;
 

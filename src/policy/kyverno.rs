@@ -44,6 +44,10 @@ pub struct KyvernoPolicy {
     pub enforce: bool,
     /// The policy's `kind` line, for reports.
     pub span: Span,
+    /// `policies.kyverno.io/title`, `…/description`, `…/category` annotations, when given.
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub category: Option<String>,
     pub rules: Vec<KyvernoRule>,
 }
 
@@ -91,6 +95,9 @@ pub struct Failure {
     pub message: String,
     /// The expression that failed.
     pub expression: Span,
+    /// The field paths of `object` it reads, as evaluated (a pod controller's through its
+    /// template), to point at the one that decided it.
+    pub reads: Vec<Vec<String>>,
 }
 
 /// What an expression sees beyond the object: the `Namespace` objects of the input, by name.
@@ -125,7 +132,17 @@ impl KyvernoPolicy {
             .filter_map(|rule| KyvernoRule::parse(rule, &controllers, sources, diagnostics))
             .collect();
         let action = spec.get("validationFailureAction").and_then(Node::as_str);
+        let annotation = |key: &str| {
+            metadata
+                .and_then(|metadata| metadata.get("annotations"))
+                .and_then(|annotations| annotations.get(key))
+                .and_then(Node::as_str)
+                .map(|text| text.split_whitespace().collect::<Vec<_>>().join(" "))
+        };
         Some(KyvernoPolicy {
+            title: annotation("policies.kyverno.io/title"),
+            description: annotation("policies.kyverno.io/description"),
+            category: annotation("policies.kyverno.io/category"),
             name,
             namespace: (object.id.kind == "Policy").then(|| {
                 object
@@ -300,6 +317,18 @@ impl Form {
             .iter()
             .enumerate()
             .filter_map(|(index, validation)| validation.failure(index, &bindings))
+            .map(|mut failure| {
+                // An expression that reads the object only through variables was decided by
+                // the fields those read.
+                if failure.reads.is_empty() {
+                    failure.reads = self
+                        .variables
+                        .iter()
+                        .flat_map(|(_, field)| field.expression.object_paths())
+                        .collect();
+                }
+                failure
+            })
             .collect();
         if failures.is_empty() {
             RuleOutcome::Pass
@@ -315,6 +344,7 @@ impl Validation {
             index,
             message,
             expression: self.expression.span,
+            reads: self.expression.expression.object_paths(),
         };
         match bindings.evaluate(&self.expression) {
             Ok(Value::Bool(true)) => None,

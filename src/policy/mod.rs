@@ -17,6 +17,28 @@ use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::source::{SourceMap, Span};
 use crate::yaml::Node;
 
+/// Whether objects of this kind are read by policies, so must be loaded whole: the policies
+/// themselves, and the `Namespace`s their expressions see as `namespaceObject`.
+pub fn is_policy_input(api_version: &str, kind: &str) -> bool {
+    (api_version == "kyverno.io/v1" && matches!(kind, "ClusterPolicy" | "Policy"))
+        || (api_version == "v1" && kind == "Namespace")
+}
+
+/// Whether loaded files hold a policy: policies may select any kind, so the objects no built-in
+/// check inspects must then be read whole too.
+pub fn policies_read_whole_objects(files: &[crate::model::files::LoadedFile]) -> bool {
+    files
+        .iter()
+        .flat_map(|file| &file.documents)
+        .any(|document| {
+            let field = |key: &str| document.root.get(key).and_then(Node::as_str);
+            matches!(
+                (field("apiVersion"), field("kind")),
+                (Some("kyverno.io/v1"), Some("ClusterPolicy" | "Policy"))
+            )
+        })
+}
+
 /// A compiled CEL expression and where it was written.
 #[derive(Debug)]
 pub struct CelField {

@@ -255,8 +255,10 @@ fn write_folded_notes(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()
 /// Each check that found something, once: its title and the first sentence of its
 /// remediation; `kubepatrol explain` has the rest.
 fn write_help(report: &Report<'_>, width: usize, out: &mut dyn Write) -> io::Result<()> {
-    let found: Vec<&rules::RuleEntry> = rules::all()
-        .iter()
+    let found: Vec<&rules::RuleEntry> = report
+        .outcome
+        .checks()
+        .into_iter()
         .filter(|entry| {
             report
                 .outcome
@@ -297,8 +299,9 @@ fn write_summary(report: &Report<'_>, width: usize, out: &mut dyn Write) -> io::
         health.grade,
         high_risks_line(health.high_risks())
     )?;
-    let by_check: Vec<String> = rules::all()
-        .iter()
+    let by_check: Vec<String> = outcome
+        .checks()
+        .into_iter()
         .map(|entry| {
             let count = outcome
                 .findings

@@ -1,0 +1,98 @@
+//! Policies in the repository and in `--policies` / `policies:` paths: their rules report like
+//! built-in checks, at the field that decided them; their CEL errors point into the YAML.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
+mod common;
+
+use common::{fixtures, json, run_in, stdout};
+
+/// The lines of a `line` report that policies produced: their findings and CEL errors.
+fn policy_lines(text: &str) -> String {
+    text.lines()
+        .filter(|line| {
+            let id = line.rsplit_once('[').map_or("", |(_, id)| id);
+            id.contains('/') || id.starts_with("invalid-cel")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn policies_in_the_linted_paths_report_like_checks() {
+    let output = run_in(
+        &fixtures().join("policies"),
+        &["lint", "--format", "line", "."],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the broken policy is an input error"
+    );
+    insta::assert_snapshot!(policy_lines(&stdout(&output)));
+}
+
+#[test]
+fn policies_from_elsewhere_define_checks_without_being_linted() {
+    let dir = fixtures().join("policies");
+    let report = json(&run_in(
+        &dir,
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--policies",
+            "policies/workloads.yaml",
+            "--policies",
+            "policies/services.yaml",
+            "app",
+        ],
+    ));
+    let checks: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["check"].as_str().unwrap())
+        .filter(|check| check.contains('/'))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "workload-rules/team-label",
+            "workload-rules/host-network",
+            "restrict-node-port/validate-nodeport"
+        ]
+    );
+    let suppressed: Vec<&str> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["check"].as_str().unwrap())
+        .filter(|check| check.contains('/'))
+        .collect();
+    assert_eq!(suppressed, ["workload-rules/host-network"], "{report:#}");
+}
+
+#[test]
+fn the_configuration_names_policy_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixtures().join("policies/app"), &dir.path().join("app"));
+    let library = fixtures().join("policies/policies/services.yaml");
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        format!("policies: [{}]\n", library.display()),
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "app"]);
+    let lines = policy_lines(&stdout(&output));
+    assert_eq!(
+        lines,
+        "app/service.yaml:7:9: warning: Services of type NodePort are not allowed. (Service shop/api) [restrict-node-port/validate-nodeport]"
+    );
+}
