@@ -231,7 +231,9 @@ fn prepare(
         .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
     let mut settings = Default::default();
     let mut policy_paths = Vec::new();
+    let mut skip_admission_policies = false;
     if let Some(loaded) = &loaded {
+        skip_admission_policies = loaded.config.admission_policies == Some(false);
         exclude.extend(loaded.config.exclude.iter().map(|glob| glob.value.clone()));
         settings = loaded.config.settings();
         let relative = |path: &config::Spanned<String>| loaded.dir.join(&path.value);
@@ -254,6 +256,7 @@ fn prepare(
         settings,
         config: loaded,
         policy_paths,
+        skip_admission_policies,
         ..LintOptions::default()
     })
 }

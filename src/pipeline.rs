@@ -25,6 +25,8 @@ pub struct LintOptions {
     /// Where to read policies besides the linted paths (`--policies`, `policies:`): their
     /// objects define checks and are not linted.
     pub policy_paths: Vec<String>,
+    /// Leave ValidatingAdmissionPolicies unevaluated (`admissionPolicies: false`).
+    pub skip_admission_policies: bool,
 }
 
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
@@ -74,7 +76,11 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         &inspected,
         policy::policies_read_whole_objects,
     );
-    let (policies, policy_diagnostics) = Policies::read(&rendered.objects, &loaded.sources);
+    let (policies, policy_diagnostics) = Policies::read(
+        &rendered.objects,
+        &loaded.sources,
+        !options.skip_admission_policies,
+    );
     rendered
         .objects
         .retain(|object| (object.file.0 as usize) < first_library_file);

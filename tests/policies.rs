@@ -96,3 +96,37 @@ fn the_configuration_names_policy_paths() {
         "app/service.yaml:7:9: warning: Services of type NodePort are not allowed. (Service shop/api) [restrict-node-port/validate-nodeport]"
     );
 }
+
+/// The lines of a `line` report about ValidatingAdmissionPolicies: their findings and notes.
+fn admission_lines(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.contains("container \""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn admission_policies_are_evaluated_through_their_bindings() {
+    let output = run_in(
+        &fixtures().join("admission"),
+        &["lint", "--format", "line", "."],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(admission_lines(&stdout(&output)));
+}
+
+#[test]
+fn the_configuration_can_leave_admission_policies_out() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixtures().join("admission"), dir.path());
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        "admissionPolicies: false\n",
+    )
+    .unwrap();
+    let text = stdout(&run_in(dir.path(), &["lint", "--format", "line", "."]));
+    assert!(
+        !text.contains("replica-limit") && !text.contains("policy-"),
+        "{text}"
+    );
+}

@@ -48,6 +48,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "failOn",
     "minScore",
     "policies",
+    "admissionPolicies",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "file",
@@ -126,6 +127,10 @@ impl Mapper {
                 "failOn" => config.fail_on = self.fail_on(value),
                 "minScore" => config.min_score = self.score(value),
                 "policies" => config.policies = self.strings(value, "policies"),
+                "admissionPolicies" => match value.as_bool() {
+                    Some(flag) => config.admission_policies = Some(flag),
+                    None => self.type_error(value, "admissionPolicies", "a boolean"),
+                },
                 _ => {}
             }
         }

@@ -56,6 +56,9 @@ pub struct Config {
     /// policies), relative to the configuration file, as `--policies`.
     #[cfg_attr(test, schemars(default))]
     pub policies: Vec<Spanned<String>>,
+    /// Whether ValidatingAdmissionPolicies and their bindings found in the input are
+    /// evaluated (default true).
+    pub admission_policies: Option<bool>,
 }
 
 /// What a `checks:` entry does to its check.

@@ -1,7 +1,11 @@
-//! The policies a run reads (Kyverno CEL policies among its objects or in the `--policies`
-//! paths), evaluated on every object like the built-in checks: a failing rule is a [`Finding`]
-//! of the check `<policy>/<rule>`, a passing one a [`Passed`] entry, so re-grading,
-//! exemptions, the baseline and every report treat them alike.
+//! The policies a run reads (Kyverno CEL policies, and ValidatingAdmissionPolicies with their
+//! bindings, among its objects or in the `--policies` paths), evaluated on every object like
+//! the built-in checks: a failing rule is a [`Finding`] of the check `<policy>/<rule>` (a
+//! ValidatingAdmissionPolicy's check is its name, one finding per failing validation), a
+//! passing one a [`Passed`] entry, so re-grading, exemptions, the baseline and every report
+//! treat them alike. A binding that denies makes danger findings, one that warns warnings, one
+//! that only audits `policy-audit` notes; what cannot be decided offline is a
+//! `policy-not-evaluated` note.
 //!
 //! A finding points at the field that decided it when the failed expression reads one: the
 //! deepest field of its paths that the object has (the value when the whole path is there, the
@@ -15,9 +19,12 @@ use rayon::prelude::*;
 use super::finding::Finding;
 use super::fingerprint::field_path;
 use super::{Evaluation, Passed};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::object::Object;
-use crate::policy::kyverno::{Failure, KyvernoPolicy, KyvernoRule, Namespaces, RuleOutcome};
+use crate::policy::admission::{
+    Actions, AdmissionBinding, AdmissionFailure, AdmissionOutcome, AdmissionPolicy,
+};
+use crate::policy::kyverno::{KyvernoPolicy, KyvernoRule, Namespaces, RuleOutcome};
 use crate::rules::dynamic::{Definition, register};
 use crate::rules::{Category, Label, RuleEntry, Scope, Severity};
 use crate::source::{SourceMap, Span};
@@ -27,13 +34,21 @@ use crate::yaml::Node;
 #[derive(Debug, Default)]
 pub struct Policies {
     rules: Vec<(Arc<KyvernoPolicy>, usize, &'static RuleEntry)>,
+    admission: Vec<(AdmissionPolicy, Vec<AdmissionBinding>, &'static RuleEntry)>,
 }
 
 impl Policies {
     /// Reads the policies among `objects`.
-    pub fn read(objects: &[Object], sources: &SourceMap) -> (Policies, Vec<Diagnostic>) {
+    pub fn read(
+        objects: &[Object],
+        sources: &SourceMap,
+        admission_policies: bool,
+    ) -> (Policies, Vec<Diagnostic>) {
         let mut diagnostics = Vec::new();
         let mut policies = Policies::default();
+        if admission_policies {
+            policies.read_admission(objects, sources, &mut diagnostics);
+        }
         for object in objects
             .iter()
             .filter(|object| KyvernoPolicy::is_policy(object))
@@ -50,13 +65,56 @@ impl Policies {
         (policies, diagnostics)
     }
 
+    fn read_admission(
+        &mut self,
+        objects: &[Object],
+        sources: &SourceMap,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) {
+        let bindings: Vec<AdmissionBinding> = objects
+            .iter()
+            .filter(|object| AdmissionBinding::is_binding(object))
+            .filter_map(|object| AdmissionBinding::parse(object, diagnostics))
+            .collect();
+        for object in objects
+            .iter()
+            .filter(|object| AdmissionPolicy::is_policy(object))
+        {
+            let Some(policy) = AdmissionPolicy::parse(object, sources, diagnostics) else {
+                continue;
+            };
+            let bound: Vec<AdmissionBinding> = bindings
+                .iter()
+                .filter(|binding| binding.policy == policy.name)
+                .map(AdmissionBinding::clone)
+                .collect();
+            if bound.is_empty() {
+                diagnostics.push(Diagnostic::note(
+                    Code::PolicyNotEvaluated,
+                    Location::Span(policy.span),
+                    format!(
+                        "ValidatingAdmissionPolicy {} has no binding in the input: the API server applies it to nothing, so neither does kubepatrol",
+                        policy.name
+                    ),
+                ));
+                continue;
+            }
+            let entry = register(admission_definition(&policy, sources));
+            self.admission.push((policy, bound, entry));
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.rules.is_empty()
+        self.rules.is_empty() && self.admission.is_empty()
     }
 
     /// The checks the policies define, in the order they were read.
     pub fn checks(&self) -> Vec<&'static RuleEntry> {
-        self.rules.iter().map(|(_, _, entry)| *entry).collect()
+        self.rules
+            .iter()
+            .map(|(_, _, entry)| *entry)
+            .chain(self.admission.iter().map(|(_, _, entry)| *entry))
+            .collect()
     }
 
     /// Evaluates every rule on every object, in parallel over objects. `evaluation` holds the
@@ -64,44 +122,164 @@ impl Policies {
     /// added to it.
     pub fn evaluate(&self, objects: &[Object], evaluation: &mut Evaluation) {
         let namespaces = InputNamespaces(objects);
-        let per_object: Vec<(Vec<Finding>, Vec<Passed>)> = objects
+        let per_object: Vec<Results> = objects
             .par_iter()
-            .map(|object| self.evaluate_object(object, &namespaces))
+            .map(|object| {
+                let mut results = self.evaluate_object(object, &namespaces);
+                self.evaluate_admission(object, objects, &namespaces, &mut results);
+                results
+            })
             .collect();
-        for ((findings, passed), inspected) in per_object.into_iter().zip(&mut evaluation.inspected)
-        {
-            evaluation.evaluated += findings.len() + passed.len();
-            inspected.checked |= !findings.is_empty() || !passed.is_empty();
-            inspected.passed.extend(passed);
-            evaluation.findings.extend(findings);
+        let mut undecided = Vec::new();
+        for (results, inspected) in per_object.into_iter().zip(&mut evaluation.inspected) {
+            evaluation.evaluated += results.findings.len() + results.passed.len();
+            inspected.checked |= !results.findings.is_empty() || !results.passed.is_empty();
+            inspected.passed.extend(results.passed);
+            evaluation.findings.extend(results.findings);
+            evaluation.diagnostics.extend(results.audits);
+            undecided.extend(results.undecided);
+        }
+        // One note per reason and place, however many objects it left undecided.
+        undecided.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+        undecided.dedup();
+        evaluation
+            .diagnostics
+            .extend(undecided.into_iter().map(|(reason, span)| {
+                Diagnostic::note(Code::PolicyNotEvaluated, Location::Span(span), reason)
+            }));
+    }
+
+    fn evaluate_admission(
+        &self,
+        object: &Object,
+        input: &[Object],
+        namespaces: &dyn Namespaces,
+        results: &mut Results,
+    ) {
+        for (policy, bindings, entry) in &self.admission {
+            for binding in bindings {
+                match policy.evaluate(binding, object, input, namespaces) {
+                    AdmissionOutcome::Skip => {}
+                    AdmissionOutcome::Pass => results.passed.push(Passed {
+                        rule: entry,
+                        container: None,
+                    }),
+                    AdmissionOutcome::Undecided { reason, span } => {
+                        results.undecided.push((reason, span));
+                    }
+                    AdmissionOutcome::Fail(failures) => {
+                        for failure in &failures {
+                            results.record(entry, policy, binding, object, failure);
+                        }
+                    }
+                }
+            }
         }
     }
 
-    fn evaluate_object(
-        &self,
-        object: &Object,
-        namespaces: &dyn Namespaces,
-    ) -> (Vec<Finding>, Vec<Passed>) {
-        let mut findings = Vec::new();
-        let mut passed = Vec::new();
+    fn evaluate_object(&self, object: &Object, namespaces: &dyn Namespaces) -> Results {
+        let mut results = Results::default();
         for (policy, index, entry) in &self.rules {
             let Some(rule) = policy.rules.get(*index).filter(|_| policy.covers(object)) else {
                 continue;
             };
             match rule.evaluate(object, namespaces) {
                 RuleOutcome::Skip => {}
-                RuleOutcome::Pass => passed.push(Passed {
+                RuleOutcome::Pass => results.passed.push(Passed {
                     rule: entry,
                     container: None,
                 }),
-                RuleOutcome::Fail(failures) => findings.extend(
-                    failures
-                        .iter()
-                        .map(|failure| finding(entry, object, rule, failure)),
-                ),
+                RuleOutcome::Fail(failures) => {
+                    results.findings.extend(failures.iter().map(|failure| {
+                        let label = format!("rule {} (expression {})", rule.name, failure.index);
+                        let mut found =
+                            finding(entry, object, &label, failure.expression, &failure.reads);
+                        found.message = failure.message.clone();
+                        found
+                    }));
+                }
             }
         }
-        (findings, passed)
+        results
+    }
+}
+
+/// What the policies found on one object.
+#[derive(Default)]
+struct Results {
+    findings: Vec<Finding>,
+    passed: Vec<Passed>,
+    /// `policy-audit` notes.
+    audits: Vec<Diagnostic>,
+    /// Why a policy could not be evaluated, and where.
+    undecided: Vec<(String, Span)>,
+}
+
+impl Results {
+    /// A failed validation: a finding of its binding's severity, or a note when the binding
+    /// only audits.
+    fn record(
+        &mut self,
+        entry: &'static RuleEntry,
+        policy: &AdmissionPolicy,
+        binding: &AdmissionBinding,
+        object: &Object,
+        failure: &AdmissionFailure,
+    ) {
+        let severity = match binding.actions {
+            Actions { deny: true, .. } => Severity::Danger,
+            Actions { warn: true, .. } => Severity::Warning,
+            _ => {
+                self.audits.push(audit(policy, binding, object, failure));
+                return;
+            }
+        };
+        let label = format!("validation {}: {}", failure.index, failure.message);
+        let mut found = finding(entry, object, &label, failure.expression, &failure.reads);
+        found.severity = severity;
+        found.message = failure.message.clone();
+        self.findings.push(found);
+    }
+}
+
+fn audit(
+    policy: &AdmissionPolicy,
+    binding: &AdmissionBinding,
+    object: &Object,
+    failure: &AdmissionFailure,
+) -> Diagnostic {
+    let span = decided_by(&object.root, &failure.reads).unwrap_or_else(|| kind_span(object));
+    Diagnostic::note(
+        Code::PolicyAudit,
+        Location::Span(span),
+        format!(
+            "{} {}: validation {} of ValidatingAdmissionPolicy {} (audited by binding {}): {}",
+            object.id.kind,
+            object.id.name.as_deref().unwrap_or("(unnamed)"),
+            failure.index,
+            policy.name,
+            binding.name,
+            failure.message
+        ),
+    )
+}
+
+/// The check a ValidatingAdmissionPolicy reports as: its name; danger unless a binding only
+/// warns (each finding takes its binding's severity).
+fn admission_definition(policy: &AdmissionPolicy, sources: &SourceMap) -> Definition {
+    let (position, _) = sources.position(policy.span);
+    Definition {
+        id: policy.name.clone(),
+        title: format!("ValidatingAdmissionPolicy {}", policy.name),
+        category: Category::Security,
+        severity: Severity::Danger,
+        scope: Scope::Object,
+        message: format!("A validation of policy {} does not hold.", policy.name),
+        remediation: format!(
+            "Change the object so that every validation of ValidatingAdmissionPolicy {} holds.",
+            policy.name
+        ),
+        source: format!("{}:{}", sources.display(policy.span.file), position.line),
     }
 }
 
@@ -163,27 +341,29 @@ fn category_of(annotation: Option<&str>) -> Category {
     }
 }
 
+/// A finding at the field that decided it, with `label` on the expression that failed.
 fn finding(
     entry: &'static RuleEntry,
     object: &Object,
-    rule: &KyvernoRule,
-    failure: &Failure,
+    label: &str,
+    expression: Span,
+    reads: &[Vec<String>],
 ) -> Finding {
-    let decided = decided_by(&object.root, &failure.reads).unwrap_or_else(|| kind_span(object));
+    let decided = decided_by(&object.root, reads).unwrap_or_else(|| kind_span(object));
     let labels = vec![
         Label {
             span: decided,
-            text: failure.message.clone(),
+            text: label.to_owned(),
         },
         Label {
-            span: failure.expression,
-            text: format!("rule {} (expression {})", rule.name, failure.index),
+            span: expression,
+            text: label.to_owned(),
         },
     ];
     Finding {
         rule: entry,
         severity: entry.meta.severity,
-        message: failure.message.clone(),
+        message: entry.meta.message.to_owned(),
         help: None,
         object: object.id.clone(),
         helm_template: object.helm_template.clone(),

@@ -15,6 +15,8 @@ use std::sync::Arc;
 
 use cel::Value;
 
+use super::bindings::Bindings;
+pub use super::bindings::Namespaces;
 use super::selection::Selection;
 use super::{CelField, compile_field, invalid_policy, named_fields};
 use crate::cel as k8s_cel;
@@ -100,16 +102,11 @@ pub struct Failure {
     pub reads: Vec<Vec<String>>,
 }
 
-/// What an expression sees beyond the object: the `Namespace` objects of the input, by name.
-pub trait Namespaces {
-    fn namespace(&self, name: &str) -> Option<Value>;
-}
-
 impl KyvernoPolicy {
     /// Whether an object is a Kyverno policy this module reads.
     pub fn is_policy(object: &Object) -> bool {
         object.id.api_version == "kyverno.io/v1"
-            && matches!(object.id.kind.as_str(), "ClusterPolicy" | "Policy")
+            && super::is_policy_kind(&object.id.api_version, &object.id.kind)
     }
 
     /// Reads the CEL rules of a policy object; rules that validate otherwise are left out.
@@ -305,7 +302,7 @@ impl Form {
     }
 
     fn evaluate(&self, object: &Object, namespaces: &dyn Namespaces) -> RuleOutcome {
-        let mut bindings = Bindings::new(object, namespaces);
+        let mut bindings = Bindings::new(object, namespaces, Some("default"));
         for (_, precondition) in &self.preconditions {
             if bindings.evaluate(precondition) != Ok(Value::Bool(true)) {
                 return RuleOutcome::Skip;
@@ -316,19 +313,7 @@ impl Form {
             .validations
             .iter()
             .enumerate()
-            .filter_map(|(index, validation)| validation.failure(index, &bindings))
-            .map(|mut failure| {
-                // An expression that reads the object only through variables was decided by
-                // the fields those read.
-                if failure.reads.is_empty() {
-                    failure.reads = self
-                        .variables
-                        .iter()
-                        .flat_map(|(_, field)| field.expression.object_paths())
-                        .collect();
-                }
-                failure
-            })
+            .filter_map(|(index, validation)| validation.failure(index, &bindings, &self.variables))
             .collect();
         if failures.is_empty() {
             RuleOutcome::Pass
@@ -339,12 +324,17 @@ impl Form {
 }
 
 impl Validation {
-    fn failure(&self, index: usize, bindings: &Bindings) -> Option<Failure> {
+    fn failure(
+        &self,
+        index: usize,
+        bindings: &Bindings,
+        variables: &[(Arc<str>, CelField)],
+    ) -> Option<Failure> {
         let failed = |message: String| Failure {
             index,
             message,
             expression: self.expression.span,
-            reads: self.expression.expression.object_paths(),
+            reads: super::admission::reads_of(&self.expression, variables),
         };
         match bindings.evaluate(&self.expression) {
             Ok(Value::Bool(true)) => None,
@@ -371,83 +361,6 @@ impl Validation {
             .or_else(|| self.message.clone())
             .unwrap_or_else(|| "failed expression".to_owned())
     }
-}
-
-/// The variables an expression sees: `object`, `oldObject` (null: a creation),
-/// `namespaceObject`, `request` and `variables`.
-struct Bindings {
-    values: Vec<(&'static str, Value)>,
-}
-
-impl Bindings {
-    fn new(object: &Object, namespaces: &dyn Namespaces) -> Bindings {
-        let value = k8s_cel::value_of(&object.root);
-        let namespace = object.id.namespace.as_deref().unwrap_or("default");
-        let namespace_object = namespaces
-            .namespace(namespace)
-            .unwrap_or_else(|| synthesized_namespace(namespace));
-        let request = k8s_cel::map_of([
-            ("operation".to_owned(), Value::from("CREATE")),
-            ("namespace".to_owned(), Value::from(namespace)),
-            (
-                "name".to_owned(),
-                Value::from(object.id.name.clone().unwrap_or_default()),
-            ),
-            ("object".to_owned(), value.clone()),
-            ("oldObject".to_owned(), Value::Null),
-        ]);
-        Bindings {
-            values: vec![
-                ("object", value),
-                ("oldObject", Value::Null),
-                ("namespaceObject", namespace_object),
-                ("request", request),
-                ("variables", k8s_cel::map_of([])),
-            ],
-        }
-    }
-
-    fn evaluate(&self, field: &CelField) -> Result<Value, String> {
-        let bindings: Vec<(&str, &Value)> = self
-            .values
-            .iter()
-            .map(|(name, value)| (*name, value))
-            .collect();
-        k8s_cel::evaluate(&field.expression, &bindings)
-    }
-
-    /// Binds `variables`, each seeing the ones before it. A variable that fails to evaluate is
-    /// left out: an expression that reads it fails with that missing key.
-    fn bind_variables(&mut self, variables: &[(Arc<str>, CelField)]) {
-        let mut bound: Vec<(String, Value)> = Vec::new();
-        for (name, field) in variables {
-            if let Ok(value) = self.evaluate(field) {
-                bound.push((name.to_string(), value));
-                self.set_variables(&bound);
-            }
-        }
-    }
-
-    fn set_variables(&mut self, bound: &[(String, Value)]) {
-        let map = k8s_cel::map_of(bound.iter().cloned());
-        if let Some(slot) = self
-            .values
-            .iter_mut()
-            .find(|(name, _)| *name == "variables")
-        {
-            slot.1 = map;
-        }
-    }
-}
-
-/// The `Namespace` an object's namespace would be, when the input does not hold it.
-fn synthesized_namespace(name: &str) -> Value {
-    let metadata = k8s_cel::map_of([("name".to_owned(), Value::from(name))]);
-    k8s_cel::map_of([
-        ("apiVersion".to_owned(), Value::from("v1")),
-        ("kind".to_owned(), Value::from("Namespace")),
-        ("metadata".to_owned(), metadata),
-    ])
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 //! the line and column inside the YAML scalar that holds it, and the rule it belongs to is left
 //! out (the rest of the policy still applies).
 
+pub mod admission;
+mod bindings;
 pub mod kyverno;
 pub mod selection;
 
@@ -20,8 +22,16 @@ use crate::yaml::Node;
 /// Whether objects of this kind are read by policies, so must be loaded whole: the policies
 /// themselves, and the `Namespace`s their expressions see as `namespaceObject`.
 pub fn is_policy_input(api_version: &str, kind: &str) -> bool {
-    (api_version == "kyverno.io/v1" && matches!(kind, "ClusterPolicy" | "Policy"))
+    is_policy_kind(api_version, kind)
+        || (admission::is_admission_version(api_version)
+            && kind == "ValidatingAdmissionPolicyBinding")
         || (api_version == "v1" && kind == "Namespace")
+}
+
+/// Whether objects of this kind are policies: Kyverno's, and ValidatingAdmissionPolicies.
+pub fn is_policy_kind(api_version: &str, kind: &str) -> bool {
+    (api_version == "kyverno.io/v1" && matches!(kind, "ClusterPolicy" | "Policy"))
+        || (admission::is_admission_version(api_version) && kind == "ValidatingAdmissionPolicy")
 }
 
 /// Whether loaded files hold a policy: policies may select any kind, so the objects no built-in
@@ -32,10 +42,9 @@ pub fn policies_read_whole_objects(files: &[crate::model::files::LoadedFile]) ->
         .flat_map(|file| &file.documents)
         .any(|document| {
             let field = |key: &str| document.root.get(key).and_then(Node::as_str);
-            matches!(
-                (field("apiVersion"), field("kind")),
-                (Some("kyverno.io/v1"), Some("ClusterPolicy" | "Policy"))
-            )
+            field("apiVersion")
+                .zip(field("kind"))
+                .is_some_and(|(api_version, kind)| is_policy_kind(api_version, kind))
         })
 }
 
