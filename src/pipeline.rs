@@ -64,6 +64,12 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     let inspected = |api_version: &str, kind: &str| {
         workload::is_inspected(api_version, kind, &options.settings)
             || policy::is_policy_input(api_version, kind)
+            || options.config.as_ref().is_some_and(|loaded| {
+                let checks = &loaded.config.custom_checks;
+                checks
+                    .iter()
+                    .any(|check| check.kinds.iter().any(|k| k == kind))
+            })
     };
     let library = discover::discover(&options.policy_paths, &options.discover);
     let first_library_file = first_input + discovery.inputs.len();
@@ -86,6 +92,16 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         .retain(|object| (object.file.0 as usize) < first_library_file);
     let mut evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
     policies.evaluate(&rendered.objects, &mut evaluation);
+    let custom_checks = options
+        .config
+        .as_ref()
+        .map_or(&[][..], |loaded| &loaded.config.custom_checks[..]);
+    evaluate::custom::evaluate(
+        &rendered.objects,
+        custom_checks,
+        &options.settings,
+        &mut evaluation,
+    );
     let config_paths = options.config.as_ref().map_or_else(Vec::new, |config| {
         let canonical = discover::canonical_paths(&discovery.inputs);
         exempt::config_paths(&config.dir, first_input, &discovery.inputs, &canonical)
@@ -119,7 +135,11 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         objects: rendered.objects.len(),
         evaluated: evaluation.evaluated,
         inspected: evaluation.inspected,
-        policy_checks: policies.checks(),
+        policy_checks: custom_checks
+            .iter()
+            .map(|check| check.entry)
+            .chain(policies.checks())
+            .collect(),
     };
     outcome.sort_diagnostics();
     outcome.sort_findings();
@@ -186,8 +206,8 @@ pub struct Outcome {
     pub evaluated: usize,
     /// Every object, in input order, with the checks it passed.
     pub inspected: Vec<Inspected>,
-    /// The checks the run's policies define (`<policy>/<rule>`), after the built-in ones in
-    /// [`Outcome::checks`].
+    /// The checks the configuration's `customChecks` and the run's policies define, after the
+    /// built-in ones in [`Outcome::checks`].
     pub policy_checks: Vec<&'static rules::RuleEntry>,
 }
 
@@ -211,7 +231,8 @@ impl Outcome {
         outcome
     }
 
-    /// Every check of the run: the built-in ones, then those its policies define.
+    /// Every check of the run: the built-in ones, then the custom ones and those its policies
+    /// define.
     pub fn checks(&self) -> Vec<&'static rules::RuleEntry> {
         rules::all()
             .iter()

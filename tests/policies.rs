@@ -130,3 +130,72 @@ fn the_configuration_can_leave_admission_policies_out() {
         "{text}"
     );
 }
+
+/// The lines of a `line` report that custom checks produced.
+fn custom_lines(text: &str) -> String {
+    const IDS: [&str; 4] = [
+        "registryAllowList",
+        "teamLabel",
+        "noNodePort",
+        "initContainersPinned",
+    ];
+    text.lines()
+        .filter(|line| IDS.iter().any(|id| line.ends_with(&format!("[{id}]"))))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn custom_checks_behave_like_built_in_ones() {
+    let dir = fixtures().join("custom-checks");
+    let output = run_in(&dir, &["lint", "--format", "line", "."]);
+    insta::assert_snapshot!(custom_lines(&stdout(&output)));
+    let report = json(&run_in(&dir, &["lint", "--format", "json", "."]));
+    let suppressed: Vec<&str> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(suppressed, ["noNodePort"]);
+    let sarif = json(&run_in(&dir, &["lint", "--format", "sarif", "."]));
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["id"].as_str().unwrap())
+        .collect();
+    // After the built-in checks, in the order the configuration defines them.
+    assert_eq!(
+        rules[rules.len() - 4..],
+        [
+            "registryAllowList",
+            "teamLabel",
+            "noNodePort",
+            "initContainersPinned"
+        ]
+    );
+}
+
+#[test]
+fn a_custom_check_that_does_not_compile_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        "customChecks:\n- id: broken\n  expression: >-\n    object.spec.all(c,\n      c.x ==)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n",
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stdout(&output)
+            .starts_with(".kubepatrol.yaml:5:13: error: CEL expression does not compile"),
+        "{}",
+        stdout(&output)
+    );
+}

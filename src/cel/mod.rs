@@ -20,7 +20,7 @@ mod budget;
 mod library;
 mod network;
 mod paths;
-pub mod place;
+mod place;
 mod quantity;
 
 use std::collections::HashMap;
@@ -29,6 +29,8 @@ use std::sync::{Arc, LazyLock};
 use cel::objects::{Key, Map};
 use cel::{Context, Env, ExecutionError, Value};
 
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::source::Span;
 use crate::yaml::{Node, Value as Yaml};
 
 static ENVIRONMENT: LazyLock<Result<Arc<Env>, String>> = LazyLock::new(|| {
@@ -47,7 +49,7 @@ static ENVIRONMENT: LazyLock<Result<Arc<Env>, String>> = LazyLock::new(|| {
 });
 
 /// A compiled expression, its comprehensions charged to the evaluation's budget.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Expression {
     instrumented: cel::parser::Expression,
 }
@@ -80,8 +82,40 @@ pub fn compile(source: &str) -> Result<Expression, CompileError> {
 impl Expression {
     /// The field paths of `object` the expression reads (`["spec", "hostNetwork"]`).
     pub fn object_paths(&self) -> Vec<Vec<String>> {
-        paths::read_paths(&self.instrumented, "object")
+        self.paths_from("object")
     }
+
+    /// The field paths of the variable `root` the expression reads.
+    pub fn paths_from(&self, root: &str) -> Vec<Vec<String>> {
+        paths::read_paths(&self.instrumented, root)
+    }
+}
+
+/// Compiles the expression the YAML scalar `node` holds; `file_text` is the text of the file it
+/// was read from. A compile error is an `invalid-cel` diagnostic at the line and column inside
+/// the scalar.
+pub fn compile_scalar(node: &Node, file_text: &str) -> Result<Expression, Diagnostic> {
+    let Some(source) = node.as_str() else {
+        return Err(Diagnostic::error(
+            Code::InvalidCel,
+            Location::Span(node.span),
+            format!(
+                "a CEL expression must be a string, not {}",
+                node.describe_type()
+            ),
+        ));
+    };
+    compile(source).map_err(|failure| {
+        let (start, end) = (node.span.start as usize, node.span.end as usize);
+        let raw = file_text.get(start..end).unwrap_or_default();
+        let at = start + place::raw_offset(raw, source, failure.offset);
+        let span = Span::new(node.span.file, at, (at + 1).min(end.max(at)));
+        Diagnostic::error(
+            Code::InvalidCel,
+            Location::Span(span),
+            format!("CEL expression does not compile: {}", failure.message),
+        )
+    })
 }
 
 fn environment() -> Result<Arc<Env>, String> {

@@ -8,7 +8,7 @@
 
 /// The byte offset in `raw` (the scalar's text in the file) that wrote the character at byte
 /// `offset` of `decoded` (the scalar's value); the end of `raw` if alignment runs out.
-pub fn raw_offset(raw: &str, decoded: &str, offset: usize) -> usize {
+pub(super) fn raw_offset(raw: &str, decoded: &str, offset: usize) -> usize {
     let body_start = block_body_start(raw);
     let mut raw_chars = raw
         .char_indices()

@@ -26,7 +26,15 @@ pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let config = parsed
         .documents
         .first()
-        .map(|document| mapper.config(&document.root))
+        .map(|document| {
+            // Mapped first, so that `checks:` and `exemptions:` may name the checks it defines.
+            let custom_checks = document.root.get("customChecks").map(|node| {
+                super::custom::custom_checks(node, text, super::FILE_NAME, &mut mapper.errors)
+            });
+            let mut config = mapper.config(&document.root);
+            config.custom_checks = custom_checks.unwrap_or_default();
+            config
+        })
         .unwrap_or_default();
     if mapper.errors.is_empty() {
         Ok(config)
@@ -49,6 +57,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "minScore",
     "policies",
     "admissionPolicies",
+    "customChecks",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "file",

@@ -1,5 +1,6 @@
 //! Run every rule on every object, in parallel over objects, with a deterministic result.
 
+pub mod custom;
 pub mod finding;
 pub(crate) mod fingerprint;
 pub mod policies;

@@ -374,7 +374,7 @@ fn finding(
     }
 }
 
-fn kind_span(object: &Object) -> Span {
+pub(super) fn kind_span(object: &Object) -> Span {
     object
         .root
         .entry("kind")
@@ -382,7 +382,7 @@ fn kind_span(object: &Object) -> Span {
 }
 
 /// The span of the deepest field the paths reach in `root` (see the module documentation).
-fn decided_by(root: &Node, paths: &[Vec<String>]) -> Option<Span> {
+pub(super) fn decided_by(root: &Node, paths: &[Vec<String>]) -> Option<Span> {
     let mut best: Option<(usize, Span)> = None;
     for path in paths {
         let mut node = root;

@@ -64,46 +64,27 @@ fn compile_field(
     rewrite: &dyn Fn(&str) -> String,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<CelField> {
-    let Some(written) = node.as_str() else {
-        diagnostics.push(invalid_policy(
-            node.span,
-            format!(
-                "a CEL expression must be a string, not {}",
-                node.describe_type()
-            ),
-        ));
-        return None;
-    };
-    let text = rewrite(written);
-    match cel::compile(&text) {
-        Ok(expression) => Some(CelField {
-            expression,
-            span: node.span,
-        }),
-        Err(_) if text != written && cel::compile(written).is_ok() => None,
-        Err(error) => {
-            let error = cel::compile(written).err().unwrap_or(error);
-            diagnostics.push(Diagnostic::error(
-                Code::InvalidCel,
-                Location::Span(error_span(node, written, error.offset, sources)),
-                format!("CEL expression does not compile: {}", error.message),
-            ));
-            None
-        }
-    }
-}
-
-/// The one-character span in the file of the character at `offset` in the expression `node`
-/// holds.
-fn error_span(node: &Node, expression: &str, offset: usize, sources: &SourceMap) -> Span {
-    let start = node.span.start as usize;
-    let end = node.span.end as usize;
-    let raw = sources
+    let file_text = sources
         .get(node.span.file)
-        .and_then(|source| source.text.get(start..end))
-        .unwrap_or_default();
-    let at = start + cel::place::raw_offset(raw, expression, offset);
-    Span::new(node.span.file, at, (at + 1).min(end.max(at)))
+        .map_or("", |source| source.text.as_str());
+    let written = match cel::compile_scalar(node, file_text) {
+        Ok(written) => written,
+        Err(diagnostic) => {
+            diagnostics.push(diagnostic);
+            return None;
+        }
+    };
+    let text = node.as_str().unwrap_or_default();
+    let rewritten = rewrite(text);
+    let expression = if rewritten == text {
+        written
+    } else {
+        cel::compile(&rewritten).ok()?
+    };
+    Some(CelField {
+        expression,
+        span: node.span,
+    })
 }
 
 fn invalid_policy(span: Span, message: impl Into<String>) -> Diagnostic {
