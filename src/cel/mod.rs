@@ -26,6 +26,8 @@ mod quantity;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
 use cel::{Context, Env, ExecutionError, Value};
 
@@ -135,14 +137,52 @@ fn offset_of(source: &str, line: isize, column: isize) -> usize {
             .map_or(rest.len(), |(at, _)| at)
 }
 
-/// Evaluates `expression` with `bindings` as its variables; an evaluation that runs more than
-/// the iteration limit's comprehension steps is an error.
-pub fn evaluate(expression: &Expression, bindings: &[(&str, &Value)]) -> Result<Value, String> {
+/// Variables converted once to the interpreter's values, so that evaluating many expressions
+/// on one object does not convert the object again for each; a child set sees its parent's
+/// variables under its own.
+#[derive(Debug, Default)]
+pub struct Variables<'p> {
+    parent: Option<&'p Variables<'p>>,
+    values: Vec<(String, Box<dyn Val>)>,
+}
+
+impl<'p> Variables<'p> {
+    /// A set that adds to (and may shadow) this one.
+    pub fn child(&'p self) -> Variables<'p> {
+        Variables {
+            parent: Some(self),
+            values: Vec::new(),
+        }
+    }
+
+    /// Binds `name`, replacing its value in this set.
+    pub fn set(&mut self, name: &str, value: Value) {
+        let Ok(converted) = Box::<dyn Val>::try_from(value) else {
+            return;
+        };
+        match self.values.iter_mut().find(|(known, _)| known == name) {
+            Some(slot) => slot.1 = converted,
+            None => self.values.push((name.to_owned(), converted)),
+        }
+    }
+}
+
+impl VariableResolver for Variables<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        let own = self.values.iter().find(|(name, _)| name == variable);
+        match own {
+            Some((_, value)) => Some(CowVal::Borrowed(value.as_ref())),
+            None => self.parent?.resolve(variable),
+        }
+    }
+}
+
+/// Evaluates `expression` with `variables`; an evaluation that runs more than the iteration
+/// limit's comprehension steps is an error.
+pub fn evaluate(expression: &Expression, variables: &Variables<'_>) -> Result<Value, String> {
     let env = environment()?;
     let mut context = Context::with_env(env);
-    for (name, value) in bindings {
-        context.add_variable_from_value(*name, (*value).clone());
-    }
+    context.set_variable_resolver(variables);
     budget::reset();
     Value::resolve(&expression.instrumented, &context).map_err(|error| describe(&error))
 }

@@ -11,7 +11,9 @@ fn eval(source: &str) -> Result<Value, String> {
     .map(|document| document.root.clone())
     .unwrap_or_else(|| unreachable!("the document parses")));
     let expression = compile(source).map_err(|error| error.message)?;
-    evaluate(&expression, &[("object", &object)])
+    let mut variables = Variables::default();
+    variables.set("object", object);
+    evaluate(&expression, &variables)
 }
 
 fn holds(source: &str) {

@@ -58,7 +58,8 @@ fn evaluate_object(
         _ => None,
     };
     let mut results = (Vec::new(), Vec::new());
-    let object_value = k8s_cel::value_of(&object.root);
+    let mut object_variables = k8s_cel::Variables::default();
+    object_variables.set("object", k8s_cel::value_of(&object.root));
     for check in checks {
         let applies = if check.kinds.is_empty() {
             workload.is_some()
@@ -71,7 +72,7 @@ fn evaluate_object(
         let subject = Subject {
             check,
             object,
-            object_value: &object_value,
+            variables: &object_variables,
         };
         match (check.entry.meta.scope, workload) {
             (Scope::Pod, Some(workload)) => subject.judge(Some(workload), None, &mut results),
@@ -90,7 +91,8 @@ fn evaluate_object(
 struct Subject<'a> {
     check: &'a CustomCheck,
     object: &'a Object,
-    object_value: &'a Value,
+    /// `object`, converted once for every check.
+    variables: &'a k8s_cel::Variables<'a>,
 }
 
 impl Subject<'_> {
@@ -100,23 +102,19 @@ impl Subject<'_> {
         container: Option<&Container<'_>>,
         results: &mut (Vec<Finding>, Vec<Passed>),
     ) {
-        let mut bindings = vec![("object", self.object_value.clone())];
+        let mut view = self.variables.child();
         if let Some(workload) = workload {
             let metadata = pod_metadata(&self.object.root, workload.spec_key);
-            bindings.push(("podSpec", k8s_cel::value_of(workload.spec)));
-            bindings.push((
+            view.set("podSpec", k8s_cel::value_of(workload.spec));
+            view.set(
                 "podMetadata",
                 metadata.map_or(Value::Null, k8s_cel::value_of),
-            ));
+            );
         }
         if let Some(container) = container {
-            bindings.push(("container", k8s_cel::value_of(container.node)));
-            bindings.push(("containerKind", Value::from(container.kind.as_str())));
+            view.set("container", k8s_cel::value_of(container.node));
+            view.set("containerKind", Value::from(container.kind.as_str()));
         }
-        let view: Vec<(&str, &Value)> = bindings
-            .iter()
-            .map(|(name, value)| (*name, value))
-            .collect();
         let container_ref = container.map(|container| ContainerRef {
             name: container.name.map(str::to_owned),
             kind: container.kind,
@@ -157,7 +155,7 @@ impl Subject<'_> {
         });
     }
 
-    fn message(&self, view: &[(&str, &Value)]) -> String {
+    fn message(&self, view: &k8s_cel::Variables<'_>) -> String {
         self.check
             .message_expression
             .as_ref()

@@ -21,6 +21,7 @@ use super::fingerprint::field_path;
 use super::{Evaluation, Passed};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::object::Object;
+use crate::policy::Bindings;
 use crate::policy::admission::{
     Actions, AdmissionBinding, AdmissionFailure, AdmissionOutcome, AdmissionPolicy,
 };
@@ -125,8 +126,13 @@ impl Policies {
         let per_object: Vec<Results> = objects
             .par_iter()
             .map(|object| {
-                let mut results = self.evaluate_object(object, &namespaces);
-                self.evaluate_admission(object, objects, &namespaces, &mut results);
+                let mut results = Results::default();
+                if self.is_empty() {
+                    return results;
+                }
+                let base = Bindings::object(object);
+                results.merge(self.evaluate_object(object, &base, &namespaces));
+                self.evaluate_admission(object, objects, &base, &namespaces, &mut results);
                 results
             })
             .collect();
@@ -153,12 +159,13 @@ impl Policies {
         &self,
         object: &Object,
         input: &[Object],
+        base: &Bindings<'_>,
         namespaces: &dyn Namespaces,
         results: &mut Results,
     ) {
         for (policy, bindings, entry) in &self.admission {
             for binding in bindings {
-                match policy.evaluate(binding, object, input, namespaces) {
+                match policy.evaluate(binding, object, input, base, namespaces) {
                     AdmissionOutcome::Skip => {}
                     AdmissionOutcome::Pass => results.passed.push(Passed {
                         rule: entry,
@@ -177,13 +184,18 @@ impl Policies {
         }
     }
 
-    fn evaluate_object(&self, object: &Object, namespaces: &dyn Namespaces) -> Results {
+    fn evaluate_object(
+        &self,
+        object: &Object,
+        base: &Bindings<'_>,
+        namespaces: &dyn Namespaces,
+    ) -> Results {
         let mut results = Results::default();
         for (policy, index, entry) in &self.rules {
             let Some(rule) = policy.rules.get(*index).filter(|_| policy.covers(object)) else {
                 continue;
             };
-            match rule.evaluate(object, namespaces) {
+            match rule.evaluate(object, base, namespaces) {
                 RuleOutcome::Skip => {}
                 RuleOutcome::Pass => results.passed.push(Passed {
                     rule: entry,
@@ -216,6 +228,13 @@ struct Results {
 }
 
 impl Results {
+    fn merge(&mut self, other: Results) {
+        self.findings.extend(other.findings);
+        self.passed.extend(other.passed);
+        self.audits.extend(other.audits);
+        self.undecided.extend(other.undecided);
+    }
+
     /// A failed validation: a finding of its binding's severity, or a note when the binding
     /// only audits.
     fn record(

@@ -16,7 +16,8 @@ use std::sync::Arc;
 
 use cel::Value;
 
-use super::bindings::{Bindings, Namespaces};
+use super::Bindings;
+use super::bindings::Namespaces;
 use super::selection::LabelSelector;
 use super::{CelField, compile_field, invalid_policy, named_fields};
 use crate::cel as k8s_cel;
@@ -198,6 +199,7 @@ impl AdmissionPolicy {
         binding: &AdmissionBinding,
         object: &Object,
         input: &[Object],
+        base: &Bindings<'_>,
         namespaces: &dyn Namespaces,
     ) -> AdmissionOutcome {
         let labels_of_namespace = |name: &str| namespace_labels(name, input);
@@ -212,7 +214,7 @@ impl AdmissionPolicy {
         };
         let mut failures = Vec::new();
         for param in params {
-            let mut bindings = Bindings::new(object, namespaces, None);
+            let mut bindings = base.rule(object, namespaces, None);
             bindings.set("params", param);
             match self.judge(&mut bindings) {
                 AdmissionOutcome::Fail(mut found) => failures.append(&mut found),
@@ -284,7 +286,7 @@ impl AdmissionPolicy {
         Ok(Vec::new())
     }
 
-    fn judge(&self, bindings: &mut Bindings) -> AdmissionOutcome {
+    fn judge(&self, bindings: &mut Bindings<'_>) -> AdmissionOutcome {
         for (name, condition) in &self.match_conditions {
             match bindings.evaluate(condition) {
                 Ok(Value::Bool(true)) => {}
@@ -360,7 +362,7 @@ pub(super) fn reads_of(
 impl Validation {
     /// `messageExpression` when it evaluates to a string, else `message`, else the API
     /// server's default naming the expression and the `reason`.
-    fn message(&self, bindings: &Bindings) -> String {
+    fn message(&self, bindings: &Bindings<'_>) -> String {
         let from_expression = self
             .message_expression
             .as_ref()

@@ -1,5 +1,7 @@
 //! The variables a policy's expressions see: `object`, `oldObject` (null: offline, every object
-//! is being created), `namespaceObject`, `request`, `params` and `variables`.
+//! is being created), `request`, then per policy `namespaceObject`, `params` and `variables`.
+//! The object's are converted once per object ([`Bindings::object`]); each rule adds its own
+//! in a child set.
 
 use std::sync::Arc;
 
@@ -10,61 +12,62 @@ use crate::cel as k8s_cel;
 use crate::model::object::Object;
 
 /// What an expression sees beyond the object: the `Namespace` objects of the input, by name.
-pub trait Namespaces {
+pub trait Namespaces: Sync {
     fn namespace(&self, name: &str) -> Option<Value>;
 }
 
-/// The variables an expression sees: `object`, `oldObject` (null: a creation),
-/// `namespaceObject`, `request` and `variables`.
-pub(super) struct Bindings {
-    values: Vec<(&'static str, Value)>,
+/// The variables of one evaluation.
+#[derive(Debug)]
+pub struct Bindings<'p> {
+    variables: k8s_cel::Variables<'p>,
 }
 
-impl Bindings {
-    /// The bindings for `object`; `default_namespace` is the namespace of an object that
-    /// names none (Kyverno assumes `default`; the API server gives a cluster-scoped object a
-    /// null `namespaceObject`).
-    pub(super) fn new(
+impl Bindings<'static> {
+    /// The variables every policy's expressions see for `object`.
+    pub fn object(object: &Object) -> Bindings<'static> {
+        let mut variables = k8s_cel::Variables::default();
+        let request = k8s_cel::map_of([
+            ("operation".to_owned(), Value::from("CREATE")),
+            (
+                "namespace".to_owned(),
+                Value::from(object.id.namespace.clone().unwrap_or_default()),
+            ),
+            (
+                "name".to_owned(),
+                Value::from(object.id.name.clone().unwrap_or_default()),
+            ),
+        ]);
+        variables.set("object", k8s_cel::value_of(&object.root));
+        variables.set("oldObject", Value::Null);
+        variables.set("request", request);
+        Bindings { variables }
+    }
+}
+
+impl<'p> Bindings<'p> {
+    /// A rule's variables over the object's: `namespaceObject` for the object's namespace, or
+    /// `default_namespace` when it names none (Kyverno assumes `default`; the API server gives
+    /// a cluster-scoped object a null `namespaceObject`), and no `variables` yet.
+    pub(super) fn rule(
+        &'p self,
         object: &Object,
         namespaces: &dyn Namespaces,
         default_namespace: Option<&str>,
-    ) -> Bindings {
-        let value = k8s_cel::value_of(&object.root);
+    ) -> Bindings<'p> {
         let namespace = object.id.namespace.as_deref().or(default_namespace);
         let namespace_object = namespace.map_or(Value::Null, |namespace| {
             namespaces
                 .namespace(namespace)
                 .unwrap_or_else(|| synthesized_namespace(namespace))
         });
-        let namespace = namespace.unwrap_or_default();
-        let request = k8s_cel::map_of([
-            ("operation".to_owned(), Value::from("CREATE")),
-            ("namespace".to_owned(), Value::from(namespace)),
-            (
-                "name".to_owned(),
-                Value::from(object.id.name.clone().unwrap_or_default()),
-            ),
-            ("object".to_owned(), value.clone()),
-            ("oldObject".to_owned(), Value::Null),
-        ]);
-        Bindings {
-            values: vec![
-                ("object", value),
-                ("oldObject", Value::Null),
-                ("namespaceObject", namespace_object),
-                ("request", request),
-                ("variables", k8s_cel::map_of([])),
-            ],
-        }
+        let mut variables = self.variables.child();
+        variables.set("namespaceObject", namespace_object);
+        variables.set("variables", k8s_cel::map_of([]));
+        Bindings { variables }
     }
 
     pub(super) fn evaluate(&self, field: &CelField) -> Result<Value, String> {
-        let bindings: Vec<(&str, &Value)> = self
-            .values
-            .iter()
-            .map(|(name, value)| (*name, value))
-            .collect();
-        k8s_cel::evaluate(&field.expression, &bindings)
+        k8s_cel::evaluate(&field.expression, &self.variables)
     }
 
     /// Binds `variables`, each seeing the ones before it. A variable that fails to evaluate is
@@ -74,21 +77,14 @@ impl Bindings {
         for (name, field) in variables {
             if let Ok(value) = self.evaluate(field) {
                 bound.push((name.to_string(), value));
-                self.set_variables(&bound);
+                self.set("variables", k8s_cel::map_of(bound.iter().cloned()));
             }
         }
     }
 
-    fn set_variables(&mut self, bound: &[(String, Value)]) {
-        self.set("variables", k8s_cel::map_of(bound.iter().cloned()));
-    }
-
     /// Sets one of the variables (`params`, `variables`).
-    pub(super) fn set(&mut self, name: &'static str, value: Value) {
-        match self.values.iter_mut().find(|(known, _)| *known == name) {
-            Some(slot) => slot.1 = value,
-            None => self.values.push((name, value)),
-        }
+    pub(super) fn set(&mut self, name: &str, value: Value) {
+        self.variables.set(name, value);
     }
 }
 

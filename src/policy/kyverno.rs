@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use cel::Value;
 
-use super::bindings::Bindings;
+use super::Bindings;
 pub use super::bindings::Namespaces;
 use super::selection::Selection;
 use super::{CelField, compile_field, invalid_policy, named_fields};
@@ -230,7 +230,12 @@ impl KyvernoRule {
     }
 
     /// Evaluates the rule on `object` as Kyverno would on its creation.
-    pub fn evaluate(&self, object: &Object, namespaces: &dyn Namespaces) -> RuleOutcome {
+    pub fn evaluate(
+        &self,
+        object: &Object,
+        base: &Bindings<'_>,
+        namespaces: &dyn Namespaces,
+    ) -> RuleOutcome {
         if self.exclude.selects(object, None) {
             return RuleOutcome::Skip;
         }
@@ -241,7 +246,7 @@ impl KyvernoRule {
         else {
             return RuleOutcome::Skip;
         };
-        form.evaluate(object, namespaces)
+        form.evaluate(object, base, namespaces)
     }
 }
 
@@ -301,8 +306,13 @@ impl Form {
         })
     }
 
-    fn evaluate(&self, object: &Object, namespaces: &dyn Namespaces) -> RuleOutcome {
-        let mut bindings = Bindings::new(object, namespaces, Some("default"));
+    fn evaluate(
+        &self,
+        object: &Object,
+        base: &Bindings<'_>,
+        namespaces: &dyn Namespaces,
+    ) -> RuleOutcome {
+        let mut bindings = base.rule(object, namespaces, Some("default"));
         for (_, precondition) in &self.preconditions {
             if bindings.evaluate(precondition) != Ok(Value::Bool(true)) {
                 return RuleOutcome::Skip;
@@ -418,7 +428,7 @@ spec:
             .flat_map(|rule| {
                 resources
                     .iter()
-                    .map(|object| rule.evaluate(object, &NoNamespaces))
+                    .map(|object| rule.evaluate(object, &Bindings::object(object), &NoNamespaces))
                     .collect::<Vec<_>>()
             })
             .collect();

@@ -9,6 +9,7 @@
 
 pub mod admission;
 mod bindings;
+pub use bindings::Bindings;
 pub mod kyverno;
 pub mod selection;
 
