@@ -159,6 +159,10 @@ pub(crate) struct LintArgs {
     /// policies among the linted paths are always read.
     #[arg(long, value_name = "PATH")]
     pub policies: Vec<String>,
+
+    /// Note the policy rules that apply to no object in the input.
+    #[arg(long)]
+    pub report_unused_policies: bool,
 }
 
 #[derive(Debug, Args)]

@@ -123,6 +123,7 @@ fn lint_options(args: &LintArgs) -> Result<LintOptions, Box<Outcome>> {
     }
     options.report_unused_ignores = args.report_unused_ignores;
     options.policy_paths.extend(args.policies.iter().cloned());
+    options.report_unused_policies = args.report_unused_policies;
     options.discover.stdin_name = args.stdin_filename.clone();
     options.discover.no_kustomize = args.no_kustomize;
     Ok(options)

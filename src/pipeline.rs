@@ -27,6 +27,8 @@ pub struct LintOptions {
     pub policy_paths: Vec<String>,
     /// Leave ValidatingAdmissionPolicies unevaluated (`admissionPolicies: false`).
     pub skip_admission_policies: bool,
+    /// Note the policy rules that apply to no object.
+    pub report_unused_policies: bool,
 }
 
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
@@ -80,7 +82,7 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         &discovery.context,
         options.limits,
         &inspected,
-        policy::policies_read_whole_objects,
+        policy::files_policies_read,
     );
     let (policies, policy_diagnostics) = Policies::read(
         &rendered.objects,
@@ -91,7 +93,11 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         .objects
         .retain(|object| (object.file.0 as usize) < first_library_file);
     let mut evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
-    policies.evaluate(&rendered.objects, &mut evaluation);
+    policies.evaluate(
+        &rendered.objects,
+        &mut evaluation,
+        options.report_unused_policies,
+    );
     let custom_checks = options
         .config
         .as_ref()
@@ -157,29 +163,22 @@ pub fn load_and_render(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    load_render(sources, inputs, context, limits, inspected, |_| false)
+    load_render(sources, inputs, context, limits, inspected, |_| Vec::new())
 }
 
-/// [`load_and_render`], giving every outlined file its whole tree back when `whole` says the
-/// loaded files need it (policies, which may read any kind).
+/// [`load_and_render`], giving the outlined files `whole` names their whole trees back (those
+/// policies read).
 fn load_render(
     sources: SourceMap,
     inputs: &[discover::Input],
     context: &[discover::Input],
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
-    whole: fn(&[crate::model::files::LoadedFile]) -> bool,
+    whole: fn(&[crate::model::files::LoadedFile]) -> Vec<crate::source::FileId>,
 ) -> (load::Loaded, render::Rendered) {
     let mut loaded = load::load_after(sources, inputs, limits, inspected);
-    if whole(&loaded.files) {
-        let outlined: Vec<crate::source::FileId> = loaded
-            .files
-            .iter()
-            .filter(|file| file.outlined)
-            .map(|file| file.file)
-            .collect();
-        loaded.restore(&outlined, limits);
-    }
+    let restored = whole(&loaded.files);
+    loaded.restore(&restored, limits);
     let tree = load::kustomize::follow_references(inputs, context, &mut loaded, limits, inspected);
     let rendered = render::render(
         inputs,

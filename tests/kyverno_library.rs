@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use kubepatrol::model::object::{Object, objects_of};
-use kubepatrol::policy::Bindings;
+use kubepatrol::policy::ObjectBindings;
 use kubepatrol::policy::kyverno::{KyvernoPolicy, Namespaces, RuleOutcome};
 use kubepatrol::source::{SourceFile, SourceMap};
 use kubepatrol::yaml::{Limits, Node, parse};
@@ -140,7 +140,7 @@ fn check_test(test_file: &Path) -> (usize, Vec<String>) {
                 continue;
             };
             compared += 1;
-            let outcome = rule.evaluate(object, &Bindings::object(object), &namespaces);
+            let outcome = rule.evaluate(object, &ObjectBindings::new(object), &namespaces);
             let excepted = EXCEPTIONS
                 .iter()
                 .any(|(policy, resource, _)| *policy == policy_name && *resource == name);

@@ -199,3 +199,34 @@ fn a_custom_check_that_does_not_compile_is_a_configuration_error() {
         stdout(&output)
     );
 }
+
+#[test]
+fn policy_rules_that_apply_to_nothing_are_reported_on_request() {
+    let dir = fixtures().join("policies");
+    let args = [
+        "lint",
+        "--format",
+        "line",
+        "--policies",
+        "policies/workloads.yaml",
+        "--policies",
+        "policies/services.yaml",
+        "app/pods.yaml",
+    ];
+    let unused = |extra: &[&str]| -> Vec<String> {
+        let output = run_in(&dir, &[&args[..], extra].concat());
+        stdout(&output)
+            .lines()
+            .filter(|line| line.ends_with("[unused-policy]"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(unused(&[]), Vec::<String>::new());
+    assert_eq!(
+        unused(&["--report-unused-policies"]),
+        [
+            "policies/services.yaml:9:11: note: policy rule restrict-node-port/validate-nodeport applies to no object in the input [unused-policy]",
+            "policies/workloads.yaml:27:11: note: policy rule workload-rules/team-label applies to no object in the input [unused-policy]",
+        ]
+    );
+}

@@ -122,6 +122,8 @@ catalogue! {
         "A ValidatingAdmissionPolicy cannot be evaluated offline (a `paramRef` to an object not in the input, an `authorizer` call) or has no binding in the input: said as a note, never passed silently.";
     PolicyAudit = "policy-audit", "evaluate":
         "A ValidatingAdmissionPolicy whose binding only audits (`validationActions: [Audit]`) failed on an object: a note, as the API server only records it.";
+    UnusedPolicy = "unused-policy", "evaluate":
+        "A policy rule (a Kyverno rule, a bound ValidatingAdmissionPolicy) applies to no object in the input (with `--report-unused-policies`).";
     UnknownCheck = "unknown-check", "exempt":
         "An ignore annotation names a check that does not exist; the nearest id is suggested.";
     UnusedIgnore = "unused-ignore", "exempt":

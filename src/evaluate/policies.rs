@@ -21,7 +21,7 @@ use super::fingerprint::field_path;
 use super::{Evaluation, Passed};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::object::Object;
-use crate::policy::Bindings;
+use crate::policy::ObjectBindings;
 use crate::policy::admission::{
     Actions, AdmissionBinding, AdmissionFailure, AdmissionOutcome, AdmissionPolicy,
 };
@@ -121,29 +121,36 @@ impl Policies {
     /// Evaluates every rule on every object, in parallel over objects. `evaluation` holds the
     /// built-in checks' results for the same objects, in the same order; the policies' are
     /// added to it.
-    pub fn evaluate(&self, objects: &[Object], evaluation: &mut Evaluation) {
-        let namespaces = InputNamespaces(objects);
+    /// With `report_unused`, a policy rule that applies to no object is an `unused-policy`
+    /// note.
+    pub fn evaluate(&self, objects: &[Object], evaluation: &mut Evaluation, report_unused: bool) {
+        if self.is_empty() {
+            return;
+        }
+        let namespaces = InputNamespaces::of(objects);
         let per_object: Vec<Results> = objects
             .par_iter()
             .map(|object| {
                 let mut results = Results::default();
-                if self.is_empty() {
-                    return results;
-                }
-                let base = Bindings::object(object);
+                let base = ObjectBindings::new(object);
                 results.merge(self.evaluate_object(object, &base, &namespaces));
                 self.evaluate_admission(object, objects, &base, &namespaces, &mut results);
                 results
             })
             .collect();
         let mut undecided = Vec::new();
+        let mut applied: Vec<&'static RuleEntry> = Vec::new();
         for (results, inspected) in per_object.into_iter().zip(&mut evaluation.inspected) {
+            applied.extend(results.applied);
             evaluation.evaluated += results.findings.len() + results.passed.len();
             inspected.checked |= !results.findings.is_empty() || !results.passed.is_empty();
             inspected.passed.extend(results.passed);
             evaluation.findings.extend(results.findings);
             evaluation.diagnostics.extend(results.audits);
             undecided.extend(results.undecided);
+        }
+        if report_unused {
+            evaluation.diagnostics.extend(self.unused(&applied));
         }
         // One note per reason and place, however many objects it left undecided.
         undecided.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
@@ -155,17 +162,49 @@ impl Policies {
             }));
     }
 
+    /// `unused-policy` notes for the rules not in `applied`.
+    fn unused(&self, applied: &[&'static RuleEntry]) -> Vec<Diagnostic> {
+        let unused =
+            |entry: &&'static RuleEntry| !applied.iter().any(|used| std::ptr::eq(*used, *entry));
+        let kyverno = self
+            .rules
+            .iter()
+            .filter(|(_, _, entry)| unused(entry))
+            .filter_map(|(policy, index, entry)| {
+                Some((policy.rules.get(*index)?.span, entry.meta.id))
+            });
+        let admission = self
+            .admission
+            .iter()
+            .filter(|(_, _, entry)| unused(entry))
+            .map(|(policy, _, entry)| (policy.span, entry.meta.id));
+        kyverno
+            .chain(admission)
+            .map(|(span, id)| {
+                Diagnostic::note(
+                    Code::UnusedPolicy,
+                    Location::Span(span),
+                    format!("policy rule {id} applies to no object in the input"),
+                )
+            })
+            .collect()
+    }
+
     fn evaluate_admission(
         &self,
         object: &Object,
         input: &[Object],
-        base: &Bindings<'_>,
+        base: &ObjectBindings<'_>,
         namespaces: &dyn Namespaces,
         results: &mut Results,
     ) {
         for (policy, bindings, entry) in &self.admission {
             for binding in bindings {
-                match policy.evaluate(binding, object, input, base, namespaces) {
+                let outcome = policy.evaluate(binding, object, input, base, namespaces);
+                if outcome != AdmissionOutcome::Skip {
+                    results.applied.push(entry);
+                }
+                match outcome {
                     AdmissionOutcome::Skip => {}
                     AdmissionOutcome::Pass => results.passed.push(Passed {
                         rule: entry,
@@ -187,7 +226,7 @@ impl Policies {
     fn evaluate_object(
         &self,
         object: &Object,
-        base: &Bindings<'_>,
+        base: &ObjectBindings<'_>,
         namespaces: &dyn Namespaces,
     ) -> Results {
         let mut results = Results::default();
@@ -195,7 +234,11 @@ impl Policies {
             let Some(rule) = policy.rules.get(*index).filter(|_| policy.covers(object)) else {
                 continue;
             };
-            match rule.evaluate(object, base, namespaces) {
+            let outcome = rule.evaluate(object, base, namespaces);
+            if outcome != RuleOutcome::Skip {
+                results.applied.push(entry);
+            }
+            match outcome {
                 RuleOutcome::Skip => {}
                 RuleOutcome::Pass => results.passed.push(Passed {
                     rule: entry,
@@ -225,6 +268,8 @@ struct Results {
     audits: Vec<Diagnostic>,
     /// Why a policy could not be evaluated, and where.
     undecided: Vec<(String, Span)>,
+    /// The checks that applied to the object (passed, failed or undecided).
+    applied: Vec<&'static RuleEntry>,
 }
 
 impl Results {
@@ -233,6 +278,7 @@ impl Results {
         self.passed.extend(other.passed);
         self.audits.extend(other.audits);
         self.undecided.extend(other.undecided);
+        self.applied.extend(other.applied);
     }
 
     /// A failed validation: a finding of its binding's severity, or a note when the binding
@@ -302,18 +348,26 @@ fn admission_definition(policy: &AdmissionPolicy, sources: &SourceMap) -> Defini
     }
 }
 
-struct InputNamespaces<'a>(&'a [Object]);
+/// The input's `Namespace` objects by name, converted once.
+struct InputNamespaces(std::collections::HashMap<String, cel::Value>);
 
-impl Namespaces for InputNamespaces<'_> {
-    fn namespace(&self, name: &str) -> Option<cel::Value> {
-        self.0
+impl InputNamespaces {
+    fn of(objects: &[Object]) -> InputNamespaces {
+        let namespaces = objects
             .iter()
-            .find(|object| {
-                object.id.kind == "Namespace"
-                    && object.id.api_version == "v1"
-                    && object.id.name.as_deref() == Some(name)
+            .filter(|object| object.id.kind == "Namespace" && object.id.api_version == "v1")
+            .filter_map(|object| {
+                let name = object.id.name.clone()?;
+                Some((name, crate::cel::value_of(&object.root)))
             })
-            .map(|object| crate::cel::value_of(&object.root))
+            .collect();
+        InputNamespaces(namespaces)
+    }
+}
+
+impl Namespaces for InputNamespaces {
+    fn namespace(&self, name: &str) -> Option<cel::Value> {
+        self.0.get(name).cloned()
     }
 }
 

@@ -16,9 +16,9 @@ use std::sync::Arc;
 
 use cel::Value;
 
-use super::Bindings;
 use super::bindings::Namespaces;
 use super::selection::LabelSelector;
+use super::{Bindings, ObjectBindings};
 use super::{CelField, compile_field, invalid_policy, named_fields};
 use crate::cel as k8s_cel;
 use crate::diagnostic::Diagnostic;
@@ -199,7 +199,7 @@ impl AdmissionPolicy {
         binding: &AdmissionBinding,
         object: &Object,
         input: &[Object],
-        base: &Bindings<'_>,
+        base: &ObjectBindings<'_>,
         namespaces: &dyn Namespaces,
     ) -> AdmissionOutcome {
         let labels_of_namespace = |name: &str| namespace_labels(name, input);
@@ -214,7 +214,7 @@ impl AdmissionPolicy {
         };
         let mut failures = Vec::new();
         for param in params {
-            let mut bindings = base.rule(object, namespaces, None);
+            let mut bindings = base.get().rule(object, namespaces, None);
             bindings.set("params", param);
             match self.judge(&mut bindings) {
                 AdmissionOutcome::Fail(mut found) => failures.append(&mut found),

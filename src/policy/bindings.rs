@@ -3,7 +3,7 @@
 //! The object's are converted once per object ([`Bindings::object`]); each rule adds its own
 //! in a child set.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use cel::Value;
 
@@ -16,15 +16,35 @@ pub trait Namespaces: Sync {
     fn namespace(&self, name: &str) -> Option<Value>;
 }
 
+/// The variables of an object, converted on first use: most objects no rule selects.
+#[derive(Debug)]
+pub struct ObjectBindings<'o> {
+    object: &'o Object,
+    made: OnceLock<Bindings<'static>>,
+}
+
+impl<'o> ObjectBindings<'o> {
+    pub fn new(object: &'o Object) -> ObjectBindings<'o> {
+        ObjectBindings {
+            object,
+            made: OnceLock::new(),
+        }
+    }
+
+    pub(super) fn get(&self) -> &Bindings<'static> {
+        self.made.get_or_init(|| Bindings::object(self.object))
+    }
+}
+
 /// The variables of one evaluation.
 #[derive(Debug)]
-pub struct Bindings<'p> {
+pub(super) struct Bindings<'p> {
     variables: k8s_cel::Variables<'p>,
 }
 
 impl Bindings<'static> {
     /// The variables every policy's expressions see for `object`.
-    pub fn object(object: &Object) -> Bindings<'static> {
+    fn object(object: &Object) -> Bindings<'static> {
         let mut variables = k8s_cel::Variables::default();
         let request = k8s_cel::map_of([
             ("operation".to_owned(), Value::from("CREATE")),

@@ -15,9 +15,9 @@ use std::sync::Arc;
 
 use cel::Value;
 
-use super::Bindings;
 pub use super::bindings::Namespaces;
 use super::selection::Selection;
+use super::{Bindings, ObjectBindings};
 use super::{CelField, compile_field, invalid_policy, named_fields};
 use crate::cel as k8s_cel;
 use crate::diagnostic::Diagnostic;
@@ -233,7 +233,7 @@ impl KyvernoRule {
     pub fn evaluate(
         &self,
         object: &Object,
-        base: &Bindings<'_>,
+        base: &ObjectBindings<'_>,
         namespaces: &dyn Namespaces,
     ) -> RuleOutcome {
         if self.exclude.selects(object, None) {
@@ -246,7 +246,7 @@ impl KyvernoRule {
         else {
             return RuleOutcome::Skip;
         };
-        form.evaluate(object, base, namespaces)
+        form.evaluate(object, base.get(), namespaces)
     }
 }
 
@@ -428,7 +428,9 @@ spec:
             .flat_map(|rule| {
                 resources
                     .iter()
-                    .map(|object| rule.evaluate(object, &Bindings::object(object), &NoNamespaces))
+                    .map(|object| {
+                        rule.evaluate(object, &ObjectBindings::new(object), &NoNamespaces)
+                    })
                     .collect::<Vec<_>>()
             })
             .collect();

@@ -9,7 +9,8 @@
 
 pub mod admission;
 mod bindings;
-pub use bindings::Bindings;
+use bindings::Bindings;
+pub use bindings::ObjectBindings;
 pub mod kyverno;
 pub mod selection;
 
@@ -17,7 +18,8 @@ use std::sync::Arc;
 
 use crate::cel;
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::source::{SourceMap, Span};
+use crate::model::files::LoadedFile;
+use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::Node;
 
 /// Whether objects of this kind are read by policies, so must be loaded whole: the policies
@@ -35,18 +37,65 @@ pub fn is_policy_kind(api_version: &str, kind: &str) -> bool {
         || (admission::is_admission_version(api_version) && kind == "ValidatingAdmissionPolicy")
 }
 
-/// Whether loaded files hold a policy: policies may select any kind, so the objects no built-in
-/// check inspects must then be read whole too.
-pub fn policies_read_whole_objects(files: &[crate::model::files::LoadedFile]) -> bool {
+/// The outlined files policies need whole: those holding an object of a kind a Kyverno policy
+/// names in `match` or `exclude`, or every outlined file when a policy may select any kind (a
+/// wildcard, a ValidatingAdmissionPolicy's resource rules, its parameters).
+pub fn files_policies_read(files: &[LoadedFile]) -> Vec<FileId> {
+    let documents = || files.iter().flat_map(|file| &file.documents);
+    let mut kinds: Vec<&str> = Vec::new();
+    let mut any_kind = false;
+    for document in documents() {
+        let field = |key: &str| document.root.get(key).and_then(Node::as_str);
+        let Some((api_version, kind)) = field("apiVersion").zip(field("kind")) else {
+            continue;
+        };
+        if !is_policy_kind(api_version, kind) {
+            continue;
+        }
+        if admission::is_admission_version(api_version) {
+            any_kind = true;
+            continue;
+        }
+        let rules = document.root.get("spec").and_then(|spec| spec.get("rules"));
+        for rule in rules.and_then(Node::as_seq).unwrap_or_default() {
+            for block in ["match", "exclude"].iter().filter_map(|key| rule.get(key)) {
+                kinds_named(block, &mut kinds);
+            }
+        }
+    }
+    any_kind |= kinds.iter().any(|kind| kind.contains(['*', '?']));
     files
         .iter()
-        .flat_map(|file| &file.documents)
-        .any(|document| {
-            let field = |key: &str| document.root.get(key).and_then(Node::as_str);
-            field("apiVersion")
-                .zip(field("kind"))
-                .is_some_and(|(api_version, kind)| is_policy_kind(api_version, kind))
+        .filter(|file| file.outlined)
+        .filter(|file| {
+            any_kind
+                || file.documents.iter().any(|document| {
+                    let kind = document.root.get("kind").and_then(Node::as_str);
+                    kind.is_some_and(|kind| kinds.contains(&kind))
+                })
         })
+        .map(|file| file.file)
+        .collect()
+}
+
+/// The kinds (the last segment of `group/version/Kind`) of every `kinds:` list under `node`.
+fn kinds_named<'n>(node: &'n Node, kinds: &mut Vec<&'n str>) {
+    for entry in node.as_map().unwrap_or_default() {
+        if entry.key.as_str() == Some("kinds") {
+            let named = entry
+                .value
+                .as_seq()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Node::as_str);
+            kinds.extend(named.map(|kind| kind.rsplit('/').next().unwrap_or(kind)));
+        } else {
+            kinds_named(&entry.value, kinds);
+        }
+    }
+    for item in node.as_seq().unwrap_or_default() {
+        kinds_named(item, kinds);
+    }
 }
 
 /// A compiled CEL expression and where it was written.
