@@ -21,11 +21,9 @@ use super::fingerprint::field_path;
 use super::{Evaluation, Passed};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::object::Object;
-use crate::policy::ObjectBindings;
-use crate::policy::admission::{
-    Actions, AdmissionBinding, AdmissionFailure, AdmissionOutcome, AdmissionPolicy,
-};
+use crate::policy::admission::{Actions, AdmissionBinding, AdmissionOutcome, AdmissionPolicy};
 use crate::policy::kyverno::{KyvernoPolicy, KyvernoRule, Namespaces, RuleOutcome};
+use crate::policy::{Failure, ObjectBindings};
 use crate::rules::dynamic::{Definition, register};
 use crate::rules::{Category, Label, RuleEntry, Scope, Severity};
 use crate::source::{SourceMap, Span};
@@ -289,7 +287,7 @@ impl Results {
         policy: &AdmissionPolicy,
         binding: &AdmissionBinding,
         object: &Object,
-        failure: &AdmissionFailure,
+        failure: &Failure,
     ) {
         let severity = match binding.actions {
             Actions { deny: true, .. } => Severity::Danger,
@@ -311,7 +309,7 @@ fn audit(
     policy: &AdmissionPolicy,
     binding: &AdmissionBinding,
     object: &Object,
-    failure: &AdmissionFailure,
+    failure: &Failure,
 ) -> Diagnostic {
     let span = decided_by(&object.root, &failure.reads).unwrap_or_else(|| kind_span(object));
     Diagnostic::note(

@@ -18,8 +18,9 @@ use cel::Value;
 
 use super::bindings::Namespaces;
 use super::selection::LabelSelector;
+use super::validation::Validation;
 use super::{Bindings, ObjectBindings};
-use super::{CelField, compile_field, invalid_policy, named_fields};
+use super::{CelField, Failure, invalid_policy, named_fields, strings_at};
 use crate::cel as k8s_cel;
 use crate::diagnostic::Diagnostic;
 use crate::model::object::{Object, group_of};
@@ -45,16 +46,6 @@ pub struct AdmissionPolicy {
     validations: Vec<Validation>,
     param_kind: Option<(String, String)>,
     ignore_errors: bool,
-}
-
-#[derive(Debug)]
-struct Validation {
-    expression: CelField,
-    message: Option<String>,
-    message_expression: Option<CelField>,
-    reason: Option<String>,
-    /// Calls the `authorizer`, which only the API server can answer.
-    needs_authorizer: bool,
 }
 
 /// A binding of a policy to resources, with what its failures are.
@@ -110,20 +101,12 @@ struct ResourceRule {
 pub enum AdmissionOutcome {
     Skip,
     Pass,
-    Fail(Vec<AdmissionFailure>),
+    Fail(Vec<Failure>),
     /// The object could not be judged offline: why, and what makes it so.
     Undecided {
         reason: String,
         span: Span,
     },
-}
-
-#[derive(Debug, PartialEq)]
-pub struct AdmissionFailure {
-    pub index: usize,
-    pub message: String,
-    pub expression: Span,
-    pub reads: Vec<Vec<String>>,
 }
 
 impl AdmissionPolicy {
@@ -140,37 +123,8 @@ impl AdmissionPolicy {
         let root = &object.root;
         let spec = root.get("spec")?;
         let same = |text: &str| text.to_owned();
-        let mut validations = Vec::new();
-        for item in spec
-            .get("validations")
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-        {
-            let Some(expression) = item.get("expression") else {
-                diagnostics.push(invalid_policy(
-                    item.span,
-                    "a validation needs an `expression`",
-                ));
-                return None;
-            };
-            let message_expression = match item.get("messageExpression") {
-                Some(node) => Some(compile_field(node, sources, &same, diagnostics)?),
-                None => None,
-            };
-            let needs_authorizer = expression
-                .as_str()
-                .is_some_and(|text| text.contains("authorizer"));
-            validations.push(Validation {
-                expression: compile_field(expression, sources, &same, diagnostics)?,
-                message: item
-                    .get("message")
-                    .and_then(Node::as_str)
-                    .map(str::to_owned),
-                message_expression,
-                reason: item.get("reason").and_then(Node::as_str).map(str::to_owned),
-                needs_authorizer,
-            });
-        }
+        let validations =
+            Validation::parse_all(spec.get("validations"), sources, &same, diagnostics)?;
         let param_kind = spec.get("paramKind").and_then(|kind| {
             let field = |key: &str| kind.get(key).and_then(Node::as_str).map(str::to_owned);
             Some((field("apiVersion")?, field("kind")?))
@@ -293,7 +247,7 @@ impl AdmissionPolicy {
                 Ok(Value::Bool(false)) => return AdmissionOutcome::Skip,
                 _ if self.ignore_errors => return AdmissionOutcome::Skip,
                 Ok(_) | Err(_) => {
-                    return AdmissionOutcome::Fail(vec![AdmissionFailure {
+                    return AdmissionOutcome::Fail(vec![Failure {
                         index: 0,
                         message: format!("match condition {name} could not be evaluated"),
                         expression: condition.span,
@@ -314,66 +268,18 @@ impl AdmissionPolicy {
                     span: validation.expression.span,
                 };
             }
-            let failed = |message: String| AdmissionFailure {
+            failures.extend(validation.failure(
                 index,
-                message,
-                expression: validation.expression.span,
-                reads: reads_of(&validation.expression, &self.variables),
-            };
-            match bindings.evaluate(&validation.expression) {
-                Ok(Value::Bool(true)) => {}
-                Ok(Value::Bool(false)) => failures.push(failed(validation.message(bindings))),
-                _ if self.ignore_errors => {}
-                Ok(other) => failures.push(failed(format!(
-                    "the expression returned {:?}, not a bool",
-                    other.type_of()
-                ))),
-                Err(error) => {
-                    failures.push(failed(format!(
-                        "the expression could not be evaluated: {error}"
-                    )));
-                }
-            }
+                bindings,
+                &self.variables,
+                self.ignore_errors,
+            ));
         }
         if failures.is_empty() {
             AdmissionOutcome::Pass
         } else {
             AdmissionOutcome::Fail(failures)
         }
-    }
-}
-
-/// The fields of `object` an expression reads, directly or, when it reads none, through the
-/// variables.
-pub(super) fn reads_of(
-    expression: &CelField,
-    variables: &[(Arc<str>, CelField)],
-) -> Vec<Vec<String>> {
-    let direct = expression.expression.object_paths();
-    if !direct.is_empty() {
-        return direct;
-    }
-    variables
-        .iter()
-        .flat_map(|(_, field)| field.expression.object_paths())
-        .collect()
-}
-
-impl Validation {
-    /// `messageExpression` when it evaluates to a string, else `message`, else the API
-    /// server's default naming the expression and the `reason`.
-    fn message(&self, bindings: &Bindings<'_>) -> String {
-        let from_expression = self
-            .message_expression
-            .as_ref()
-            .and_then(|field| bindings.evaluate(field).ok())
-            .and_then(|value| k8s_cel::as_str(&value).map(str::to_owned));
-        from_expression
-            .or_else(|| self.message.clone())
-            .unwrap_or_else(|| {
-                let reason = self.reason.as_deref().unwrap_or("Invalid");
-                format!("failed expression ({reason})")
-            })
     }
 }
 
@@ -474,15 +380,7 @@ impl Resources {
 
 impl ResourceRule {
     fn parse(node: &Node) -> ResourceRule {
-        let strings = |key: &str| -> Vec<String> {
-            node.get(key)
-                .and_then(Node::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(Node::as_str)
-                .map(str::to_owned)
-                .collect()
-        };
+        let strings = |key: &str| strings_at(node, key);
         let operations = strings("operations");
         ResourceRule {
             groups: strings("apiGroups"),

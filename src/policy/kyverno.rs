@@ -17,9 +17,9 @@ use cel::Value;
 
 pub use super::bindings::Namespaces;
 use super::selection::Selection;
-use super::{Bindings, ObjectBindings};
-use super::{CelField, compile_field, invalid_policy, named_fields};
-use crate::cel as k8s_cel;
+use super::validation::Validation;
+use super::{Bindings, Failure, ObjectBindings};
+use super::{CelField, invalid_policy, named_fields};
 use crate::diagnostic::Diagnostic;
 use crate::model::object::Object;
 use crate::source::{SourceMap, Span};
@@ -73,13 +73,6 @@ struct Form {
     validations: Vec<Validation>,
 }
 
-#[derive(Debug)]
-struct Validation {
-    expression: CelField,
-    message: Option<String>,
-    message_expression: Option<CelField>,
-}
-
 /// What a rule decided about an object.
 #[derive(Debug, PartialEq)]
 pub enum RuleOutcome {
@@ -87,19 +80,6 @@ pub enum RuleOutcome {
     Skip,
     Pass,
     Fail(Vec<Failure>),
-}
-
-/// One validation that did not hold.
-#[derive(Debug, PartialEq)]
-pub struct Failure {
-    /// The position of the validation in `expressions`.
-    pub index: usize,
-    pub message: String,
-    /// The expression that failed.
-    pub expression: Span,
-    /// The field paths of `object` it reads, as evaluated (a pod controller's through its
-    /// template), to point at the one that decided it.
-    pub reads: Vec<Vec<String>>,
 }
 
 impl KyvernoPolicy {
@@ -271,32 +251,8 @@ impl Form {
         let preconditions =
             named_fields(rule.get("celPreconditions"), sources, rewrite, diagnostics)?;
         let variables = named_fields(cel.get("variables"), sources, rewrite, diagnostics)?;
-        let mut validations = Vec::new();
-        for item in cel
-            .get("expressions")
-            .and_then(Node::as_seq)
-            .unwrap_or_default()
-        {
-            let Some(expression) = item.get("expression") else {
-                diagnostics.push(invalid_policy(
-                    item.span,
-                    "a validation needs an `expression`",
-                ));
-                return None;
-            };
-            let message_expression = match item.get("messageExpression") {
-                Some(node) => Some(compile_field(node, sources, rewrite, diagnostics)?),
-                None => None,
-            };
-            validations.push(Validation {
-                expression: compile_field(expression, sources, rewrite, diagnostics)?,
-                message: item
-                    .get("message")
-                    .and_then(Node::as_str)
-                    .map(str::to_owned),
-                message_expression,
-            });
-        }
+        let validations =
+            Validation::parse_all(cel.get("expressions"), sources, rewrite, diagnostics)?;
         Some(Form {
             selection,
             kinds,
@@ -323,53 +279,15 @@ impl Form {
             .validations
             .iter()
             .enumerate()
-            .filter_map(|(index, validation)| validation.failure(index, &bindings, &self.variables))
+            .filter_map(|(index, validation)| {
+                validation.failure(index, &bindings, &self.variables, false)
+            })
             .collect();
         if failures.is_empty() {
             RuleOutcome::Pass
         } else {
             RuleOutcome::Fail(failures)
         }
-    }
-}
-
-impl Validation {
-    fn failure(
-        &self,
-        index: usize,
-        bindings: &Bindings,
-        variables: &[(Arc<str>, CelField)],
-    ) -> Option<Failure> {
-        let failed = |message: String| Failure {
-            index,
-            message,
-            expression: self.expression.span,
-            reads: super::admission::reads_of(&self.expression, variables),
-        };
-        match bindings.evaluate(&self.expression) {
-            Ok(Value::Bool(true)) => None,
-            Ok(Value::Bool(false)) => Some(failed(self.message(bindings))),
-            Ok(other) => Some(failed(format!(
-                "the expression returned {:?}, not a bool",
-                other.type_of()
-            ))),
-            Err(error) => Some(failed(format!(
-                "the expression could not be evaluated: {error}"
-            ))),
-        }
-    }
-
-    /// `messageExpression` when it evaluates to a string, else `message`, else the default
-    /// Kubernetes gives.
-    fn message(&self, bindings: &Bindings) -> String {
-        let from_expression = self
-            .message_expression
-            .as_ref()
-            .and_then(|field| bindings.evaluate(field).ok())
-            .and_then(|value| k8s_cel::as_str(&value).map(str::to_owned));
-        from_expression
-            .or_else(|| self.message.clone())
-            .unwrap_or_else(|| "failed expression".to_owned())
     }
 }
 

@@ -13,6 +13,8 @@ use bindings::Bindings;
 pub use bindings::ObjectBindings;
 pub mod kyverno;
 pub mod selection;
+mod validation;
+pub use validation::Failure;
 
 use std::sync::Arc;
 
@@ -135,6 +137,17 @@ fn compile_field(
         expression,
         span: node.span,
     })
+}
+
+/// The strings of the sequence at `key` in `node`; other items are left out.
+fn strings_at(node: &Node, key: &str) -> Vec<String> {
+    node.get(key)
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::as_str)
+        .map(str::to_owned)
+        .collect()
 }
 
 fn invalid_policy(span: Span, message: impl Into<String>) -> Diagnostic {

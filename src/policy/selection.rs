@@ -95,15 +95,7 @@ impl Selection {
 
 impl ResourceFilter {
     fn parse(node: &Node) -> ResourceFilter {
-        let strings = |key: &str| -> Vec<String> {
-            node.get(key)
-                .and_then(Node::as_seq)
-                .unwrap_or_default()
-                .iter()
-                .filter_map(Node::as_str)
-                .map(str::to_owned)
-                .collect()
-        };
+        let strings = |key: &str| super::strings_at(node, key);
         let operations = strings("operations");
         ResourceFilter {
             kinds: strings("kinds")
