@@ -40,15 +40,32 @@ fn run(cli: Cli) -> ExitCode {
         Command::Lint(args) => run_lint(*args),
         Command::Baseline(args) => run_baseline(args),
         Command::Fix(args) => run_fix(args),
-        Command::Checks => print(&explain::checks_table()),
-        Command::Explain { id } => match rules::find(&id) {
-            Some(entry) => print(&explain::explain(entry)),
-            None => {
-                eprintln!("error: {}", config::unknown_check_message(&id));
-                ExitCode::from(EXIT_ERROR)
+        Command::Checks => print(&explain::checks_table(&custom_checks())),
+        Command::Explain { id } => {
+            custom_checks();
+            match rules::find(&id) {
+                Some(entry) => print(&explain::explain(entry)),
+                None => {
+                    eprintln!("error: {}", config::unknown_check_message(&id));
+                    ExitCode::from(EXIT_ERROR)
+                }
             }
-        },
+        }
     }
+}
+
+/// The `customChecks` of the configuration found from the current directory, registered so
+/// that `checks` lists them and `explain` finds them; an invalid configuration defines none
+/// (`lint` reports its errors).
+fn custom_checks() -> Vec<&'static rules::RuleEntry> {
+    config::read_for_run(None, ".")
+        .ok()
+        .flatten()
+        .map(|loaded| {
+            let checks = &loaded.config.custom_checks;
+            checks.iter().map(|check| check.entry).collect()
+        })
+        .unwrap_or_default()
 }
 
 fn print(text: &str) -> ExitCode {

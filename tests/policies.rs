@@ -230,3 +230,60 @@ fn policy_rules_that_apply_to_nothing_are_reported_on_request() {
         ]
     );
 }
+
+#[test]
+fn checks_and_explain_know_the_custom_checks() {
+    let dir = fixtures().join("custom-checks");
+    let table = stdout(&run_in(&dir, &["checks"]));
+    let custom: Vec<&str> = table
+        .lines()
+        .skip_while(|line| !line.starts_with("anonymousUserRBACBinding"))
+        .skip(1)
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        custom,
+        [
+            "registryAllowList",
+            "teamLabel",
+            "noNodePort",
+            "initContainersPinned"
+        ]
+    );
+    let explained = stdout(&run_in(&dir, &["explain", "noNodePort"]));
+    assert!(
+        explained.starts_with("noNodePort — No NodePort Services\n"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("NodePort Services are not allowed."),
+        "{explained}"
+    );
+}
+
+#[test]
+fn policy_findings_follow_kustomize_provenance() {
+    let output = run_in(
+        &fixtures().join("overlays"),
+        &[
+            "lint",
+            "--format",
+            "line",
+            "--policies",
+            "../policies/policies/workloads.yaml",
+            ".",
+        ],
+    );
+    let host_network: Vec<String> = stdout(&output)
+        .lines()
+        .filter(|line| line.ends_with("[workload-rules/host-network]"))
+        .map(str::to_owned)
+        .collect();
+    // The overlay's inline patch wrote `hostNetwork: true`: the finding points there.
+    assert_eq!(
+        host_network,
+        [
+            "staging/kustomization.yaml:13:24: danger: Pods must not use the host network. (Deployment staging/backend via staging/kustomization.yaml) [workload-rules/host-network]"
+        ]
+    );
+}

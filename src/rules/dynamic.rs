@@ -86,11 +86,11 @@ fn meta_of(definition: &Definition) -> RuleMeta {
         message: leak(definition.message.clone()),
         success: leak(format!("{} holds.", definition.title)),
         risk: leak(format!(
-            "The policy rule defined at {} does not hold.",
+            "The rule defined at {} does not hold.",
             definition.source
         )),
         remediation: leak(definition.remediation.clone()),
-        fix: "No automatic fix: the policy states what must hold, not how to change the manifest.",
+        fix: "No automatic fix: the rule states what must hold, not how to change the manifest.",
         document: leak(document),
     }
 }
