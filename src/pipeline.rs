@@ -73,7 +73,7 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
                     .any(|check| check.kinds.iter().any(|k| k == kind))
             })
     };
-    let library = discover::discover(&options.policy_paths, &options.discover);
+    let library = policy_library(options, &discovery.inputs);
     let first_library_file = first_input + discovery.inputs.len();
     let inputs = [discovery.inputs.as_slice(), library.inputs.as_slice()].concat();
     let (loaded, mut rendered) = load_render(
@@ -89,9 +89,12 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         &loaded.sources,
         !options.skip_admission_policies,
     );
+    // The library's objects define checks and are not linted; files after them are those
+    // kustomizations read, whose objects are.
+    let library_files = first_library_file..first_library_file + library.inputs.len();
     rendered
         .objects
-        .retain(|object| (object.file.0 as usize) < first_library_file);
+        .retain(|object| !library_files.contains(&(object.file.0 as usize)));
     let mut evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
     policies.evaluate(
         &rendered.objects,
@@ -150,6 +153,28 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     outcome.sort_diagnostics();
     outcome.sort_findings();
     outcome
+}
+
+/// The inputs of the `--policies` and `policies:` paths that are not linted inputs already
+/// (those are read once, as inputs).
+fn policy_library(options: &LintOptions, linted: &[discover::Input]) -> discover::Discovery {
+    // `discover` reads the current directory when given no path: no policy path, no library.
+    if options.policy_paths.is_empty() {
+        return discover::Discovery::default();
+    }
+    let mut library = discover::discover(&options.policy_paths, &options.discover);
+    let linted: Vec<_> = discover::canonical_paths(linted)
+        .into_iter()
+        .flatten()
+        .collect();
+    let canonical = discover::canonical_paths(&library.inputs);
+    library.inputs = std::mem::take(&mut library.inputs)
+        .into_iter()
+        .zip(canonical)
+        .filter(|(_, path)| path.as_ref().is_none_or(|path| !linted.contains(path)))
+        .map(|(input, _)| input)
+        .collect();
+    library
 }
 
 /// Load `inputs` after the files already in `sources`, read what their kustomizations (and the

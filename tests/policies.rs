@@ -287,3 +287,16 @@ fn policy_findings_follow_kustomize_provenance() {
         ]
     );
 }
+
+#[test]
+fn a_policy_path_that_is_also_linted_is_read_once() {
+    let output = run_in(
+        &fixtures().join("policies"),
+        &["lint", "--format", "line", "--policies", "policies", "."],
+    );
+    let findings = stdout(&output)
+        .lines()
+        .filter(|line| line.ends_with("[workload-rules/host-network]"))
+        .count();
+    assert_eq!(findings, 1);
+}
