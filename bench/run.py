@@ -5,7 +5,8 @@ Builds the release binaries, makes scaled copies of the shared corpus (x1, x10, 
 and times on the same inputs, with several runs each (min and median wall time, throughput,
 peak RSS):
 
-  * kubepatrol lint (formats line and json, all checks),
+  * kubepatrol lint (formats line and json, all checks), and with the Kyverno pod-security-cel
+    policy library loaded (--policies), as a ratio to the run without,
   * the parse limit (bench/parse-limit: same walk, same parser, same trees; no checks, no output),
   * cat of every file to /dev/null (the I/O floor),
   * PyYAML's C loader on one core (a reference parser),
@@ -267,6 +268,12 @@ def main():
     parser.add_argument("--latency-runs", type=int, default=50)
     parser.add_argument("--no-checkov", action="store_true")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    default_policies = os.environ.get("KUBEPATROL_POLICIES", str(ROOT.parent / "shared" / "policies"))
+    parser.add_argument(
+        "--policies",
+        default=str(Path(default_policies) / "kyverno__policies" / "pod-security-cel"),
+        help="policy library loaded with --policies for the 'with policies' row (skipped when absent)",
+    )
     args = parser.parse_args()
 
     corpus = Path(args.corpus)
@@ -295,6 +302,11 @@ def main():
             }
             if scale == scales[0]:
                 results["PyYAML C loader (1 core)"] = measure([sys.executable, "-c", PYYAML_SCRIPT, str(target)], max(1, args.runs // 2))
+            if Path(args.policies).is_dir():
+                with_policies = lint + ["--format", "line", "--policies", args.policies, str(target)]
+                results["kubepatrol lint (line) + pod-security-cel"] = measure(with_policies, args.runs)
+                cost = results["kubepatrol lint (line) + pod-security-cel"]["min"] / results["kubepatrol lint (line)"]["min"]
+                ratios.append(f"- x{scale}: with the pod-security-cel policies loaded, lint takes {cost:.2f}x the time without.")
             line_min[scale] = results["kubepatrol lint (line)"]["min"]
             for label, result in results.items():
                 rows.append(row(label, scale, result, files, size))

@@ -163,6 +163,15 @@ pub(crate) struct LintArgs {
     /// Number of threads (default: one per core).
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
+
+    /// Also read policies (Kyverno CEL policies) from PATH, a file or directory (repeatable);
+    /// policies among the linted paths are always read.
+    #[arg(long, value_name = "PATH")]
+    pub policies: Vec<String>,
+
+    /// Note the policy rules that apply to no object in the input.
+    #[arg(long)]
+    pub report_unused_policies: bool,
 }
 
 #[derive(Debug, Args)]

@@ -16,6 +16,7 @@ pub mod vfs;
 pub mod yaml;
 
 // The stages, in pipeline order, with the data they hand each other (`model`) and the checks.
+pub mod cel;
 pub mod config;
 pub mod discover;
 pub mod evaluate;
@@ -26,6 +27,7 @@ pub mod load;
 pub mod lsp;
 pub mod model;
 mod pipeline;
+pub mod policy;
 pub mod render;
 pub mod report;
 pub mod rules;

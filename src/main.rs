@@ -42,16 +42,33 @@ fn run(cli: Cli) -> ExitCode {
         Command::Lint(args) => run_lint(*args),
         Command::Baseline(args) => run_baseline(args),
         Command::Fix(args) => run_fix(args),
-        Command::Checks => print(&explain::checks_table()),
+        Command::Checks => print(&explain::checks_table(&custom_checks())),
         Command::Lsp => ExitCode::from(kubepatrol::lsp::serve_stdio()),
-        Command::Explain { id } => match rules::find(&id) {
-            Some(entry) => print(&explain::explain(entry)),
-            None => {
-                eprintln!("error: {}", config::unknown_check_message(&id));
-                ExitCode::from(EXIT_ERROR)
+        Command::Explain { id } => {
+            custom_checks();
+            match rules::find(&id) {
+                Some(entry) => print(&explain::explain(entry)),
+                None => {
+                    eprintln!("error: {}", config::unknown_check_message(&id));
+                    ExitCode::from(EXIT_ERROR)
+                }
             }
-        },
+        }
     }
+}
+
+/// The `customChecks` of the configuration found from the current directory, registered so
+/// that `checks` lists them and `explain` finds them; an invalid configuration defines none
+/// (`lint` reports its errors).
+fn custom_checks() -> Vec<&'static rules::RuleEntry> {
+    config::read_for_run(&kubepatrol::vfs::Disk, None, ".")
+        .ok()
+        .flatten()
+        .map(|loaded| {
+            let checks = &loaded.config.custom_checks;
+            checks.iter().map(|check| check.entry).collect()
+        })
+        .unwrap_or_default()
 }
 
 fn print(text: &str) -> ExitCode {
@@ -137,6 +154,8 @@ fn lint_options(args: &LintArgs) -> Result<LintOptions, Box<Outcome>> {
         options.baseline = Some(recorded);
     }
     options.report_unused_ignores = args.report_unused_ignores;
+    options.policy_paths.extend(args.policies.iter().cloned());
+    options.report_unused_policies = args.report_unused_policies;
     options.discover.stdin_name = args.stdin_filename.clone();
     options.discover.no_kustomize = args.no_kustomize;
     Ok(options)

@@ -5,11 +5,12 @@
 use crate::diagnostic::{Diagnostic, Level, Location};
 use crate::evaluate::Inspected;
 use crate::evaluate::finding::Finding;
+use crate::evaluate::policies::Policies;
 use crate::exempt::{Suppressed, baseline};
 use crate::model::workload;
 use crate::source::SourceMap;
 use crate::vfs::{Disk, FileSystem, Files};
-use crate::{config, discover, evaluate, exempt, load, render, rules, settings};
+use crate::{config, discover, evaluate, exempt, load, policy, render, rules, settings};
 
 /// What to lint and how.
 #[derive(Debug, Default)]
@@ -24,6 +25,13 @@ pub struct LintOptions {
     pub report_unused_ignores: bool,
     /// Where the paths are read: the disk unless an editor's buffers or a git commit stand in.
     pub files: Files,
+    /// Where to read policies besides the linted paths (`--policies`, `policies:`): their
+    /// objects define checks and are not linted.
+    pub policy_paths: Vec<String>,
+    /// Leave ValidatingAdmissionPolicies unevaluated (`admissionPolicies: false`).
+    pub skip_admission_policies: bool,
+    /// Note the policy rules that apply to no object.
+    pub report_unused_policies: bool,
 }
 
 /// Lint options for `paths` read from `files`, with the configuration (explicit or found from
@@ -45,9 +53,19 @@ pub fn lint_options_for(
     let loaded = config::read_for_run(&*files, config_file, first)
         .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
     let mut settings = Default::default();
+    let mut policy_paths = Vec::new();
+    let mut skip_admission_policies = false;
     if let Some(loaded) = &loaded {
+        skip_admission_policies = loaded.config.admission_policies == Some(false);
         exclude.extend(loaded.config.exclude.iter().map(|glob| glob.value.clone()));
         settings = loaded.config.settings();
+        policy_paths.extend(
+            loaded
+                .config
+                .policies
+                .iter()
+                .map(|path| loaded.dir.join(&path.value).display().to_string()),
+        );
     }
     Ok(LintOptions {
         paths,
@@ -60,6 +78,8 @@ pub fn lint_options_for(
         settings,
         config: loaded,
         files,
+        policy_paths,
+        skip_admission_policies,
         ..LintOptions::default()
     })
 }
@@ -98,16 +118,53 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     let first_input = config_sources.len();
     let inspected = |api_version: &str, kind: &str| {
         workload::is_inspected(api_version, kind, &options.settings)
+            || policy::is_policy_input(api_version, kind)
+            || options.config.as_ref().is_some_and(|loaded| {
+                let checks = &loaded.config.custom_checks;
+                checks
+                    .iter()
+                    .any(|check| check.kinds.iter().any(|k| k == kind))
+            })
     };
-    let (loaded, rendered) = load_and_render_in(
+    let library = policy_library(options, &discovery.inputs);
+    let first_library_file = first_input + discovery.inputs.len();
+    let inputs = [discovery.inputs.as_slice(), library.inputs.as_slice()].concat();
+    let (loaded, mut rendered) = load_render(
         &*options.files,
         config_sources,
-        &discovery.inputs,
+        &inputs,
         &discovery.context,
         options.limits,
         &inspected,
+        policy::files_policies_read,
     );
-    let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
+    let (policies, policy_diagnostics) = Policies::read(
+        &rendered.objects,
+        &loaded.sources,
+        !options.skip_admission_policies,
+    );
+    // The library's objects define checks and are not linted; files after them are those
+    // kustomizations read, whose objects are.
+    let library_files = first_library_file..first_library_file + library.inputs.len();
+    rendered
+        .objects
+        .retain(|object| !library_files.contains(&(object.file.0 as usize)));
+    let mut evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
+    policies.evaluate(
+        &rendered.objects,
+        &mut evaluation,
+        options.report_unused_policies,
+    );
+    let custom_checks = options
+        .config
+        .as_ref()
+        .map_or(&[][..], |loaded| &loaded.config.custom_checks[..]);
+    evaluate::custom::evaluate(
+        &rendered.objects,
+        custom_checks,
+        &options.settings,
+        &mut evaluation,
+    );
     let config_paths = options.config.as_ref().map_or_else(Vec::new, |config| {
         let canonical = discover::canonical_paths(&*options.files, &discovery.inputs);
         exempt::config_paths(&config.dir, first_input, &discovery.inputs, &canonical)
@@ -129,8 +186,10 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         baseline: exempted.baseline,
         diagnostics: [
             discovery.diagnostics,
+            library.diagnostics,
             loaded.diagnostics,
             rendered.diagnostics,
+            policy_diagnostics,
             evaluation.diagnostics,
             exempted.diagnostics,
         ]
@@ -139,16 +198,44 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         objects: rendered.objects.len(),
         evaluated: evaluation.evaluated,
         inspected: evaluation.inspected,
+        policy_checks: custom_checks
+            .iter()
+            .map(|check| check.entry)
+            .chain(policies.checks())
+            .collect(),
     };
     outcome.sort_diagnostics();
     outcome.sort_findings();
     outcome
 }
 
-/// Load `inputs` from the disk after the files already in `sources`, read what their
-/// kustomizations (and the `context` kustomizations that may consume a named file) reference,
-/// and render: the objects to evaluate. Objects whose kind is not `inspected` keep only their
-/// identity unless a patch needs them whole.
+/// The inputs of the `--policies` and `policies:` paths that are not linted inputs already
+/// (those are read once, as inputs).
+fn policy_library(options: &LintOptions, linted: &[discover::Input]) -> discover::Discovery {
+    // `discover` reads the current directory when given no path: no policy path, no library.
+    if options.policy_paths.is_empty() {
+        return discover::Discovery::default();
+    }
+    let mut library =
+        discover::discover_in(&*options.files, &options.policy_paths, &options.discover);
+    let linted: Vec<_> = discover::canonical_paths(&*options.files, linted)
+        .into_iter()
+        .flatten()
+        .collect();
+    let canonical = discover::canonical_paths(&*options.files, &library.inputs);
+    library.inputs = std::mem::take(&mut library.inputs)
+        .into_iter()
+        .zip(canonical)
+        .filter(|(_, path)| path.as_ref().is_none_or(|path| !linted.contains(path)))
+        .map(|(input, _)| input)
+        .collect();
+    library
+}
+
+/// Load `inputs` from the disk after the files already in `sources`, read what their kustomizations (and the
+/// `context` kustomizations that may consume a named file) reference, and render: the objects
+/// to evaluate. Objects whose kind is not `inspected` keep only their identity unless a patch
+/// needs them whole.
 pub fn load_and_render(
     sources: SourceMap,
     inputs: &[discover::Input],
@@ -156,7 +243,7 @@ pub fn load_and_render(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    load_and_render_in(&Disk, sources, inputs, context, limits, inspected)
+    load_render(&Disk, sources, inputs, context, limits, inspected, |_| Vec::new())
 }
 
 /// [`load_and_render`] reading from `files`.
@@ -168,7 +255,23 @@ pub fn load_and_render_in(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
+    load_render(files, sources, inputs, context, limits, inspected, |_| Vec::new())
+}
+
+/// [`load_and_render_in`], giving the outlined files `whole` names their whole trees back (those
+/// policies read).
+fn load_render(
+    files: &dyn FileSystem,
+    sources: SourceMap,
+    inputs: &[discover::Input],
+    context: &[discover::Input],
+    limits: load::LoadLimits,
+    inspected: load::InspectedKind<'_>,
+    whole: fn(&[crate::model::files::LoadedFile]) -> Vec<crate::source::FileId>,
+) -> (load::Loaded, render::Rendered) {
     let mut loaded = load::load_after(files, sources, inputs, limits, inspected);
+    let restored = whole(&loaded.files);
+    loaded.restore(&restored, limits);
     let tree =
         load::kustomize::follow_references(files, inputs, context, &mut loaded, limits, inspected);
     let rendered = render::render(
@@ -196,6 +299,9 @@ pub struct Outcome {
     pub evaluated: usize,
     /// Every object, in input order, with the checks it passed.
     pub inspected: Vec<Inspected>,
+    /// The checks the configuration's `customChecks` and the run's policies define, after the
+    /// built-in ones in [`Outcome::checks`].
+    pub policy_checks: Vec<&'static rules::RuleEntry>,
 }
 
 impl Outcome {
@@ -212,9 +318,19 @@ impl Outcome {
             objects: 0,
             evaluated: 0,
             inspected: Vec::new(),
+            policy_checks: Vec::new(),
         };
         outcome.sort_diagnostics();
         outcome
+    }
+
+    /// Every check of the run: the built-in ones, then the custom ones and those its policies
+    /// define.
+    pub fn checks(&self) -> Vec<&'static rules::RuleEntry> {
+        rules::all()
+            .iter()
+            .chain(self.policy_checks.iter().copied())
+            .collect()
     }
 
     pub fn has_errors(&self) -> bool {

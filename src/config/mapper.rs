@@ -26,7 +26,15 @@ pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let config = parsed
         .documents
         .first()
-        .map(|document| mapper.config(&document.root))
+        .map(|document| {
+            // Mapped first, so that `checks:` and `exemptions:` may name the checks it defines.
+            let custom_checks = document.root.get("customChecks").map(|node| {
+                super::custom::custom_checks(node, text, super::FILE_NAME, &mut mapper.errors)
+            });
+            let mut config = mapper.config(&document.root);
+            config.custom_checks = custom_checks.unwrap_or_default();
+            config
+        })
         .unwrap_or_default();
     if mapper.errors.is_empty() {
         Ok(config)
@@ -47,6 +55,9 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "exclude",
     "failOn",
     "minScore",
+    "policies",
+    "admissionPolicies",
+    "customChecks",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "file",
@@ -124,6 +135,11 @@ impl Mapper {
                 }
                 "failOn" => config.fail_on = self.fail_on(value),
                 "minScore" => config.min_score = self.score(value),
+                "policies" => config.policies = self.strings(value, "policies"),
+                "admissionPolicies" => match value.as_bool() {
+                    Some(flag) => config.admission_policies = Some(flag),
+                    None => self.type_error(value, "admissionPolicies", "a boolean"),
+                },
                 _ => {}
             }
         }

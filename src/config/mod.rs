@@ -5,6 +5,7 @@
 //! column. The JSON Schema in `schema/kubepatrol-config.json` is generated from these types
 //! (see the tests), so editors complete exactly what this module accepts.
 
+mod custom;
 mod mapper;
 mod search;
 
@@ -15,6 +16,7 @@ use crate::settings::{ExtraPod, ExtraWorkload, FailOn, Settings};
 use crate::source::Span;
 use mapper::decode_pointer;
 
+pub use custom::CustomCheck;
 pub use mapper::{parse, unknown_check_message};
 pub use search::{LoadedConfig, find, load, read_for_run};
 
@@ -52,6 +54,16 @@ pub struct Config {
     /// Default of `--min-score`: the lowest acceptable health score (0 to 100).
     #[cfg_attr(test, schemars(range(max = 100)))]
     pub min_score: Option<u8>,
+    /// Files and directories to read policies from besides the linted paths (Kyverno CEL
+    /// policies), relative to the configuration file, as `--policies`.
+    #[cfg_attr(test, schemars(default))]
+    pub policies: Vec<Spanned<String>>,
+    /// Whether ValidatingAdmissionPolicies and their bindings found in the input are
+    /// evaluated (default true).
+    pub admission_policies: Option<bool>,
+    /// The team's own checks, in CEL: each is a check like the built-in ones.
+    #[cfg_attr(test, schemars(default, schema_with = "schema::custom_checks"))]
+    pub custom_checks: Vec<CustomCheck>,
 }
 
 /// What a `checks:` entry does to its check.
@@ -212,6 +224,32 @@ mod schema {
         ids.sort_unstable();
         ids.dedup();
         ids
+    }
+
+    /// `customChecks`: what `custom.rs` maps.
+    pub(super) fn custom_checks(_: &mut SchemaGenerator) -> Schema {
+        let text = json_schema!({ "type": "string" });
+        json_schema!({
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["id", "expression"],
+                "properties": {
+                    "id": { "type": "string", "description": "The check's id, as findings, `checks:` and annotations name it." },
+                    "title": text,
+                    "category": { "enum": ["security", "networking", "resources", "health-checks", "images"] },
+                    "severity": { "enum": ["danger", "warning"] },
+                    "scope": { "enum": ["object", "pod", "container"] },
+                    "kinds": { "type": "array", "items": { "type": "string" }, "description": "Kinds it applies to (default: every inspected workload kind)." },
+                    "expression": { "type": "string", "description": "CEL that must hold; sees object, and podSpec, podMetadata, container, containerKind by scope." },
+                    "message": text,
+                    "messageExpression": { "type": "string", "description": "CEL giving the failure message." },
+                    "remediation": text,
+                    "field": { "type": "string", "description": "The field to label, relative to the object, pod spec or container (`securityContext.runAsUser`)." },
+                },
+            },
+        })
     }
 
     pub(super) fn grades(generator: &mut SchemaGenerator) -> Schema {

@@ -114,6 +114,16 @@ catalogue! {
         "A field a check reads, or an annotation value, has the wrong type (`hostNetwork: \"true\"`, say); the checks that read it skip that object, the others still run.";
     WorkloadByShape = "workload-by-shape", "evaluate":
         "An object of a kind no table or `workloads:` entry names has containers at `spec.template.spec`, so it is checked as a long-running workload (a note: declare the kind in `workloads:` to check it without the note, or with `inspect: false` to leave it unchecked).";
+    InvalidPolicy = "invalid-policy", "policy":
+        "A Kyverno policy's CEL rule has a field of the wrong shape (a rule without a `name`, a validation without an `expression`); that rule is left out, the policy's others still apply.";
+    InvalidCel = "invalid-cel", "policy":
+        "A CEL expression does not compile; the diagnostic points at the line and column of the error inside the YAML scalar that holds it, and the rule it belongs to is left out.";
+    PolicyNotEvaluated = "policy-not-evaluated", "evaluate":
+        "A ValidatingAdmissionPolicy cannot be evaluated offline (a `paramRef` to an object not in the input, an `authorizer` call) or has no binding in the input: said as a note, never passed silently.";
+    PolicyAudit = "policy-audit", "evaluate":
+        "A ValidatingAdmissionPolicy whose binding only audits (`validationActions: [Audit]`) failed on an object: a note, as the API server only records it.";
+    UnusedPolicy = "unused-policy", "evaluate":
+        "A policy rule (a Kyverno rule, a bound ValidatingAdmissionPolicy) applies to no object in the input (with `--report-unused-policies`).";
     UnknownCheck = "unknown-check", "exempt":
         "An ignore annotation names a check that does not exist; the nearest id is suggested.";
     UnusedIgnore = "unused-ignore", "exempt":

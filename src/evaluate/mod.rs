@@ -1,8 +1,10 @@
 //! Run every rule on every object, in parallel over objects, with a deterministic result.
 
+pub mod custom;
 pub mod finding;
 pub(crate) mod fingerprint;
 mod owners;
+pub mod policies;
 
 use std::sync::Arc;
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::Report;
 use super::health::{KindShare, Tally, WorkloadResults};
 use crate::evaluate::finding::ContainerRef;
-use crate::rules::{self, RuleEntry};
+use crate::rules::RuleEntry;
 use crate::source::{SourceMap, Span};
 
 const TEMPLATE: &str = include_str!("html/report.html");
@@ -109,9 +109,14 @@ struct CheckResult<'a> {
 
 impl<'a> CheckResult<'a> {
     /// A result without message, help or lines: what a passed check has.
-    fn new(rule: &RuleEntry, container: Option<&'a ContainerRef>, result: &'static str) -> Self {
+    fn new(
+        rule: &RuleEntry,
+        container: Option<&'a ContainerRef>,
+        result: &'static str,
+        checks: &[&RuleEntry],
+    ) -> Self {
         CheckResult {
-            check: check_index(rule),
+            check: check_index(rule, checks),
             container: container.and_then(|container| container.name.as_deref()),
             container_kind: container.map(|container| container.kind.as_str()),
             result,
@@ -176,11 +181,11 @@ fn page<'a>(report: &'a Report<'_>) -> Page<'a> {
                 results: *results,
             })
             .collect(),
-        checks: rules::all().iter().map(check).collect(),
+        checks: outcome.checks().into_iter().map(check).collect(),
         workloads: health
             .workloads
             .iter()
-            .map(|workload| workload_data(&outcome.sources, workload))
+            .map(|workload| workload_data(&outcome.sources, workload, &outcome.checks()))
             .collect(),
     }
 }
@@ -199,14 +204,18 @@ fn check(entry: &'static RuleEntry) -> Check {
     }
 }
 
-fn check_index(entry: &RuleEntry) -> usize {
-    rules::all()
+fn check_index(entry: &RuleEntry, checks: &[&RuleEntry]) -> usize {
+    checks
         .iter()
         .position(|candidate| candidate.meta.id == entry.meta.id)
         .unwrap_or_default()
 }
 
-fn workload_data<'a>(sources: &'a SourceMap, workload: &'a WorkloadResults<'_>) -> Workload<'a> {
+fn workload_data<'a>(
+    sources: &'a SourceMap,
+    workload: &'a WorkloadResults<'_>,
+    checks: &[&RuleEntry],
+) -> Workload<'a> {
     let span = workload.inspected.root.span;
     let (first, last) = sources.position(span);
     let line_of = |label: Span| sources.position(label).0.line;
@@ -226,14 +235,14 @@ fn workload_data<'a>(sources: &'a SourceMap, workload: &'a WorkloadResults<'_>) 
                 finding.rule,
                 finding.container.as_ref(),
                 finding.severity.as_str(),
+                checks,
             )
         })
         .collect();
     results.extend(
-        workload
-            .passed()
-            .iter()
-            .map(|passed| CheckResult::new(passed.rule, passed.container.as_ref(), "passed")),
+        workload.passed().iter().map(|passed| {
+            CheckResult::new(passed.rule, passed.container.as_ref(), "passed", checks)
+        }),
     );
     let id = workload.id();
     Workload {

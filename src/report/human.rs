@@ -256,8 +256,10 @@ fn write_folded_notes(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()
 /// Each check that found something, once: its title and the first sentence of its
 /// remediation; `kubepatrol explain` has the rest.
 fn write_help(report: &Report<'_>, width: usize, out: &mut dyn Write) -> io::Result<()> {
-    let found: Vec<&rules::RuleEntry> = rules::all()
-        .iter()
+    let found: Vec<&rules::RuleEntry> = report
+        .outcome
+        .checks()
+        .into_iter()
         .filter(|entry| {
             report
                 .outcome
@@ -305,8 +307,9 @@ fn write_summary(report: &Report<'_>, width: usize, out: &mut dyn Write) -> io::
     {
         writeln!(out, "{}", summary.describe_commit())?;
     }
-    let by_check: Vec<String> = rules::all()
-        .iter()
+    let by_check: Vec<String> = outcome
+        .checks()
+        .into_iter()
         .map(|entry| {
             let count = outcome
                 .findings

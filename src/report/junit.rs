@@ -21,11 +21,13 @@ use super::{Report, shared};
 use crate::evaluate::finding::{ContainerRef, Finding, subject_of};
 use crate::exempt::Suppressed;
 use crate::model::object::ObjectId;
-use crate::rules::{self, RuleEntry};
+use crate::rules::RuleEntry;
 
 pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let suites: Vec<Suite> = rules::all()
-        .iter()
+    let suites: Vec<Suite> = report
+        .outcome
+        .checks()
+        .into_iter()
         .map(|rule| check_suite(report, rule))
         .chain(input_suite(report))
         .collect();

@@ -11,7 +11,7 @@ use crate::diagnostic::{Diagnostic, Level};
 use crate::evaluate::finding::Finding;
 use crate::exempt::Suppression as ExemptSuppression;
 use crate::model::object::ObjectId;
-use crate::rules::{self, RuleEntry, Severity};
+use crate::rules::{RuleEntry, Severity};
 use crate::source::Span;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -261,7 +261,7 @@ pub(super) fn write(report: &Report<'_>, out: &mut dyn Write) -> io::Result<()> 
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     information_uri: INFORMATION_URI,
-                    rules: rules::all().iter().map(rule).collect(),
+                    rules: report.outcome.checks().into_iter().map(rule).collect(),
                 },
             },
             original_uri_base_ids: OriginalUriBaseIds {
@@ -372,7 +372,10 @@ fn result<'a>(context: &Context<'_>, shown: &Shown<'a>) -> SarifResult<'a> {
         .collect();
     SarifResult {
         rule_id: meta.id,
-        rule_index: rules::all()
+        rule_index: context
+            .report
+            .outcome
+            .checks()
             .iter()
             .position(|entry| entry.meta.id == meta.id)
             .unwrap_or_default(),

@@ -5,8 +5,8 @@ use std::fmt::Write;
 use crate::rules::{self, RuleEntry};
 
 /// A table of every check.
-pub fn checks_table() -> String {
-    let entries = rules::all();
+pub fn checks_table(defined: &[&'static RuleEntry]) -> String {
+    let entries: Vec<&RuleEntry> = rules::all().iter().chain(defined.iter().copied()).collect();
     let width = entries.iter().map(|e| e.meta.id.len()).max().unwrap_or(0);
     let mut out = String::new();
     let _ = writeln!(

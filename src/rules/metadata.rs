@@ -44,6 +44,8 @@ pub enum Scope {
     Pod,
     Container,
     Binding,
+    /// A whole object, whatever its kind: the checks policies define.
+    Object,
 }
 
 /// What applying a check's fix risks, as ruff classifies fixes. Declared in the front matter of
@@ -100,6 +102,7 @@ impl Scope {
             Scope::Pod => "pod",
             Scope::Container => "container",
             Scope::Binding => "binding",
+            Scope::Object => "object",
         }
     }
 }

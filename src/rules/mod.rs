@@ -10,6 +10,7 @@ mod anonymous_user_rbac_binding;
 mod capabilities_added;
 mod cpu_limits_missing;
 mod cpu_requests_missing;
+pub mod dynamic;
 mod host_ipc_set;
 mod host_network_set;
 mod host_pid_set;
@@ -217,15 +218,17 @@ pub fn all() -> &'static [RuleEntry] {
     &RULES
 }
 
-/// The rule a user means by `id`: matched case-insensitively, Polaris ids accepted.
+/// The rule a user means by `id`: matched case-insensitively, Polaris ids accepted; then the
+/// checks policies defined (see [`dynamic`]).
 pub fn find(id: &str) -> Option<&'static RuleEntry> {
-    all().iter().find(|entry| {
+    let built_in = all().iter().find(|entry| {
         entry.meta.id.eq_ignore_ascii_case(id)
             || entry
                 .meta
                 .polaris
                 .is_some_and(|alias| alias.eq_ignore_ascii_case(id))
-    })
+    });
+    built_in.or_else(|| dynamic::find(id))
 }
 
 #[cfg(test)]

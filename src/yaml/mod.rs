@@ -15,6 +15,7 @@ mod json;
 mod node;
 mod scalar;
 
+pub(crate) use json::whole_number;
 pub use json::{JsonError, json_key, to_json};
 pub use node::{Entry, Node, Value};
 pub use scalar::plain_scalar_value;

@@ -30,6 +30,30 @@ pub(crate) fn corpus() -> Option<PathBuf> {
     None
 }
 
+/// The shared policy library (`KUBEPATROL_POLICIES`, else `policies` beside the corpus), or
+/// `None` after a visible message; `KUBEPATROL_REQUIRE_CORPUS` makes absence a failure.
+pub(crate) fn policies() -> Option<PathBuf> {
+    let path = std::env::var_os("KUBEPATROL_POLICIES")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("KUBEPATROL_CORPUS").map(|c| PathBuf::from(c).join("../policies"))
+        })
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/policies"));
+    if path.is_dir() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("KUBEPATROL_REQUIRE_CORPUS").is_none(),
+        "the policy library is required but missing at {}",
+        path.display()
+    );
+    eprintln!(
+        "SKIPPED: policy library not found at {} (set KUBEPATROL_POLICIES)",
+        path.display()
+    );
+    None
+}
+
 /// Run `kubepatrol` with `args` in `dir`, standard input closed.
 pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubepatrol"))

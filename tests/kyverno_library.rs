@@ -1,0 +1,202 @@
+//! Kyverno's public policy library is its own oracle: every policy folder in the shared copy
+//! (`pod-security-cel/`, `best-practices-cel/`) has a `.kyverno-test/kyverno-test.yaml` naming
+//! resources and the expected pass or fail of each rule on each of them. Every policy is read
+//! and evaluated here on those resources, and every expected result must match.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use kubepatrol::model::object::{Object, objects_of};
+use kubepatrol::policy::ObjectBindings;
+use kubepatrol::policy::kyverno::{KyvernoPolicy, Namespaces, RuleOutcome};
+use kubepatrol::source::{SourceFile, SourceMap};
+use kubepatrol::yaml::{Limits, Node, parse};
+
+/// Expected results that do not match, with the reason: none.
+const EXCEPTIONS: &[(&str, &str, &str)] = &[];
+
+struct Loaded {
+    sources: SourceMap,
+    objects: Vec<Object>,
+}
+
+fn load(paths: &[PathBuf]) -> Loaded {
+    let mut sources = SourceMap::default();
+    let mut objects = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(path)
+            .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+        let file = sources.add(SourceFile::new(path.display().to_string(), text.clone()));
+        let parsed = parse(file, &text, Limits::default());
+        assert!(
+            parsed.errors.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            parsed.errors
+        );
+        objects.extend(objects_of(file, &parsed.documents).0);
+    }
+    Loaded { sources, objects }
+}
+
+struct InputNamespaces<'a>(&'a [Object]);
+
+impl Namespaces for InputNamespaces<'_> {
+    fn namespace(&self, name: &str) -> Option<cel::Value> {
+        self.0
+            .iter()
+            .find(|object| object.id.kind == "Namespace" && object.id.name.as_deref() == Some(name))
+            .map(|object| kubepatrol::cel::value_of(&object.root))
+    }
+}
+
+fn strings(node: Option<&Node>) -> Vec<String> {
+    node.and_then(Node::as_seq)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(Node::as_str)
+        .map(str::to_owned)
+        .collect()
+}
+
+fn verdict(outcome: &RuleOutcome) -> &'static str {
+    match outcome {
+        RuleOutcome::Skip => "skip",
+        RuleOutcome::Pass => "pass",
+        RuleOutcome::Fail(_) => "fail",
+    }
+}
+
+/// Checks one `kyverno-test.yaml`; returns the number of results compared and the mismatches.
+fn check_test(test_file: &Path) -> (usize, Vec<String>) {
+    let dir = test_file.parent().unwrap_or(Path::new("."));
+    let test = load(&[test_file.to_path_buf()]);
+    let root = &test.objects[0].root;
+    let policy_paths: Vec<PathBuf> = strings(root.get("policies"))
+        .iter()
+        .map(|p| dir.join(p))
+        .collect();
+    let resource_paths: Vec<PathBuf> = strings(root.get("resources"))
+        .iter()
+        .map(|p| dir.join(p))
+        .collect();
+
+    let policy_input = load(&policy_paths);
+    let mut diagnostics = Vec::new();
+    let policies: Vec<KyvernoPolicy> = policy_input
+        .objects
+        .iter()
+        .filter(|object| KyvernoPolicy::is_policy(object))
+        .filter_map(|object| KyvernoPolicy::parse(object, &policy_input.sources, &mut diagnostics))
+        .collect();
+    assert!(
+        diagnostics.is_empty(),
+        "{}: {diagnostics:?}",
+        test_file.display()
+    );
+    let resources = load(&resource_paths);
+    let namespaces = InputNamespaces(&resources.objects);
+
+    let mut compared = 0;
+    let mut mismatches = Vec::new();
+    for result in root
+        .get("results")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+    {
+        let field = |key: &str| result.get(key).and_then(Node::as_str).unwrap_or_default();
+        let (policy_name, rule_name, kind, expected) = (
+            field("policy"),
+            field("rule"),
+            field("kind"),
+            field("result"),
+        );
+        let rule = policies
+            .iter()
+            .filter(|policy| policy.name == policy_name)
+            .flat_map(|policy| &policy.rules)
+            .find(|rule| rule.name == rule_name);
+        let Some(rule) = rule else {
+            mismatches.push(format!("{policy_name}/{rule_name}: rule not read"));
+            continue;
+        };
+        for name in strings(result.get("resources")) {
+            let object = resources
+                .objects
+                .iter()
+                .find(|object| object.id.kind == kind && object.id.name.as_deref() == Some(&name));
+            let Some(object) = object else {
+                mismatches.push(format!("{kind} {name}: resource not found"));
+                continue;
+            };
+            compared += 1;
+            let outcome = rule.evaluate(object, &ObjectBindings::new(object), &namespaces);
+            let excepted = EXCEPTIONS
+                .iter()
+                .any(|(policy, resource, _)| *policy == policy_name && *resource == name);
+            if verdict(&outcome) != expected && !excepted {
+                mismatches.push(format!(
+                    "{policy_name}/{rule_name} on {kind} {name}: expected {expected}, got {outcome:?}"
+                ));
+            }
+        }
+    }
+    (compared, mismatches)
+}
+
+fn test_files(dir: &Path, found: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            test_files(&path, found);
+        } else if path
+            .file_name()
+            .is_some_and(|name| name == "kyverno-test.yaml")
+        {
+            found.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_expected_result_of_the_library_matches() {
+    let Some(library) = common::policies() else {
+        return;
+    };
+    let mut tests = Vec::new();
+    test_files(&library, &mut tests);
+    assert!(
+        !tests.is_empty(),
+        "no kyverno-test.yaml under {}",
+        library.display()
+    );
+    let mut per_test = BTreeMap::new();
+    let mut mismatches = Vec::new();
+    for test in &tests {
+        let (compared, found) = check_test(test);
+        assert!(compared > 0, "{}: no result compared", test.display());
+        per_test.insert(test.display().to_string(), compared);
+        mismatches.extend(found);
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    let total: usize = per_test.values().sum();
+    eprintln!("{} policies, {total} expected results matched", tests.len());
+}

@@ -1,0 +1,302 @@
+//! Policies in the repository and in `--policies` / `policies:` paths: their rules report like
+//! built-in checks, at the field that decided them; their CEL errors point into the YAML.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
+mod common;
+
+use common::{fixtures, json, run_in, stdout};
+
+/// The lines of a `line` report that policies produced: their findings and CEL errors.
+fn policy_lines(text: &str) -> String {
+    text.lines()
+        .filter(|line| {
+            let id = line.rsplit_once('[').map_or("", |(_, id)| id);
+            id.contains('/') || id.starts_with("invalid-cel")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn policies_in_the_linted_paths_report_like_checks() {
+    let output = run_in(
+        &fixtures().join("policies"),
+        &["lint", "--format", "line", "."],
+    );
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "the broken policy is an input error"
+    );
+    insta::assert_snapshot!(policy_lines(&stdout(&output)));
+}
+
+#[test]
+fn policies_from_elsewhere_define_checks_without_being_linted() {
+    let dir = fixtures().join("policies");
+    let report = json(&run_in(
+        &dir,
+        &[
+            "lint",
+            "--format",
+            "json",
+            "--policies",
+            "policies/workloads.yaml",
+            "--policies",
+            "policies/services.yaml",
+            "app",
+        ],
+    ));
+    let checks: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|finding| finding["check"].as_str().unwrap())
+        .filter(|check| check.contains('/'))
+        .collect();
+    assert_eq!(
+        checks,
+        [
+            "workload-rules/team-label",
+            "workload-rules/host-network",
+            "restrict-node-port/validate-nodeport"
+        ]
+    );
+    let suppressed: Vec<&str> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["check"].as_str().unwrap())
+        .filter(|check| check.contains('/'))
+        .collect();
+    assert_eq!(suppressed, ["workload-rules/host-network"], "{report:#}");
+}
+
+#[test]
+fn the_configuration_names_policy_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixtures().join("policies/app"), &dir.path().join("app"));
+    let library = fixtures().join("policies/policies/services.yaml");
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        format!("policies: [{}]\n", library.display()),
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "app"]);
+    let lines = policy_lines(&stdout(&output));
+    assert_eq!(
+        lines,
+        "app/service.yaml:7:9: warning: Services of type NodePort are not allowed. (Service shop/api) [restrict-node-port/validate-nodeport]"
+    );
+}
+
+/// The lines of a `line` report about ValidatingAdmissionPolicies: their findings and notes.
+fn admission_lines(text: &str) -> String {
+    text.lines()
+        .filter(|line| !line.contains("container \""))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn admission_policies_are_evaluated_through_their_bindings() {
+    let output = run_in(
+        &fixtures().join("admission"),
+        &["lint", "--format", "line", "."],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    insta::assert_snapshot!(admission_lines(&stdout(&output)));
+}
+
+#[test]
+fn the_configuration_can_leave_admission_policies_out() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixtures().join("admission"), dir.path());
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        "admissionPolicies: false\n",
+    )
+    .unwrap();
+    let text = stdout(&run_in(dir.path(), &["lint", "--format", "line", "."]));
+    assert!(
+        !text.contains("replica-limit") && !text.contains("policy-"),
+        "{text}"
+    );
+}
+
+/// The lines of a `line` report that custom checks produced.
+fn custom_lines(text: &str) -> String {
+    const IDS: [&str; 4] = [
+        "registryAllowList",
+        "teamLabel",
+        "noNodePort",
+        "initContainersPinned",
+    ];
+    text.lines()
+        .filter(|line| IDS.iter().any(|id| line.ends_with(&format!("[{id}]"))))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn custom_checks_behave_like_built_in_ones() {
+    let dir = fixtures().join("custom-checks");
+    let output = run_in(&dir, &["lint", "--format", "line", "."]);
+    insta::assert_snapshot!(custom_lines(&stdout(&output)));
+    let report = json(&run_in(&dir, &["lint", "--format", "json", "."]));
+    let suppressed: Vec<&str> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(suppressed, ["noNodePort"]);
+    let sarif = json(&run_in(&dir, &["lint", "--format", "sarif", "."]));
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["id"].as_str().unwrap())
+        .collect();
+    // After the built-in checks, in the order the configuration defines them.
+    assert_eq!(
+        rules[rules.len() - 4..],
+        [
+            "registryAllowList",
+            "teamLabel",
+            "noNodePort",
+            "initContainersPinned"
+        ]
+    );
+}
+
+#[test]
+fn a_custom_check_that_does_not_compile_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        "customChecks:\n- id: broken\n  expression: >-\n    object.spec.all(c,\n      c.x ==)\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n",
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stdout(&output)
+            .starts_with(".kubepatrol.yaml:5:13: error: CEL expression does not compile"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
+fn policy_rules_that_apply_to_nothing_are_reported_on_request() {
+    let dir = fixtures().join("policies");
+    let args = [
+        "lint",
+        "--format",
+        "line",
+        "--policies",
+        "policies/workloads.yaml",
+        "--policies",
+        "policies/services.yaml",
+        "app/pods.yaml",
+    ];
+    let unused = |extra: &[&str]| -> Vec<String> {
+        let output = run_in(&dir, &[&args[..], extra].concat());
+        stdout(&output)
+            .lines()
+            .filter(|line| line.ends_with("[unused-policy]"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(unused(&[]), Vec::<String>::new());
+    assert_eq!(
+        unused(&["--report-unused-policies"]),
+        [
+            "policies/services.yaml:9:11: note: policy rule restrict-node-port/validate-nodeport applies to no object in the input [unused-policy]",
+            "policies/workloads.yaml:27:11: note: policy rule workload-rules/team-label applies to no object in the input [unused-policy]",
+        ]
+    );
+}
+
+#[test]
+fn checks_and_explain_know_the_custom_checks() {
+    let dir = fixtures().join("custom-checks");
+    let table = stdout(&run_in(&dir, &["checks"]));
+    let custom: Vec<&str> = table
+        .lines()
+        .skip_while(|line| !line.starts_with("anonymousUserRBACBinding"))
+        .skip(1)
+        .map(|line| line.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        custom,
+        [
+            "registryAllowList",
+            "teamLabel",
+            "noNodePort",
+            "initContainersPinned"
+        ]
+    );
+    let explained = stdout(&run_in(&dir, &["explain", "noNodePort"]));
+    assert!(
+        explained.starts_with("noNodePort — No NodePort Services\n"),
+        "{explained}"
+    );
+    assert!(
+        explained.contains("NodePort Services are not allowed."),
+        "{explained}"
+    );
+}
+
+#[test]
+fn policy_findings_follow_kustomize_provenance() {
+    let output = run_in(
+        &fixtures().join("overlays"),
+        &[
+            "lint",
+            "--format",
+            "line",
+            "--policies",
+            "../policies/policies/workloads.yaml",
+            ".",
+        ],
+    );
+    let host_network: Vec<String> = stdout(&output)
+        .lines()
+        .filter(|line| line.ends_with("[workload-rules/host-network]"))
+        .map(str::to_owned)
+        .collect();
+    // The overlay's inline patch wrote `hostNetwork: true`: the finding points there.
+    assert_eq!(
+        host_network,
+        [
+            "staging/kustomization.yaml:13:24: danger: Pods must not use the host network. (Deployment staging/backend via staging/kustomization.yaml) [workload-rules/host-network]"
+        ]
+    );
+}
+
+#[test]
+fn a_policy_path_that_is_also_linted_is_read_once() {
+    let output = run_in(
+        &fixtures().join("policies"),
+        &["lint", "--format", "line", "--policies", "policies", "."],
+    );
+    let findings = stdout(&output)
+        .lines()
+        .filter(|line| line.ends_with("[workload-rules/host-network]"))
+        .count();
+    assert_eq!(findings, 1);
+}
