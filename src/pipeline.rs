@@ -243,7 +243,9 @@ pub fn load_and_render(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    load_render(&Disk, sources, inputs, context, limits, inspected, |_| Vec::new())
+    load_render(&Disk, sources, inputs, context, limits, inspected, |_| {
+        Vec::new()
+    })
 }
 
 /// [`load_and_render`] reading from `files`.
@@ -255,7 +257,9 @@ pub fn load_and_render_in(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    load_render(files, sources, inputs, context, limits, inspected, |_| Vec::new())
+    load_render(files, sources, inputs, context, limits, inspected, |_| {
+        Vec::new()
+    })
 }
 
 /// [`load_and_render_in`], giving the outlined files `whole` names their whole trees back (those
