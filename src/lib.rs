@@ -12,6 +12,7 @@ pub mod diagnostic;
 pub mod guard;
 pub mod settings;
 pub mod source;
+pub mod vfs;
 pub mod yaml;
 
 // The stages, in pipeline order, with the data they hand each other (`model`) and the checks.
@@ -27,4 +28,4 @@ pub mod render;
 pub mod report;
 pub mod rules;
 
-pub use pipeline::{LintOptions, Outcome, lint, lint_bytes, load_and_render};
+pub use pipeline::{LintOptions, Outcome, lint, lint_bytes, load_and_render, load_and_render_in};

@@ -226,7 +226,7 @@ fn prepare(
         paths
     };
     let first = paths.first().map_or(".", String::as_str);
-    let loaded = config::read_for_run(config_file, first)
+    let loaded = config::read_for_run(&kubepatrol::vfs::Disk, config_file, first)
         .map_err(|(sources, errors)| Box::new(Outcome::stopped(sources, errors)))?;
     let mut settings = Default::default();
     if let Some(loaded) = &loaded {

@@ -8,6 +8,7 @@ use crate::evaluate::finding::Finding;
 use crate::exempt::{Suppressed, baseline};
 use crate::model::workload;
 use crate::source::SourceMap;
+use crate::vfs::{Disk, FileSystem, Files};
 use crate::{config, discover, evaluate, exempt, load, render, rules, settings};
 
 /// What to lint and how.
@@ -21,13 +22,15 @@ pub struct LintOptions {
     pub config: Option<config::LoadedConfig>,
     pub baseline: Option<baseline::Baseline>,
     pub report_unused_ignores: bool,
+    /// Where the paths are read: the disk unless an editor's buffers or a git commit stand in.
+    pub files: Files,
 }
 
 /// Run the whole pipeline; input problems end up in the outcome's diagnostics, never as a panic.
 pub fn lint(options: &LintOptions) -> Outcome {
     lint_discovered(
         options,
-        discover::discover(&options.paths, &options.discover),
+        discover::discover_in(&*options.files, &options.paths, &options.discover),
     )
 }
 
@@ -58,7 +61,8 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     let inspected = |api_version: &str, kind: &str| {
         workload::is_inspected(api_version, kind, &options.settings)
     };
-    let (loaded, rendered) = load_and_render(
+    let (loaded, rendered) = load_and_render_in(
+        &*options.files,
         config_sources,
         &discovery.inputs,
         &discovery.context,
@@ -67,7 +71,7 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     );
     let evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
     let config_paths = options.config.as_ref().map_or_else(Vec::new, |config| {
-        let canonical = discover::canonical_paths(&discovery.inputs);
+        let canonical = discover::canonical_paths(&*options.files, &discovery.inputs);
         exempt::config_paths(&config.dir, first_input, &discovery.inputs, &canonical)
     });
     let exempted = exempt::exempt(
@@ -103,10 +107,10 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     outcome
 }
 
-/// Load `inputs` after the files already in `sources`, read what their kustomizations (and the
-/// `context` kustomizations that may consume a named file) reference, and render: the objects
-/// to evaluate. Objects whose kind is not `inspected` keep only their identity unless a patch
-/// needs them whole.
+/// Load `inputs` from the disk after the files already in `sources`, read what their
+/// kustomizations (and the `context` kustomizations that may consume a named file) reference,
+/// and render: the objects to evaluate. Objects whose kind is not `inspected` keep only their
+/// identity unless a patch needs them whole.
 pub fn load_and_render(
     sources: SourceMap,
     inputs: &[discover::Input],
@@ -114,8 +118,21 @@ pub fn load_and_render(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    let mut loaded = load::load_after(sources, inputs, limits, inspected);
-    let tree = load::kustomize::follow_references(inputs, context, &mut loaded, limits, inspected);
+    load_and_render_in(&Disk, sources, inputs, context, limits, inspected)
+}
+
+/// [`load_and_render`] reading from `files`.
+pub fn load_and_render_in(
+    files: &dyn FileSystem,
+    sources: SourceMap,
+    inputs: &[discover::Input],
+    context: &[discover::Input],
+    limits: load::LoadLimits,
+    inspected: load::InspectedKind<'_>,
+) -> (load::Loaded, render::Rendered) {
+    let mut loaded = load::load_after(files, sources, inputs, limits, inspected);
+    let tree =
+        load::kustomize::follow_references(files, inputs, context, &mut loaded, limits, inspected);
     let rendered = render::render(
         inputs,
         loaded.first_input,

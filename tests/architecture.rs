@@ -13,7 +13,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["source"],
     &["diagnostic"],
-    &["yaml", "guard", "atomic", "settings"],
+    &["yaml", "guard", "atomic", "settings", "vfs"],
     &["discover"],
     &["model"],
     &["rules"],

@@ -1,27 +1,32 @@
 //! Finding and reading the configuration file: the one place the config stage touches the
-//! file system. `--config` names it, or it is searched upward from the first linted path.
+//! file system, through a [`FileSystem`] (an editor's unsaved configuration is read like the
+//! rest). `--config` names it, or it is searched upward from the first linted path.
 
 use std::path::{Path, PathBuf};
 
 use super::{Config, FILE_NAME, parse};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::source::{SourceFile, SourceMap};
+use crate::vfs::{FileSystem, Kind, ReadError};
+
+/// A configuration file larger than this is not read (it would be a mistake, not a config).
+const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
 
 /// The config file for a run: the nearest `.kubepatrol.yaml` from `start` (a file's directory,
 /// or the directory itself) upwards, stopping at the repository root (a directory with `.git`).
-pub fn find(start: &Path) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(start).ok()?;
-    let mut dir = if start.is_dir() {
+pub fn find(files: &dyn FileSystem, start: &Path) -> Option<PathBuf> {
+    let start = files.canonical(start)?;
+    let mut dir = if files.kind(&start).is_dir() {
         Some(start.as_path())
     } else {
         start.parent()
     };
     while let Some(current) = dir {
         let candidate = current.join(FILE_NAME);
-        if candidate.is_file() {
+        if files.kind(&candidate).is_file() {
             return Some(candidate);
         }
-        if current.join(".git").exists() {
+        if !matches!(files.kind(&current.join(".git")), Kind::Missing(_)) {
             return None;
         }
         dir = current.parent();
@@ -42,6 +47,7 @@ pub struct LoadedConfig {
 /// The configuration for a run: `explicit` (from `--config`), else the one [`find`] finds from
 /// the first linted path. Errors come with the source map that holds the config text.
 pub fn read_for_run(
+    files: &dyn FileSystem,
     explicit: Option<&Path>,
     first_path: &str,
 ) -> Result<Option<LoadedConfig>, (SourceMap, Vec<Diagnostic>)> {
@@ -53,15 +59,15 @@ pub fn read_for_run(
             } else {
                 first_path
             };
-            match find(Path::new(start)) {
+            match find(files, Path::new(start)) {
                 Some(path) => path,
                 None => return Ok(None),
             }
         }
     };
     let mut sources = SourceMap::default();
-    let config = load(&path, &mut sources).map_err(|errors| (sources.clone(), errors))?;
-    let absolute = std::fs::canonicalize(&path).unwrap_or(path);
+    let config = load(files, &path, &mut sources).map_err(|errors| (sources.clone(), errors))?;
+    let absolute = files.canonical(&path).unwrap_or(path);
     let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
     Ok(Some(LoadedConfig {
         config,
@@ -72,9 +78,13 @@ pub fn read_for_run(
 
 /// Read and map the config file at `path`, adding its text to `sources` so that errors (and
 /// suppressions by its entries) have positions.
-pub fn load(path: &Path, sources: &mut SourceMap) -> Result<Config, Vec<Diagnostic>> {
-    let display = display_path(path);
-    let text = std::fs::read_to_string(path).map_err(|error| {
+pub fn load(
+    files: &dyn FileSystem,
+    path: &Path,
+    sources: &mut SourceMap,
+) -> Result<Config, Vec<Diagnostic>> {
+    let display = display_path(files, path);
+    let text = read_text(files, path).map_err(|error| {
         vec![Diagnostic::error(
             Code::InvalidConfig,
             Location::Path(display.clone()),
@@ -86,10 +96,25 @@ pub fn load(path: &Path, sources: &mut SourceMap) -> Result<Config, Vec<Diagnost
     parse(file, text)
 }
 
+/// The text of the file at `path`, with the reason it could not be read as
+/// `std::fs::read_to_string` words it.
+fn read_text(files: &dyn FileSystem, path: &Path) -> Result<String, String> {
+    let bytes = files
+        .read(path, MAX_CONFIG_BYTES)
+        .map_err(|error| match error {
+            ReadError::Io(error) => error.to_string(),
+            ReadError::NotAFile => "not a regular file".to_owned(),
+            ReadError::TooLarge(size) => {
+                format!("larger than {MAX_CONFIG_BYTES} bytes ({size} bytes or more)")
+            }
+        })?;
+    String::from_utf8(bytes).map_err(|_| "stream did not contain valid UTF-8".to_owned())
+}
+
 /// The config path relative to the working directory (with `..` when it is in a parent, as
 /// it usually is when found by walking up), else as given.
-fn display_path(path: &Path) -> String {
-    let absolute = std::fs::canonicalize(path).ok();
+fn display_path(files: &dyn FileSystem, path: &Path) -> String {
+    let absolute = files.canonical(path);
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|cwd| std::fs::canonicalize(cwd).ok());

@@ -1,13 +1,14 @@
 //! Which files to read: directories are walked with the `ignore` crate (ripgrep's walker), files
-//! named on the command line are always read, `-` is standard input.
+//! named on the command line are always read, `-` is standard input. Every look at the files
+//! goes through a [`FileSystem`], the disk unless the caller gives another.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use globset::{Glob, GlobSet, GlobSetBuilder};
-use ignore::WalkBuilder;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::vfs::{Disk, FileSystem, Kind, WalkError, WalkOptions};
 
 /// The name a user gives standard input on the command line, and how it is reported.
 pub const STDIN_ARG: &str = "-";
@@ -66,18 +67,28 @@ pub struct Discovery {
 
 /// Each input's canonical path (files only), for the configuration's `file` globs, which are
 /// relative to the configuration's directory.
-pub fn canonical_paths(inputs: &[Input]) -> Vec<Option<PathBuf>> {
+pub fn canonical_paths(files: &dyn FileSystem, inputs: &[Input]) -> Vec<Option<PathBuf>> {
     inputs
         .iter()
         .map(|input| match &input.source {
-            Source::File(path) => std::fs::canonicalize(path).ok(),
+            Source::File(path) => files.canonical(path),
             Source::Stdin | Source::Memory(_) => None,
         })
         .collect()
 }
 
-/// Find the inputs named by `paths`, sorted by display path and without duplicates.
+/// Find the inputs named by `paths` on the disk, sorted by display path and without
+/// duplicates.
 pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
+    discover_in(&Disk, paths, options)
+}
+
+/// [`discover`] in `files`.
+pub fn discover_in(
+    files: &dyn FileSystem,
+    paths: &[String],
+    options: &DiscoverOptions,
+) -> Discovery {
     let mut discovery = Discovery::default();
     let exclude = match build_globset(&options.exclude) {
         Ok(set) => set,
@@ -101,14 +112,15 @@ pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
             continue;
         }
         let display = clean_display(Path::new(path));
-        match std::fs::metadata(path) {
-            Err(error) => discovery.diagnostics.push(Diagnostic::error(
+        match files.kind(Path::new(path)) {
+            Kind::Missing(error) => discovery.diagnostics.push(Diagnostic::error(
                 Code::PathNotFound,
                 Location::Path(display),
                 format!("cannot read `{path}`: {error}"),
             )),
-            Ok(meta) if meta.is_dir() => {
+            Kind::Directory => {
                 walk(
+                    files,
                     Path::new(path),
                     options,
                     &exclude,
@@ -117,10 +129,10 @@ pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
                     Wanted::Manifests,
                 );
             }
-            Ok(_) => {
+            Kind::File | Kind::Other => {
                 if !is_excluded(&exclude, Path::new(&display)) {
                     named.push(PathBuf::from(path));
-                    let kind = classify(Path::new(path), options, &mut charts);
+                    let kind = classify(files, Path::new(path), options, &mut charts);
                     discovery.inputs.push(Input {
                         display,
                         source: Source::File(PathBuf::from(path)),
@@ -136,7 +148,7 @@ pub fn discover(paths: &[String], options: &DiscoverOptions) -> Discovery {
         .inputs
         .retain(|input| seen.insert(input.display.clone()));
     if !options.no_kustomize && !named.is_empty() {
-        let context = context_kustomizations(&named, options, &exclude, &mut charts);
+        let context = context_kustomizations(files, &named, options, &exclude, &mut charts);
         discovery.context = context.inputs;
         discovery.diagnostics.extend(context.diagnostics);
         discovery
@@ -161,6 +173,7 @@ enum Wanted {
 /// directories above it, as written. Each repository is walked once; a directory it cannot read
 /// is an error, since a kustomization in it might consume a named file.
 fn context_kustomizations(
+    files: &dyn FileSystem,
     named: &[PathBuf],
     options: &DiscoverOptions,
     exclude: &GlobSet,
@@ -169,10 +182,11 @@ fn context_kustomizations(
     let mut roots: Vec<PathBuf> = Vec::new();
     let mut found = Discovery::default();
     for file in named {
-        match repository_root(file) {
+        match repository_root(files, file) {
             Some((root, cwd_in_root)) if !roots.contains(&root) => {
                 let first = found.inputs.len();
                 walk(
+                    files,
                     &root,
                     options,
                     exclude,
@@ -188,7 +202,7 @@ fn context_kustomizations(
                 roots.push(root);
             }
             Some(_) => {}
-            None => found.inputs.extend(kustomizations_above(file)),
+            None => found.inputs.extend(kustomizations_above(files, file)),
         }
     }
     found.inputs.sort_by(|a, b| a.display.cmp(&b.display));
@@ -219,12 +233,12 @@ fn from_working_directory(input: &mut Input, root: &Path, cwd_in_root: &Path) {
 /// The repository root around `file`, written the way `file` is (relative to the working
 /// directory when `file` is relative), so that reported paths look like the user's; and, when
 /// the root is above the working directory, the working directory's path within it.
-fn repository_root(file: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
-    let absolute = std::fs::canonicalize(file).ok()?;
+fn repository_root(files: &dyn FileSystem, file: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
+    let absolute = files.canonical(file)?;
     let root = absolute
         .ancestors()
         .skip(1)
-        .find(|dir| dir.join(".git").exists())?;
+        .find(|dir| !matches!(files.kind(&dir.join(".git")), Kind::Missing(_)))?;
     if file.is_absolute() {
         return Some((root.to_path_buf(), None));
     }
@@ -249,7 +263,7 @@ fn repository_root(file: &Path) -> Option<(PathBuf, Option<PathBuf>)> {
 }
 
 /// Kustomization files in the directory of `file` and each directory above it, as written.
-fn kustomizations_above(file: &Path) -> Vec<Input> {
+fn kustomizations_above(files: &dyn FileSystem, file: &Path) -> Vec<Input> {
     file.ancestors()
         .skip(1)
         .flat_map(|dir| {
@@ -261,7 +275,7 @@ fn kustomizations_above(file: &Path) -> Vec<Input> {
             KUSTOMIZATION_FILE_NAMES
                 .iter()
                 .map(move |name| dir.join(name))
-                .find(|candidate| candidate.is_file())
+                .find(|candidate| files.kind(candidate).is_file())
         })
         .map(|path| Input {
             display: clean_display(&path),
@@ -272,6 +286,7 @@ fn kustomizations_above(file: &Path) -> Vec<Input> {
 }
 
 fn walk(
+    files: &dyn FileSystem,
     root: &Path,
     options: &DiscoverOptions,
     exclude: &GlobSet,
@@ -279,33 +294,22 @@ fn walk(
     discovery: &mut Discovery,
     wanted: Wanted,
 ) {
-    let honour_ignores = !options.no_ignore;
-    let mut builder = WalkBuilder::new(root);
-    builder
-        .hidden(true)
-        .git_ignore(honour_ignores)
-        .git_global(honour_ignores)
-        .git_exclude(honour_ignores)
-        .ignore(honour_ignores)
-        .parents(honour_ignores)
-        .require_git(false)
-        // Symlinked manifests are linted too; loops and dangling links become diagnostics.
-        .follow_links(true)
-        .sort_by_file_name(|a, b| a.cmp(b));
-    if honour_ignores {
-        builder.add_custom_ignore_filename(".kubepatrolignore");
-    }
     let exclude = exclude.clone();
     let walked_root = root.to_path_buf();
-    // As `.gitignore` patterns do, a glob matches the path below the walked directory too:
-    // `--exclude 'examples/**' repo` skips `repo/examples/`.
-    builder.filter_entry(move |entry| {
-        let below_root = entry.path().strip_prefix(&walked_root).ok();
-        !is_excluded(&exclude, &clean_path(entry.path()))
-            && !below_root
-                .is_some_and(|below| !below.as_os_str().is_empty() && is_excluded(&exclude, below))
-    });
-    for entry in builder.build() {
+    let walk_options = WalkOptions {
+        honour_ignores: !options.no_ignore,
+        custom_ignore_files: vec![".kubepatrolignore".to_owned()],
+        // As `.gitignore` patterns do, a glob matches the path below the walked directory too:
+        // `--exclude 'examples/**' repo` skips `repo/examples/`.
+        keep: Some(std::sync::Arc::new(move |path: &Path| {
+            let below_root = path.strip_prefix(&walked_root).ok();
+            !is_excluded(&exclude, &clean_path(path))
+                && !below_root.is_some_and(|below| {
+                    !below.as_os_str().is_empty() && is_excluded(&exclude, below)
+                })
+        })),
+    };
+    for entry in files.walk(root, &walk_options) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(error) => {
@@ -313,28 +317,33 @@ fn walk(
                 continue;
             }
         };
-        let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
-        let is_kustomization = !options.no_kustomize && is_kustomization_file(entry.path());
+        let path = entry.path.as_path();
+        let is_kustomization = !options.no_kustomize && is_kustomization_file(path);
         let wanted = match wanted {
-            Wanted::Manifests => has_manifest_extension(entry.path()) || is_kustomization,
+            Wanted::Manifests => has_manifest_extension(path) || is_kustomization,
             Wanted::Kustomizations => is_kustomization,
         };
-        if !is_file || !wanted {
+        if !entry.kind.is_file() || !wanted {
             continue;
         }
         discovery.inputs.push(Input {
-            display: clean_display(entry.path()),
-            source: Source::File(entry.path().to_path_buf()),
-            kind: classify(entry.path(), options, charts),
+            display: clean_display(path),
+            source: Source::File(path.to_path_buf()),
+            kind: classify(files, path, options, charts),
         });
     }
 }
 
-fn classify(path: &Path, options: &DiscoverOptions, charts: &mut ChartCache) -> InputKind {
+fn classify(
+    files: &dyn FileSystem,
+    path: &Path,
+    options: &DiscoverOptions,
+    charts: &mut ChartCache,
+) -> InputKind {
     if !options.no_kustomize && is_kustomization_file(path) {
         InputKind::Kustomization
     } else {
-        charts.classify(path)
+        charts.classify(files, path)
     }
 }
 
@@ -344,39 +353,13 @@ pub fn is_kustomization_file(path: &Path) -> bool {
         .is_some_and(|name| KUSTOMIZATION_FILE_NAMES.contains(&name))
 }
 
-fn walk_error(root: &Path, error: &ignore::Error) -> Diagnostic {
-    let path = walk_error_path(error).unwrap_or(root);
+fn walk_error(root: &Path, error: &WalkError) -> Diagnostic {
+    let path = error.path.as_deref().unwrap_or(root);
     Diagnostic::error(
         Code::UnreadablePath,
         Location::Path(clean_display(path)),
-        format!("cannot read: {}", root_cause(error)),
+        format!("cannot read: {}", error.message),
     )
-}
-
-/// The innermost cause, without the path the diagnostic already names.
-fn root_cause(error: &ignore::Error) -> String {
-    match error {
-        ignore::Error::WithPath { err, .. }
-        | ignore::Error::WithLineNumber { err, .. }
-        | ignore::Error::WithDepth { err, .. } => root_cause(err),
-        ignore::Error::Loop { ancestor, .. } => format!(
-            "file system loop: links back to its ancestor `{}`",
-            clean_display(ancestor)
-        ),
-        ignore::Error::Io(io) => io.to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn walk_error_path(error: &ignore::Error) -> Option<&Path> {
-    match error {
-        ignore::Error::WithPath { path, .. } => Some(path),
-        ignore::Error::WithLineNumber { err, .. } | ignore::Error::WithDepth { err, .. } => {
-            walk_error_path(err)
-        }
-        ignore::Error::Loop { child, .. } => Some(child),
-        _ => None,
-    }
 }
 
 fn has_manifest_extension(path: &Path) -> bool {
@@ -439,7 +422,7 @@ struct ChartCache {
 }
 
 impl ChartCache {
-    fn classify(&mut self, path: &Path) -> InputKind {
+    fn classify(&mut self, files: &dyn FileSystem, path: &Path) -> InputKind {
         let mut dir = path.parent();
         while let Some(current) = dir {
             if current.file_name().is_some_and(|name| name == "templates")
@@ -448,7 +431,7 @@ impl ChartCache {
                 let is_chart = *self
                     .is_chart
                     .entry(chart.to_path_buf())
-                    .or_insert_with(|| chart.join("Chart.yaml").is_file());
+                    .or_insert_with(|| files.kind(&chart.join("Chart.yaml")).is_file());
                 if is_chart {
                     return InputKind::HelmTemplate;
                 }

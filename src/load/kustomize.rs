@@ -14,6 +14,7 @@ use crate::model::kustomization::{
     Role, is_json_patch, is_remote, items, join, normalize, references,
 };
 use crate::source::FileId;
+use crate::vfs::{FileSystem, Kind};
 use crate::yaml::{self, Document, Node};
 
 /// Follow the kustomizations among `inputs` (already loaded into `loaded`, input `i` is file
@@ -22,13 +23,14 @@ use crate::yaml::{self, Document, Node};
 /// Files read here are outlined like the scanned ones (see [`crate::load::load_after`]) until
 /// it is known which of them a patch reads.
 pub(crate) fn follow_references(
+    files: &dyn FileSystem,
     inputs: &[Input],
     context: &[Input],
     loaded: &mut Loaded,
     limits: LoadLimits,
     inspected: InspectedKind<'_>,
 ) -> FileTree {
-    let mut known = Known::default();
+    let mut known = Known::new(files);
     let mut queue = VecDeque::new();
     for (index, input) in inputs.iter().enumerate() {
         let Source::File(path) = &input.source else {
@@ -47,7 +49,7 @@ pub(crate) fn follow_references(
             continue;
         };
         let path = normalize(path);
-        let file = load_extra(&path, &mut known, loaded, limits, None);
+        let file = load_extra(files, &path, &mut known, loaded, limits, None);
         // Already an input (spelled differently): rendered as one, not as context.
         if file.0 as usize >= loaded.first_input + inputs.len() {
             tree.context.push(file);
@@ -84,7 +86,7 @@ pub(crate) fn follow_references(
                 continue;
             }
             let (entry, kustomization_path) =
-                locate(&target, &mut known, loaded, limits, inspected);
+                locate(files, &target, &mut known, loaded, limits, inspected);
             if let (PathEntry::Kustomization(found), Some(path)) = (&entry, kustomization_path) {
                 queue.push_back((*found, path));
             }
@@ -102,7 +104,7 @@ pub(crate) fn follow_references(
         }
     }
     restore_what_patches_read(&tree, &edges, loaded, limits);
-    tree.beside = kustomizations_beside(inputs, loaded.first_input, &tree);
+    tree.beside = kustomizations_beside(files, inputs, loaded.first_input, &tree);
     tree
 }
 
@@ -110,6 +112,7 @@ pub(crate) fn follow_references(
 /// are compared by their canonical paths, since one may be reached as `deploy/app` and as
 /// `../repo/deploy/app`.
 fn kustomizations_beside(
+    files: &dyn FileSystem,
     inputs: &[Input],
     first_input: usize,
     tree: &FileTree,
@@ -123,7 +126,7 @@ fn kustomizations_beside(
         } else {
             dir
         };
-        std::fs::canonicalize(dir).ok()
+        files.canonical(dir)
     };
     let directories: HashMap<PathBuf, FileId> = tree
         .kustomizations
@@ -260,17 +263,25 @@ fn has_json_patch(
 /// The files already loaded, by the path they were reached through and, when a path is new, by
 /// their canonical path: a file named `base/x.yaml` on the command line and reached as
 /// `../../repo/base/x.yaml` from a kustomization elsewhere is one file.
-#[derive(Default)]
-struct Known {
+struct Known<'a> {
+    files: &'a dyn FileSystem,
     by_path: HashMap<PathBuf, FileId>,
     /// Built on the first path `by_path` does not know.
     by_identity: Option<HashMap<PathBuf, FileId>>,
 }
 
-impl Known {
+impl<'a> Known<'a> {
+    fn new(files: &'a dyn FileSystem) -> Self {
+        Known {
+            files,
+            by_path: HashMap::new(),
+            by_identity: None,
+        }
+    }
+
     fn insert(&mut self, path: PathBuf, file: FileId) {
-        if let (Some(identities), Ok(canonical)) =
-            (&mut self.by_identity, std::fs::canonicalize(&path))
+        if let (Some(identities), Some(canonical)) =
+            (&mut self.by_identity, self.files.canonical(&path))
         {
             identities.entry(canonical).or_insert(file);
         }
@@ -281,16 +292,17 @@ impl Known {
         if let Some(file) = self.by_path.get(path) {
             return Some(*file);
         }
+        let files = self.files;
         let identities = self.by_identity.get_or_insert_with(|| {
             let mut identities = HashMap::new();
             for (path, file) in &self.by_path {
-                if let Ok(canonical) = std::fs::canonicalize(path) {
+                if let Some(canonical) = files.canonical(path) {
                     identities.entry(canonical).or_insert(*file);
                 }
             }
             identities
         });
-        let file = *identities.get(&std::fs::canonicalize(path).ok()?)?;
+        let file = *identities.get(&files.canonical(path)?)?;
         self.by_path.insert(path.to_path_buf(), file);
         Some(file)
     }
@@ -299,29 +311,37 @@ impl Known {
 /// What `target` is, loading the file it names; for a directory with a kustomization, also
 /// the kustomization file's path.
 fn locate(
+    files: &dyn FileSystem,
     target: &Path,
-    known: &mut Known,
+    known: &mut Known<'_>,
     loaded: &mut Loaded,
     limits: LoadLimits,
     inspected: InspectedKind<'_>,
 ) -> (PathEntry, Option<PathBuf>) {
-    match std::fs::metadata(target) {
-        Err(error) => (PathEntry::Missing(error.to_string()), None),
-        Ok(meta) if meta.is_dir() => {
+    match files.kind(target) {
+        Kind::Missing(error) => (PathEntry::Missing(error), None),
+        Kind::Directory => {
             let found = KUSTOMIZATION_FILE_NAMES
                 .iter()
                 .map(|name| target.join(name))
-                .find(|candidate| candidate.is_file());
+                .find(|candidate| files.kind(candidate).is_file());
             match found {
                 Some(file) => {
-                    let id = load_extra(&file, known, loaded, limits, None);
+                    let id = load_extra(files, &file, known, loaded, limits, None);
                     (PathEntry::Kustomization(id), Some(file))
                 }
                 None => (PathEntry::PlainDirectory, None),
             }
         }
-        Ok(_) => (
-            PathEntry::File(load_extra(target, known, loaded, limits, Some(inspected))),
+        Kind::File | Kind::Other => (
+            PathEntry::File(load_extra(
+                files,
+                target,
+                known,
+                loaded,
+                limits,
+                Some(inspected),
+            )),
             None,
         ),
     }
@@ -330,8 +350,9 @@ fn locate(
 /// The id of an already loaded file, or load it now (outlined when `outline` says which kinds
 /// are inspected; a kustomization file is read whole).
 fn load_extra(
+    files: &dyn FileSystem,
     path: &Path,
-    known: &mut Known,
+    known: &mut Known<'_>,
     loaded: &mut Loaded,
     limits: LoadLimits,
     outline: Option<InspectedKind<'_>>,
@@ -345,7 +366,7 @@ fn load_extra(
         source: Source::File(path.to_path_buf()),
         kind: InputKind::Manifest,
     };
-    let bytes = read_input(&input.source, limits.max_file_bytes);
+    let bytes = read_input(files, &input.source, limits.max_file_bytes);
     let (source, mut loaded_file, mut diagnostics) = load_one(file, &input, bytes, limits);
     if let Some(inspected) = outline {
         loaded_file.outlined = load::outline(&mut loaded_file.documents, inspected);

@@ -3,8 +3,6 @@
 pub(crate) mod kustomize;
 
 use std::collections::HashSet;
-use std::fs::File;
-use std::io::Read;
 
 use rayon::prelude::*;
 
@@ -13,6 +11,8 @@ use crate::discover::{Input, InputKind, Source};
 use crate::model::files::LoadedFile;
 use crate::model::workload;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
+pub use crate::vfs::ReadError;
+use crate::vfs::{Disk, FileSystem, read_limited};
 use crate::yaml::{self, Document, Limits, Node, Value};
 
 #[derive(Clone, Copy, Debug)]
@@ -43,16 +43,18 @@ pub struct Loaded {
 /// Whether any check inspects objects of an `apiVersion` and `kind`.
 pub type InspectedKind<'a> = &'a (dyn Fn(&str, &str) -> bool + Sync);
 
-/// Read and parse `inputs` into whole trees; file ids follow the order of `inputs`. A bug that
-/// panics on one file becomes an internal error for that file; the others are still loaded.
+/// Read (from the disk) and parse `inputs` into whole trees; file ids follow the order of
+/// `inputs`. A bug that panics on one file becomes an internal error for that file; the
+/// others are still loaded.
 pub fn load(inputs: &[Input], limits: LoadLimits) -> Loaded {
-    load_after(SourceMap::default(), inputs, limits, &|_, _| true)
+    load_after(&Disk, SourceMap::default(), inputs, limits, &|_, _| true)
 }
 
 /// [`load`] into a source map that already holds other files (the configuration): the inputs'
 /// file ids follow those. Objects whose kind is not `inspected` keep only their identity, so
 /// that a repository of CRDs and ConfigMaps costs its text, not trees several times its size.
 pub fn load_after(
+    files: &dyn FileSystem,
     sources: SourceMap,
     inputs: &[Input],
     limits: LoadLimits,
@@ -64,7 +66,7 @@ pub fn load_after(
         .enumerate()
         .map(|(index, input)| {
             let file = FileId(u32::try_from(base + index).unwrap_or(u32::MAX));
-            let bytes = read_input(&input.source, limits.max_file_bytes);
+            let bytes = read_input(files, &input.source, limits.max_file_bytes);
             crate::guard::isolate(|| {
                 let (source, mut loaded, diagnostics) = load_one(file, input, bytes, limits);
                 if input.kind == InputKind::Manifest {
@@ -167,52 +169,17 @@ pub fn outline(documents: &mut [Document], inspected: InspectedKind<'_>) -> bool
     cut
 }
 
-/// Why a file could not be read, before any parsing.
-#[derive(Debug)]
-pub enum ReadError {
-    TooLarge(u64),
-    NotAFile,
-    Io(std::io::Error),
-}
-
-pub fn read_input(source: &Source, max_bytes: u64) -> Result<Vec<u8>, ReadError> {
+/// The bytes of one input: a file from `files`, standard input, or text in memory.
+pub fn read_input(
+    files: &dyn FileSystem,
+    source: &Source,
+    max_bytes: u64,
+) -> Result<Vec<u8>, ReadError> {
     match source {
         Source::Stdin => read_limited(std::io::stdin().lock(), max_bytes, 0),
         Source::Memory(bytes) => read_limited(bytes.as_ref(), max_bytes, bytes.len()),
-        Source::File(path) => {
-            // A FIFO or device would block or never end; only regular files are read.
-            let meta = std::fs::metadata(path).map_err(ReadError::Io)?;
-            if !meta.is_file() {
-                return Err(ReadError::NotAFile);
-            }
-            if meta.len() > max_bytes {
-                return Err(ReadError::TooLarge(meta.len()));
-            }
-            let expected = usize::try_from(meta.len()).unwrap_or(0);
-            read_limited(
-                File::open(path).map_err(ReadError::Io)?,
-                max_bytes,
-                expected,
-            )
-        }
+        Source::File(path) => files.read(path, max_bytes),
     }
-}
-
-/// Read at most `max_bytes` (one more to tell that the limit was passed). `expected` sizes the
-/// buffer so the text is not held in a buffer twice its size for the whole run.
-fn read_limited(reader: impl Read, max_bytes: u64, expected: usize) -> Result<Vec<u8>, ReadError> {
-    // read_to_end probes for the end on the stack when the buffer is full, so a buffer of the
-    // expected size is not grown (and shrink_to_fit below then has nothing to do).
-    let mut bytes = Vec::with_capacity(expected);
-    reader
-        .take(max_bytes.saturating_add(1))
-        .read_to_end(&mut bytes)
-        .map_err(ReadError::Io)?;
-    if bytes.len() as u64 > max_bytes {
-        return Err(ReadError::TooLarge(bytes.len() as u64));
-    }
-    bytes.shrink_to_fit();
-    Ok(bytes)
 }
 
 /// Decode and parse one file's bytes. Pure: no I/O.
@@ -450,6 +417,7 @@ mod tests {
              apiVersion: v1\nkind: List\nitems: []\n---\nreplicaCount: 3\n";
         let only_pods = |_: &str, kind: &str| kind == "Pod";
         let mut loaded = load_after(
+            &Disk,
             SourceMap::default(),
             &[Input {
                 source: Source::Memory(TEXT.as_bytes().into()),
