@@ -131,8 +131,9 @@ pub fn load_and_render_in(
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
     let mut loaded = load::load_after(files, sources, inputs, limits, inspected);
-    let tree =
+    let mut tree =
         load::kustomize::follow_references(files, inputs, context, &mut loaded, limits, inspected);
+    tree.charts = load::helm::read_charts(files, inputs, &mut loaded, limits);
     let rendered = render::render(
         inputs,
         loaded.first_input,

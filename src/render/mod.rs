@@ -67,6 +67,9 @@ pub fn render(
             };
             if input.kind == InputKind::Kustomization {
                 render_kustomization(&context, loaded, &mut part);
+            } else if let Some(chart) = tree.charts.get(&file) {
+                let chart = helm::chart::render_chart(file, chart, sources);
+                (part.objects, part.diagnostics) = (chart.objects, chart.diagnostics);
             } else {
                 let (objects, diagnostics) = objects_of(loaded.file, &loaded.documents);
                 // Values files and transformer configurations beside a kustomization hold no

@@ -40,7 +40,7 @@ pub(crate) fn base64_encode(bytes: &[u8]) -> String {
 /// Standard base64 with padding, as Go's `StdEncoding` (which refuses anything else).
 pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let text = text.trim_end_matches(['\r', '\n']);
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return None;
     }
     let mut out = Vec::new();

@@ -292,8 +292,8 @@ impl Exec<'_> {
                 let text = self.run(&define, &value)?;
                 self.write(frame, *pos, out, &text, None)?;
             }
-            Node::Break { .. } => return Ok(Flow::Break),
-            Node::Continue { .. } => return Ok(Flow::Continue),
+            Node::Break => return Ok(Flow::Break),
+            Node::Continue => return Ok(Flow::Continue),
         }
         Ok(Flow::Normal)
     }
@@ -731,12 +731,19 @@ fn object_items(object: &Object) -> Vec<(Val, Val)> {
 }
 
 /// Walk `names` from `value`; the last name receives `args` if it is a method.
+///
+/// Go tells two nils apart: a pipeline's, variable's or dot's nil is an invalid value, and a
+/// field of it is quietly nil again (the `(.Values.a).b` idiom); a nil read from a map inside
+/// the chain is a nil interface, and a field of it is an error.
 fn fields(
     value: Val,
     names: &[String],
     args: Vec<Val>,
     at: &dyn Fn(String) -> TemplateError,
 ) -> Result<Val, TemplateError> {
+    if value.is_nil() {
+        return Ok(value);
+    }
     let mut value = value;
     let mut args = Some(args);
     for (index, name) in names.iter().enumerate() {

@@ -508,18 +508,13 @@ mod tests {
 
     #[test]
     fn printf_formats_ints_floats_and_strings_like_go() {
-        let args = [Val::int(42), Val::float(3.14159), Val::str("x")];
-        assert_eq!(
-            sprintf(
-                "%d|%5.2f|%s|%q",
-                &args[..3]
-                    .iter()
-                    .cloned()
-                    .chain([Val::str("a\"b")])
-                    .collect::<Vec<_>>()
-            ),
-            "42| 3.14|x|\"a\\\"b\""
-        );
+        let args = [
+            Val::int(42),
+            Val::float(1.23456),
+            Val::str("x"),
+            Val::str("a\"b"),
+        ];
+        assert_eq!(sprintf("%d|%5.2f|%s|%q", &args), "42| 1.23|x|\"a\\\"b\"");
         assert_eq!(sprintf("%d", &[Val::float(3.0)]), "%!d(float64=3)");
         assert_eq!(sprintf("%s-%s", &[Val::str("a")]), "a-%!s(MISSING)");
         assert_eq!(sprintf("%v", &[Val::float(1e6)]), "1e+06");

@@ -17,6 +17,7 @@
 //! [`yaml_out`] (`toYaml`/`fromYaml`), [`encode`] (JSON, base64, digests, dates, `.Files`),
 //! [`semver`] (`semverCompare`), [`value`] (Go's dynamic values). Pure: no file system.
 
+pub(crate) mod chart;
 pub(crate) mod encode;
 pub(crate) mod exec;
 pub(crate) mod format;

@@ -44,12 +44,8 @@ pub(crate) enum Node {
         name: String,
         pipe: Option<Pipe>,
     },
-    Break {
-        pos: usize,
-    },
-    Continue {
-        pos: usize,
-    },
+    Break,
+    Continue,
 }
 
 /// `if`, `with` and `range`: the pipeline, the body, and the `else` branch.
@@ -290,9 +286,9 @@ impl Parser<'_> {
                 }
                 self.expect_close(&keyword)?;
                 list.push(if keyword == "break" {
-                    Node::Break { pos }
+                    Node::Break
                 } else {
-                    Node::Continue { pos }
+                    Node::Continue
                 });
                 Ok(None)
             }

@@ -1,0 +1,725 @@
+//! A chart rendered as `helm template` renders it, with provenance.
+//!
+//! The chart tree (the chart and every subchart folder under `charts/`), values coalesced as
+//! Helm coalesces them (a parent's `values.<subchart>` over the subchart's `values.yaml`, the
+//! parent's `global` over the subchart's), dependencies turned off by `condition`/`tags`,
+//! aliases renaming a subchart, library charts contributing only their partials, one template
+//! set parsed in Helm's order (deepest paths first, so the parent's `define`s win), each
+//! template executed with its chart's `.Values`, `.Chart`, `.Files`, `.Release`,
+//! `.Capabilities`, `.Template` and `.Subcharts`. The output of each template is parsed with
+//! the span-carrying YAML loader and every node's span is mapped back to the template or
+//! values-file text that wrote it, so findings point at the line to change.
+//!
+//! `.Release` is what `helm template` sets without a name: `release-name` in namespace
+//! `default`, installing revision 1. `.Capabilities` are helm v3.17.1's defaults (Kubernetes
+//! v1.32.0 and its built-in API versions). Not rendered: archived subcharts (`.tgz`, reported
+//! as an error), `import-values`, values files other than the chart's `values.yaml`.
+
+use std::collections::BTreeMap;
+
+use super::encode::files_object;
+use super::exec::Engine;
+use super::parse::SourceOrigin;
+use super::text::Traced;
+use super::value::{Kind, Methods, Object, Slot, Val, from_node, map_of};
+use super::{Limits, STACK_SIZE};
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::model::files::{ChartFile, LoadedChart};
+use crate::model::object::{Object as KubeObject, objects_of};
+use crate::source::{FileId, SourceMap, Span};
+use crate::yaml::{self, Document, Entry, Node, Value};
+
+/// The release `lint` renders charts as: `helm template`'s default name, namespace `default`.
+const RELEASE_NAME: &str = "release-name";
+const RELEASE_NAMESPACE: &str = "default";
+const KUBE_VERSION: (&str, &str, &str) = ("v1.32.0", "1", "32");
+/// helm v3.17.1's default `.Capabilities.APIVersions` (read from the real binary).
+const API_VERSIONS: &[&str] = &[
+    "v1",
+    "admissionregistration.k8s.io/v1",
+    "admissionregistration.k8s.io/v1alpha1",
+    "admissionregistration.k8s.io/v1beta1",
+    "internal.apiserver.k8s.io/v1alpha1",
+    "apps/v1",
+    "apps/v1beta1",
+    "apps/v1beta2",
+    "authentication.k8s.io/v1",
+    "authentication.k8s.io/v1alpha1",
+    "authentication.k8s.io/v1beta1",
+    "authorization.k8s.io/v1",
+    "authorization.k8s.io/v1beta1",
+    "autoscaling/v1",
+    "autoscaling/v2",
+    "autoscaling/v2beta1",
+    "autoscaling/v2beta2",
+    "batch/v1",
+    "batch/v1beta1",
+    "certificates.k8s.io/v1",
+    "certificates.k8s.io/v1beta1",
+    "certificates.k8s.io/v1alpha1",
+    "coordination.k8s.io/v1alpha2",
+    "coordination.k8s.io/v1beta1",
+    "coordination.k8s.io/v1",
+    "discovery.k8s.io/v1",
+    "discovery.k8s.io/v1beta1",
+    "events.k8s.io/v1",
+    "events.k8s.io/v1beta1",
+    "extensions/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1",
+    "flowcontrol.apiserver.k8s.io/v1beta1",
+    "flowcontrol.apiserver.k8s.io/v1beta2",
+    "flowcontrol.apiserver.k8s.io/v1beta3",
+    "networking.k8s.io/v1",
+    "networking.k8s.io/v1alpha1",
+    "networking.k8s.io/v1beta1",
+    "node.k8s.io/v1",
+    "node.k8s.io/v1alpha1",
+    "node.k8s.io/v1beta1",
+    "policy/v1",
+    "policy/v1beta1",
+    "rbac.authorization.k8s.io/v1",
+    "rbac.authorization.k8s.io/v1beta1",
+    "rbac.authorization.k8s.io/v1alpha1",
+    "resource.k8s.io/v1beta1",
+    "resource.k8s.io/v1alpha3",
+    "scheduling.k8s.io/v1alpha1",
+    "scheduling.k8s.io/v1beta1",
+    "scheduling.k8s.io/v1",
+    "storage.k8s.io/v1beta1",
+    "storage.k8s.io/v1",
+    "storage.k8s.io/v1alpha1",
+    "storagemigration.k8s.io/v1alpha1",
+    "apiextensions.k8s.io/v1beta1",
+    "apiextensions.k8s.io/v1",
+];
+
+/// What rendering a chart produced.
+#[derive(Debug, Default)]
+pub(crate) struct RenderedChart {
+    pub(crate) objects: Vec<KubeObject>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+/// Render the chart whose `Chart.yaml` is `chart_file`, on a thread with room for Helm's
+/// nesting limits.
+pub(crate) fn render_chart(
+    chart_file: FileId,
+    chart: &LoadedChart,
+    sources: &SourceMap,
+) -> RenderedChart {
+    let result = std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, || render_on_this_thread(chart_file, chart, sources))
+            .ok()
+            .and_then(|handle| handle.join().ok())
+    });
+    result.unwrap_or_else(|| RenderedChart {
+        objects: Vec::new(),
+        diagnostics: vec![Diagnostic::error(
+            Code::InternalError,
+            Location::File(chart_file),
+            "rendering the chart failed",
+        )],
+    })
+}
+
+/// One chart of the tree: where its files are, its metadata and values.
+struct ChartNode {
+    /// Path prefix of its files in the loaded chart: `""` or `charts/sub/`.
+    prefix: String,
+    /// Its name in template paths and parent values: the alias, or `Chart.yaml`'s name.
+    name: String,
+    /// Its full path in template names: `parent/charts/name`.
+    full_path: String,
+    metadata: Node,
+    is_library: bool,
+    values: Val,
+    children: Vec<ChartNode>,
+}
+
+fn text_of<'s>(
+    chart: &LoadedChart,
+    sources: &'s SourceMap,
+    path: &str,
+) -> Option<(FileId, &'s str)> {
+    match chart.files.get(path)? {
+        ChartFile::Text(file) => sources
+            .get(*file)
+            .map(|source| (*file, source.text.as_str())),
+        ChartFile::Bytes(_) => None,
+    }
+}
+
+fn parse_yaml(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Node> {
+    let parsed = yaml::parse(file, text, yaml::Limits::default());
+    for error in &parsed.errors {
+        diagnostics.push(Diagnostic::error(
+            Code::HelmChartError,
+            Location::Span(error.span),
+            error.message.clone(),
+        ));
+    }
+    if !parsed.errors.is_empty() {
+        return None;
+    }
+    Some(parsed.documents.into_iter().next().map_or(
+        Node {
+            span: Span::new(file, 0, 0),
+            value: Value::Null,
+        },
+        |document| document.root,
+    ))
+}
+
+/// The chart at `prefix` and its subcharts; `None` (with a diagnostic) if it cannot be read.
+fn load_node(
+    chart: &LoadedChart,
+    sources: &SourceMap,
+    prefix: &str,
+    parent: Option<&str>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<ChartNode> {
+    let (chart_file, chart_text) = text_of(chart, sources, &format!("{prefix}Chart.yaml"))?;
+    let metadata = parse_yaml(chart_file, chart_text, diagnostics)?;
+    let name = metadata
+        .get("name")
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let values = match text_of(chart, sources, &format!("{prefix}values.yaml")) {
+        Some((file, text)) => parse_yaml(file, text, diagnostics).map(|node| from_node(&node))?,
+        None => Val::map(Default::default()),
+    };
+    let values = if values.is_nil() {
+        Val::map(Default::default())
+    } else {
+        values
+    };
+    let full_path = parent.map_or(name.clone(), |parent| format!("{parent}/charts/{name}"));
+    let mut node = ChartNode {
+        prefix: prefix.to_string(),
+        name,
+        full_path,
+        is_library: metadata.get("type").and_then(Node::as_str) == Some("library"),
+        metadata,
+        values,
+        children: Vec::new(),
+    };
+    for archive in chart
+        .files
+        .keys()
+        .filter(|path| is_direct_child(path, prefix) && path.ends_with(".tgz"))
+    {
+        diagnostics.push(Diagnostic::error(
+            Code::HelmChartError,
+            Location::File(chart_file),
+            format!("archived subchart {archive} is not rendered: kubepatrol does not unpack .tgz subcharts (unpack it into charts/)"),
+        ));
+    }
+    let subchart_prefixes: Vec<String> = chart
+        .files
+        .keys()
+        .filter_map(|path| path.strip_prefix(&format!("{prefix}charts/")))
+        .filter_map(|rest| rest.strip_suffix("/Chart.yaml"))
+        .filter(|folder| !folder.contains('/'))
+        .map(|folder| format!("{prefix}charts/{folder}/"))
+        .collect();
+    for sub in subchart_prefixes {
+        let parent_path = node.full_path.clone();
+        if let Some(child) = load_node(chart, sources, &sub, Some(&parent_path), diagnostics) {
+            node.children.push(child);
+        }
+    }
+    Some(node)
+}
+
+fn is_direct_child(path: &str, prefix: &str) -> bool {
+    path.strip_prefix(&format!("{prefix}charts/"))
+        .is_some_and(|rest| !rest.contains('/'))
+}
+
+/// Helm's coalescing: `over` wins; maps merge; a null in `over` deletes the key.
+fn coalesce(over: &Val, under: &Val) -> Val {
+    let (Kind::Map(over_map), Kind::Map(under_map)) = (&over.kind, &under.kind) else {
+        return if over.is_nil() {
+            under.deep_copy()
+        } else {
+            over.clone()
+        };
+    };
+    let mut merged = under_map.borrow().clone();
+    for (key, slot) in over_map.borrow().iter() {
+        if slot.value.is_nil() {
+            merged.remove(key);
+            continue;
+        }
+        let value = match merged.get(key) {
+            Some(existing) => coalesce(&slot.value, &existing.value),
+            None => slot.value.clone(),
+        };
+        merged.insert(
+            key.clone(),
+            Slot {
+                key: slot.key,
+                value,
+            },
+        );
+    }
+    Val::map(merged).with_origin(over.origin)
+}
+
+/// Apply aliases, conditions and tags, and coalesce each enabled subchart's values into
+/// `values` (the parent's), globals included.
+fn resolve_dependencies(node: &mut ChartNode, diagnostics: &mut Vec<Diagnostic>) {
+    let dependencies: Vec<Node> = node
+        .metadata
+        .get("dependencies")
+        .and_then(Node::as_seq)
+        .map(<[Node]>::to_vec)
+        .unwrap_or_default();
+    let mut children = std::mem::take(&mut node.children);
+    let mut kept = Vec::new();
+    for dependency in &dependencies {
+        let Some(name) = dependency.get("name").and_then(Node::as_str) else {
+            continue;
+        };
+        let Some(index) = children.iter().position(|child| child.name == name) else {
+            diagnostics.push(Diagnostic::error(
+                Code::HelmChartError,
+                Location::Span(dependency.span),
+                format!("dependency {name} is in Chart.yaml but missing in charts/: run `helm dependency build`"),
+            ));
+            continue;
+        };
+        let mut child = children.remove(index);
+        if let Some(alias) = dependency.get("alias").and_then(Node::as_str) {
+            child.name = alias.to_string();
+            child.full_path = format!("{}/charts/{alias}", node.full_path);
+        }
+        if enabled(dependency, &node.values) {
+            kept.push(child);
+        }
+    }
+    kept.append(&mut children);
+    let parent_global = node.values.get("global");
+    for child in &mut kept {
+        let given = node.values.get(&child.name).unwrap_or_else(Val::nil);
+        let mut values = coalesce(&given, &child.values);
+        let child_global = values.get("global").unwrap_or_else(Val::nil);
+        let global = coalesce(
+            &parent_global.clone().unwrap_or_else(Val::nil),
+            &child_global,
+        );
+        if let Kind::Map(map) = &values.kind {
+            map.borrow_mut().insert(
+                "global".into(),
+                Slot {
+                    key: None,
+                    value: global,
+                },
+            );
+        }
+        if values.is_nil() {
+            values = Val::map(Default::default());
+        }
+        child.values = values.clone();
+        if let Kind::Map(parent) = &node.values.kind {
+            let key = parent.borrow().get(&child.name).and_then(|slot| slot.key);
+            parent
+                .borrow_mut()
+                .insert(child.name.clone(), Slot { key, value: values });
+        }
+        resolve_dependencies(child, diagnostics);
+    }
+    node.children = kept;
+}
+
+/// A dependency's `condition` (the first path that is a boolean decides), else its `tags`
+/// (enabled if any is true), else enabled.
+fn enabled(dependency: &Node, values: &Val) -> bool {
+    if let Some(condition) = dependency.get("condition").and_then(Node::as_str) {
+        for path in condition.split(',') {
+            let mut value = Some(values.clone());
+            for key in path.trim().split('.') {
+                value = value.and_then(|value| value.get(key));
+            }
+            if let Some(Val {
+                kind: Kind::Bool(flag),
+                ..
+            }) = value
+            {
+                return flag;
+            }
+        }
+    }
+    let tags = dependency
+        .get("tags")
+        .and_then(Node::as_seq)
+        .unwrap_or_default();
+    let tag_values: Vec<bool> = tags
+        .iter()
+        .filter_map(Node::as_str)
+        .filter_map(|tag| values.get("tags").and_then(|all| all.get(tag)))
+        .filter_map(|value| {
+            if let Kind::Bool(flag) = value.kind {
+                Some(flag)
+            } else {
+                None
+            }
+        })
+        .collect();
+    tag_values.is_empty() || tag_values.contains(&true)
+}
+
+/// `.Chart`: `Chart.yaml` as Helm's `chart.Metadata` struct (Go field names), plus `IsRoot`.
+fn chart_object(metadata: &Node, is_root: bool) -> Val {
+    const FIELDS: &[(&str, &str)] = &[
+        ("Name", "name"),
+        ("Home", "home"),
+        ("Sources", "sources"),
+        ("Version", "version"),
+        ("Description", "description"),
+        ("Keywords", "keywords"),
+        ("Maintainers", "maintainers"),
+        ("Icon", "icon"),
+        ("APIVersion", "apiVersion"),
+        ("Condition", "condition"),
+        ("Tags", "tags"),
+        ("AppVersion", "appVersion"),
+        ("Deprecated", "deprecated"),
+        ("Annotations", "annotations"),
+        ("KubeVersion", "kubeVersion"),
+        ("Dependencies", "dependencies"),
+        ("Type", "type"),
+    ];
+    let mut fields: Vec<(&'static str, Val)> = FIELDS
+        .iter()
+        .map(|(field, key)| {
+            let value = metadata.get(key).map(from_node);
+            let value = match value {
+                Some(Val {
+                    kind: Kind::Float(number),
+                    origin,
+                }) if !matches!(*field, "Deprecated") => {
+                    Val::str(super::format::sprint_value(&Val::float(number))).with_origin(origin)
+                }
+                Some(value) => value,
+                None if matches!(*field, "Deprecated") => Val::bool(false),
+                None if matches!(
+                    *field,
+                    "Sources" | "Keywords" | "Maintainers" | "Dependencies" | "Annotations"
+                ) =>
+                {
+                    Val::nil()
+                }
+                None => Val::str(""),
+            };
+            (*field, value)
+        })
+        .collect();
+    fields.push(("IsRoot", Val::bool(is_root)));
+    Val::object(Object {
+        type_name: "chart.Metadata",
+        fields,
+        methods: Methods::None,
+    })
+}
+
+fn capabilities() -> Val {
+    let (version, major, minor) = KUBE_VERSION;
+    let kube = Val::object(Object {
+        type_name: "chartutil.KubeVersion",
+        fields: vec![
+            ("Version", Val::str(version)),
+            ("Major", Val::str(major)),
+            ("Minor", Val::str(minor)),
+        ],
+        methods: Methods::KubeVersion,
+    });
+    let apis = Val::object(Object {
+        type_name: "chartutil.VersionSet",
+        fields: Vec::new(),
+        methods: Methods::ApiVersions(
+            API_VERSIONS
+                .iter()
+                .map(|version| version.to_string())
+                .collect(),
+        ),
+    });
+    let helm = map_of(vec![
+        ("version", Val::str("v3.17.1")),
+        (
+            "git_commit",
+            Val::str("980d8ac1939e39138101364400756af2bdee1da5"),
+        ),
+        ("git_tree_state", Val::str("clean")),
+        ("go_version", Val::str("go1.23.5")),
+    ]);
+    Val::object(Object {
+        type_name: "*chartutil.Capabilities",
+        fields: vec![
+            ("KubeVersion", kube),
+            ("APIVersions", apis),
+            ("HelmVersion", helm),
+        ],
+        methods: Methods::None,
+    })
+}
+
+fn release() -> Val {
+    map_of(vec![
+        ("Name", Val::str(RELEASE_NAME)),
+        ("Namespace", Val::str(RELEASE_NAMESPACE)),
+        ("IsUpgrade", Val::bool(false)),
+        ("IsInstall", Val::bool(true)),
+        ("Revision", Val::int(1)),
+        ("Service", Val::str("Helm")),
+    ])
+}
+
+/// A template to render: its name (`chart/templates/x.yaml`), file, and its chart's context.
+struct Template {
+    name: String,
+    file: FileId,
+    context: Val,
+    base_path: String,
+    render: bool,
+}
+
+/// Every template of `node` and its subcharts, with each chart's context; returns the
+/// context of `node` (a parent's `.Subcharts` holds its children's).
+fn collect_templates(
+    node: &ChartNode,
+    chart: &LoadedChart,
+    sources: &SourceMap,
+    is_root: bool,
+    shared: &(Val, Val),
+    templates: &mut Vec<Template>,
+) -> Val {
+    let subcharts: Vec<(String, Val)> = node
+        .children
+        .iter()
+        .map(|child| {
+            (
+                child.name.clone(),
+                collect_templates(child, chart, sources, false, shared, templates),
+            )
+        })
+        .collect();
+    let own_files: BTreeMap<String, Vec<u8>> = chart
+        .files
+        .iter()
+        .filter_map(|(path, file)| {
+            let relative = path.strip_prefix(&node.prefix)?;
+            if relative.starts_with("templates/")
+                || relative.starts_with("charts/")
+                || matches!(relative, "Chart.yaml" | "values.yaml")
+            {
+                return None;
+            }
+            let bytes = match file {
+                ChartFile::Bytes(bytes) => bytes.clone(),
+                ChartFile::Text(file) => sources
+                    .get(*file)
+                    .map(|source| source.text.clone().into_bytes())
+                    .unwrap_or_default(),
+            };
+            Some((relative.to_string(), bytes))
+        })
+        .collect();
+    let context = map_of(vec![
+        ("Values", node.values.clone()),
+        ("Release", shared.0.clone()),
+        ("Capabilities", shared.1.clone()),
+        ("Chart", chart_object(&node.metadata, is_root)),
+        ("Files", files_object(own_files)),
+        (
+            "Subcharts",
+            map_of(
+                subcharts
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.clone()))
+                    .collect(),
+            ),
+        ),
+    ]);
+    for (path, file) in &chart.files {
+        let (Some(relative), ChartFile::Text(file)) = (
+            path.strip_prefix(&node.prefix)
+                .and_then(|rest| rest.strip_prefix("templates/")),
+            file,
+        ) else {
+            continue;
+        };
+        let base = relative.rsplit('/').next().unwrap_or(relative);
+        let partial = base.starts_with('_');
+        templates.push(Template {
+            name: format!("{}/templates/{relative}", node.full_path),
+            file: *file,
+            context: context.clone(),
+            base_path: format!("{}/templates", node.full_path),
+            render: !partial && !node.is_library && base != "NOTES.txt",
+        });
+    }
+    context
+}
+
+fn render_on_this_thread(
+    chart_file: FileId,
+    chart: &LoadedChart,
+    sources: &SourceMap,
+) -> RenderedChart {
+    let mut rendered = RenderedChart::default();
+    let Some(mut root) = load_node(chart, sources, "", None, &mut rendered.diagnostics) else {
+        return rendered;
+    };
+    if root.is_library {
+        rendered.diagnostics.push(Diagnostic::note(
+            Code::HelmChartError,
+            Location::File(chart_file),
+            "library chart: rendered only as a dependency of another chart",
+        ));
+        return rendered;
+    }
+    resolve_dependencies(&mut root, &mut rendered.diagnostics);
+    let shared = (release(), capabilities());
+    let mut templates = Vec::new();
+    collect_templates(&root, chart, sources, true, &shared, &mut templates);
+    // Helm parses deepest paths first, and reverse-alphabetically among equals: the last
+    // definition of a name wins, so the parent chart's `define`s override its subcharts'.
+    templates.sort_by(|a, b| {
+        (a.name.matches('/').count(), &a.name)
+            .cmp(&(b.name.matches('/').count(), &b.name))
+            .reverse()
+    });
+    let mut engine = Engine::new(Limits::default());
+    let mut parsed = Vec::new();
+    for template in &templates {
+        let text = sources
+            .get(template.file)
+            .map(|source| source.text.as_str())
+            .unwrap_or_default();
+        match engine.add(&template.name, text, SourceOrigin::File(template.file)) {
+            Ok(()) => parsed.push(template),
+            Err(error) => rendered
+                .diagnostics
+                .push(template_error(&error, template.file)),
+        }
+    }
+    for template in parsed.into_iter().filter(|template| template.render) {
+        if let Kind::Map(map) = &template.context.kind {
+            let current = map_of(vec![
+                ("Name", Val::str(template.name.clone())),
+                ("BasePath", Val::str(template.base_path.clone())),
+            ]);
+            map.borrow_mut().insert(
+                "Template".into(),
+                Slot {
+                    key: None,
+                    value: current,
+                },
+            );
+        }
+        match engine.render(&template.name, &template.context) {
+            Ok(output) => objects_from(&output, template, chart_file, &mut rendered),
+            Err(error) => rendered
+                .diagnostics
+                .push(template_error(&error, template.file)),
+        }
+    }
+    rendered
+}
+
+fn template_error(error: &super::TemplateError, file: FileId) -> Diagnostic {
+    let span = error.span().unwrap_or_else(|| Span::new(file, 0, 0));
+    let message = match &error.source {
+        Some(source) => {
+            let (line, column) = error.line_column();
+            format!("{} (at {}:{line}:{column})", error.message, source.name)
+        }
+        None => error.message.clone(),
+    };
+    Diagnostic::error(Code::HelmTemplateError, Location::Span(span), message)
+}
+
+/// Parse a template's output and map every node back to where its text was written.
+fn objects_from(
+    output: &Traced,
+    template: &Template,
+    chart_file: FileId,
+    rendered: &mut RenderedChart,
+) {
+    if output.text.trim().is_empty() {
+        return;
+    }
+    let parsed = yaml::parse(template.file, &output.text, yaml::Limits::default());
+    let fallback = Span::new(template.file, 0, 0);
+    for error in &parsed.errors {
+        let at = output
+            .origin_at(error.span.start as usize)
+            .unwrap_or(fallback);
+        rendered.diagnostics.push(Diagnostic::error(
+            Code::HelmTemplateError,
+            Location::Span(at),
+            format!("YAML parse error on {}: {}", template.name, error.message),
+        ));
+    }
+    let documents: Vec<Document> = parsed
+        .documents
+        .into_iter()
+        .map(|document| Document {
+            root: remap(&document.root, output, fallback),
+            helm_source: Some(template.name.clone()),
+            ..document
+        })
+        .collect();
+    let (mut objects, mut diagnostics) = objects_of(template.file, &documents);
+    for object in &mut objects {
+        object.via = vec![chart_file];
+    }
+    rendered.objects.append(&mut objects);
+    rendered.diagnostics.append(&mut diagnostics);
+}
+
+/// `node` with every span moved from the rendered text to the source that wrote it.
+fn remap(node: &Node, output: &Traced, fallback: Span) -> Node {
+    let span = map_span(node.span, output, fallback);
+    let value = match &node.value {
+        Value::Seq(items) => Value::Seq(
+            items
+                .iter()
+                .map(|item| remap(item, output, fallback))
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        Value::Map(entries) => Value::Map(
+            entries
+                .iter()
+                .map(|entry| Entry {
+                    key: remap(&entry.key, output, fallback),
+                    value: remap(&entry.value, output, fallback),
+                })
+                .collect::<Vec<_>>()
+                .into(),
+        ),
+        scalar => scalar.clone(),
+    };
+    Node { span, value }
+}
+
+fn map_span(span: Span, output: &Traced, fallback: Span) -> Span {
+    let Some(start) = output.origin_at(span.start as usize) else {
+        return fallback;
+    };
+    let length = span.end.saturating_sub(span.start);
+    let end = start
+        .start
+        .saturating_add(length)
+        .min(start.end.max(start.start));
+    Span {
+        file: start.file,
+        start: start.start,
+        end,
+    }
+}
