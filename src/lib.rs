@@ -28,4 +28,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 
-pub use pipeline::{LintOptions, Outcome, lint, lint_bytes, load_and_render, load_and_render_in};
+pub use pipeline::{
+    HelmTemplate, LintOptions, Outcome, helm_template, lint, lint_bytes, load_and_render,
+    load_and_render_in,
+};

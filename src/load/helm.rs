@@ -54,6 +54,35 @@ pub(crate) fn read_charts(
     charts
 }
 
+/// The chart in `directory` and the values files given for it (their file ids, in order),
+/// read for a render of that chart alone.
+pub(crate) fn read_chart_with_values(
+    files: &dyn FileSystem,
+    directory: &Path,
+    values: &[std::path::PathBuf],
+    loaded: &mut Loaded,
+    limits: LoadLimits,
+) -> (LoadedChart, Vec<FileId>) {
+    let chart = read_chart_files(files, directory, loaded, limits);
+    let mut values_files = Vec::new();
+    for path in values {
+        match files.read(path, limits.max_file_bytes) {
+            Ok(bytes) => values_files.push(add_source(
+                loaded,
+                path,
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )),
+            Err(error) => {
+                let file = add_source(loaded, path, String::new());
+                loaded
+                    .diagnostics
+                    .push(read_error(error, Location::File(file), limits));
+            }
+        }
+    }
+    (chart, values_files)
+}
+
 /// The files of the chart in `directory`; texts go to the source map.
 fn read_chart_files(
     files: &dyn FileSystem,

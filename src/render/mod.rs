@@ -68,7 +68,14 @@ pub fn render(
             if input.kind == InputKind::Kustomization {
                 render_kustomization(&context, loaded, &mut part);
             } else if let Some(chart) = tree.charts.get(&file) {
-                let chart = helm::chart::render_chart(file, chart, sources);
+                let request = helm::chart::Request {
+                    chart_file: file,
+                    chart,
+                    sources,
+                    values_files: &[],
+                    release_name: helm::chart::RELEASE_NAME,
+                };
+                let chart = helm::chart::render_chart(request);
                 (part.objects, part.diagnostics) = (chart.objects, chart.diagnostics);
             } else {
                 let (objects, diagnostics) = objects_of(loaded.file, &loaded.documents);

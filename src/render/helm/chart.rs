@@ -30,7 +30,7 @@ use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::{self, Document, Entry, Node, Value};
 
 /// The release `lint` renders charts as: `helm template`'s default name, namespace `default`.
-const RELEASE_NAME: &str = "release-name";
+pub(crate) const RELEASE_NAME: &str = "release-name";
 const RELEASE_NAMESPACE: &str = "default";
 const KUBE_VERSION: (&str, &str, &str) = ("v1.32.0", "1", "32");
 /// helm v3.17.1's default `.Capabilities.APIVersions` (read from the real binary).
@@ -100,27 +100,208 @@ pub(crate) struct RenderedChart {
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-/// Render the chart whose `Chart.yaml` is `chart_file`, on a thread with room for Helm's
-/// nesting limits.
-pub(crate) fn render_chart(
-    chart_file: FileId,
-    chart: &LoadedChart,
-    sources: &SourceMap,
-) -> RenderedChart {
+/// A chart to render: its `Chart.yaml` input, its files, and the values files given on top of
+/// its `values.yaml` (later ones win, as `-f` files do).
+#[derive(Clone, Copy)]
+pub(crate) struct Request<'a> {
+    pub(crate) chart_file: FileId,
+    pub(crate) chart: &'a LoadedChart,
+    pub(crate) sources: &'a SourceMap,
+    pub(crate) values_files: &'a [FileId],
+    /// `.Release.Name` (`lint` uses [`RELEASE_NAME`]).
+    pub(crate) release_name: &'a str,
+}
+
+/// One template's rendered text.
+struct Output {
+    name: String,
+    file: FileId,
+    text: Traced,
+}
+
+/// Render the chart into objects whose nodes point at the text that wrote them.
+pub(crate) fn render_chart(request: Request<'_>) -> RenderedChart {
+    let (outputs, diagnostics) = render_outputs(request);
+    let mut rendered = RenderedChart {
+        objects: Vec::new(),
+        diagnostics,
+    };
+    for output in &outputs {
+        objects_from(output, request.chart_file, &mut rendered);
+    }
+    rendered
+}
+
+/// What `helm template` prints for the chart: every document under its `# Source:` name,
+/// ordered by Helm's install order of kinds, hooks last, CRDs first when `include_crds`.
+pub(crate) fn manifest(request: Request<'_>, include_crds: bool) -> (String, Vec<Diagnostic>) {
+    let (outputs, diagnostics) = render_outputs(request);
+    let mut out = String::new();
+    if include_crds {
+        for (name, text) in crd_files(request) {
+            out.push_str(&format!("---\n# Source: {name}\n{text}\n"));
+        }
+    }
+    let mut sorted: Vec<&Output> = outputs.iter().collect();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut manifests = Vec::new();
+    let mut hooks = Vec::new();
+    for output in sorted {
+        for piece in split_manifests(&output.text.text) {
+            let (kind, hook) = head(&piece);
+            let entry = (install_rank(&kind), kind, output.name.clone(), piece);
+            if hook {
+                hooks.push(entry)
+            } else {
+                manifests.push(entry)
+            }
+        }
+    }
+    for list in [&mut manifests, &mut hooks] {
+        list.sort_by(|a, b| match (a.0, b.0) {
+            (None, None) if a.1 != b.1 => a.1.cmp(&b.1),
+            (rank_a, rank_b) => rank_a
+                .unwrap_or(usize::MAX)
+                .cmp(&rank_b.unwrap_or(usize::MAX)),
+        });
+    }
+    for (_, _, name, piece) in manifests.iter().chain(hooks.iter()) {
+        out.push_str(&format!("---\n# Source: {name}\n{piece}\n"));
+    }
+    (out, diagnostics)
+}
+
+/// The chart tree's `crds/` files, as `--include-crds` prints them.
+fn crd_files(request: Request<'_>) -> Vec<(String, String)> {
+    let mut diagnostics = Vec::new();
+    let Some(mut root) = load_node(request.chart, request.sources, "", None, &mut diagnostics)
+    else {
+        return Vec::new();
+    };
+    resolve_dependencies(&mut root, &mut diagnostics);
+    let mut files = Vec::new();
+    collect_crds(&root, request, &mut files);
+    files
+}
+
+fn collect_crds(node: &ChartNode, request: Request<'_>, files: &mut Vec<(String, String)>) {
+    for (path, file) in &request.chart.files {
+        let Some(relative) = path
+            .strip_prefix(&node.prefix)
+            .filter(|relative| relative.starts_with("crds/"))
+        else {
+            continue;
+        };
+        let text = match file {
+            ChartFile::Bytes(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            ChartFile::Text(file) => request
+                .sources
+                .get(*file)
+                .map(|source| source.text.clone())
+                .unwrap_or_default(),
+        };
+        files.push((format!("{}/{relative}", node.full_path), text));
+    }
+    for child in &node.children {
+        collect_crds(child, request, files);
+    }
+}
+
+/// Helm's `SplitManifests`: documents separated by `---` lines, each trimmed, empty ones
+/// dropped.
+fn split_manifests(text: &str) -> Vec<String> {
+    static SEPARATOR: std::sync::LazyLock<Option<regex::Regex>> =
+        std::sync::LazyLock::new(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").ok());
+    let Some(separator) = SEPARATOR.as_ref() else {
+        return Vec::new();
+    };
+    separator
+        .split(text.trim())
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| piece.trim().to_string())
+        .collect()
+}
+
+/// A document's kind and whether it is a hook (`helm.sh/hook` annotation).
+fn head(piece: &str) -> (String, bool) {
+    let parsed = yaml::parse(FileId(u32::MAX), piece, yaml::Limits::default());
+    let Some(root) = parsed.documents.first().map(|document| &document.root) else {
+        return (String::new(), false);
+    };
+    let kind = root
+        .get("kind")
+        .and_then(Node::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let hook = root
+        .get("metadata")
+        .and_then(|metadata| metadata.get("annotations"))
+        .and_then(|annotations| annotations.get("helm.sh/hook"))
+        .is_some();
+    (kind, hook)
+}
+
+/// Helm's `InstallOrder`; unknown kinds go last, alphabetically.
+fn install_rank(kind: &str) -> Option<usize> {
+    const ORDER: &[&str] = &[
+        "PriorityClass",
+        "Namespace",
+        "NetworkPolicy",
+        "ResourceQuota",
+        "LimitRange",
+        "PodSecurityPolicy",
+        "PodDisruptionBudget",
+        "ServiceAccount",
+        "Secret",
+        "SecretList",
+        "ConfigMap",
+        "StorageClass",
+        "PersistentVolume",
+        "PersistentVolumeClaim",
+        "CustomResourceDefinition",
+        "ClusterRole",
+        "ClusterRoleList",
+        "ClusterRoleBinding",
+        "ClusterRoleBindingList",
+        "Role",
+        "RoleList",
+        "RoleBinding",
+        "RoleBindingList",
+        "Service",
+        "DaemonSet",
+        "Pod",
+        "ReplicationController",
+        "ReplicaSet",
+        "Deployment",
+        "HorizontalPodAutoscaler",
+        "StatefulSet",
+        "Job",
+        "CronJob",
+        "IngressClass",
+        "Ingress",
+        "APIService",
+        "MutatingWebhookConfiguration",
+        "ValidatingWebhookConfiguration",
+    ];
+    ORDER.iter().position(|known| *known == kind)
+}
+
+/// Render every template, on a thread with room for Helm's nesting limits.
+fn render_outputs(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>) {
     let result = std::thread::scope(|scope| {
         std::thread::Builder::new()
             .stack_size(STACK_SIZE)
-            .spawn_scoped(scope, || render_on_this_thread(chart_file, chart, sources))
+            .spawn_scoped(scope, || render_on_this_thread(request))
             .ok()
             .and_then(|handle| handle.join().ok())
     });
-    result.unwrap_or_else(|| RenderedChart {
-        objects: Vec::new(),
-        diagnostics: vec![Diagnostic::error(
+    result.unwrap_or_else(|| {
+        let failed = Diagnostic::error(
             Code::InternalError,
-            Location::File(chart_file),
+            Location::File(request.chart_file),
             "rendering the chart failed",
-        )],
+        );
+        (Vec::new(), vec![failed])
     })
 }
 
@@ -467,9 +648,9 @@ fn capabilities() -> Val {
     })
 }
 
-fn release() -> Val {
+fn release(name: &str) -> Val {
     map_of(vec![
-        ("Name", Val::str(RELEASE_NAME)),
+        ("Name", Val::str(name)),
         ("Namespace", Val::str(RELEASE_NAMESPACE)),
         ("IsUpgrade", Val::bool(false)),
         ("IsInstall", Val::bool(true)),
@@ -565,25 +746,38 @@ fn collect_templates(
     context
 }
 
-fn render_on_this_thread(
-    chart_file: FileId,
-    chart: &LoadedChart,
-    sources: &SourceMap,
-) -> RenderedChart {
-    let mut rendered = RenderedChart::default();
-    let Some(mut root) = load_node(chart, sources, "", None, &mut rendered.diagnostics) else {
-        return rendered;
+fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>) {
+    let Request {
+        chart_file,
+        chart,
+        sources,
+        values_files,
+        release_name,
+    } = request;
+    let mut diagnostics = Vec::new();
+    let mut outputs = Vec::new();
+    let Some(mut root) = load_node(chart, sources, "", None, &mut diagnostics) else {
+        return (outputs, diagnostics);
     };
     if root.is_library {
-        rendered.diagnostics.push(Diagnostic::note(
+        let note = Diagnostic::note(
             Code::HelmChartError,
             Location::File(chart_file),
             "library chart: rendered only as a dependency of another chart",
-        ));
-        return rendered;
+        );
+        return (outputs, vec![note]);
     }
-    resolve_dependencies(&mut root, &mut rendered.diagnostics);
-    let shared = (release(), capabilities());
+    for file in values_files {
+        let text = sources
+            .get(*file)
+            .map(|source| source.text.as_str())
+            .unwrap_or_default();
+        if let Some(node) = parse_yaml(*file, text, &mut diagnostics) {
+            root.values = coalesce(&from_node(&node), &root.values);
+        }
+    }
+    resolve_dependencies(&mut root, &mut diagnostics);
+    let shared = (release(release_name), capabilities());
     let mut templates = Vec::new();
     collect_templates(&root, chart, sources, true, &shared, &mut templates);
     // Helm parses deepest paths first, and reverse-alphabetically among equals: the last
@@ -602,9 +796,7 @@ fn render_on_this_thread(
             .unwrap_or_default();
         match engine.add(&template.name, text, SourceOrigin::File(template.file)) {
             Ok(()) => parsed.push(template),
-            Err(error) => rendered
-                .diagnostics
-                .push(template_error(&error, template.file)),
+            Err(error) => diagnostics.push(template_error(&error, template.file)),
         }
     }
     for template in parsed.into_iter().filter(|template| template.render) {
@@ -622,13 +814,15 @@ fn render_on_this_thread(
             );
         }
         match engine.render(&template.name, &template.context) {
-            Ok(output) => objects_from(&output, template, chart_file, &mut rendered),
-            Err(error) => rendered
-                .diagnostics
-                .push(template_error(&error, template.file)),
+            Ok(text) => outputs.push(Output {
+                name: template.name.clone(),
+                file: template.file,
+                text,
+            }),
+            Err(error) => diagnostics.push(template_error(&error, template.file)),
         }
     }
-    rendered
+    (outputs, diagnostics)
 }
 
 fn template_error(error: &super::TemplateError, file: FileId) -> Diagnostic {
@@ -644,17 +838,17 @@ fn template_error(error: &super::TemplateError, file: FileId) -> Diagnostic {
 }
 
 /// Parse a template's output and map every node back to where its text was written.
-fn objects_from(
-    output: &Traced,
-    template: &Template,
-    chart_file: FileId,
-    rendered: &mut RenderedChart,
-) {
+fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChart) {
+    let Output {
+        name,
+        file,
+        text: output,
+    } = output;
     if output.text.trim().is_empty() {
         return;
     }
-    let parsed = yaml::parse(template.file, &output.text, yaml::Limits::default());
-    let fallback = Span::new(template.file, 0, 0);
+    let parsed = yaml::parse(*file, &output.text, yaml::Limits::default());
+    let fallback = Span::new(*file, 0, 0);
     for error in &parsed.errors {
         let at = output
             .origin_at(error.span.start as usize)
@@ -662,7 +856,7 @@ fn objects_from(
         rendered.diagnostics.push(Diagnostic::error(
             Code::HelmTemplateError,
             Location::Span(at),
-            format!("YAML parse error on {}: {}", template.name, error.message),
+            format!("YAML parse error on {}: {}", name, error.message),
         ));
     }
     let documents: Vec<Document> = parsed
@@ -670,11 +864,11 @@ fn objects_from(
         .into_iter()
         .map(|document| Document {
             root: remap(&document.root, output, fallback),
-            helm_source: Some(template.name.clone()),
+            helm_source: Some(name.clone()),
             ..document
         })
         .collect();
-    let (mut objects, mut diagnostics) = objects_of(template.file, &documents);
+    let (mut objects, mut diagnostics) = objects_of(*file, &documents);
     for object in &mut objects {
         object.via = vec![chart_file];
     }

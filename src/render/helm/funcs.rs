@@ -920,8 +920,41 @@ fn split(separator: &str, text: &str) -> Vec<String> {
     text.split(separator).map(str::to_string).collect()
 }
 
+/// RE2 reads a `-` right after a class escape inside brackets (`[\w-.]`) as a literal
+/// hyphen; Rust's regex refuses it, so such a hyphen is escaped first.
+fn re2_compatible(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    let mut after_class_escape = false;
+    while let Some(ch) = chars.next() {
+        match ch {
+            '\\' => {
+                out.push(ch);
+                if let Some(escaped) = chars.next() {
+                    out.push(escaped);
+                    after_class_escape =
+                        in_class && matches!(escaped, 'w' | 'W' | 'd' | 'D' | 's' | 'S');
+                }
+                continue;
+            }
+            '[' if !in_class => in_class = true,
+            ']' if in_class => in_class = false,
+            '-' if after_class_escape => {
+                out.push_str("\\-");
+                after_class_escape = false;
+                continue;
+            }
+            _ => {}
+        }
+        after_class_escape = false;
+        out.push(ch);
+    }
+    out
+}
+
 fn regex(pattern: &str) -> Result<regex::Regex, String> {
-    regex::RegexBuilder::new(pattern)
+    regex::RegexBuilder::new(&re2_compatible(pattern))
         .size_limit(1 << 20)
         .build()
         .map_err(|error| format!("error parsing regexp: {error}"))
@@ -1372,5 +1405,17 @@ pub(crate) fn method(object: &Object, name: &str, args: &[Val]) -> Option<Result
 impl Val {
     fn str_empty() -> Val {
         Val::str("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn re2_hyphens_after_class_escapes_are_literal() {
+        assert_eq!(re2_compatible(r"^[\w-\.]+$"), r"^[\w\-\.]+$");
+        assert!(regex(r"^[\w-\.]+$").is_ok_and(|pattern| pattern.is_match("a-b.c")));
+        assert_eq!(re2_compatible(r"a-b[x-z]"), r"a-b[x-z]");
     }
 }
