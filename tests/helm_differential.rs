@@ -5,7 +5,7 @@
 //! `# Source:` names, each equal when parsed as YAML. Rows whose output is not deterministic
 //! (random passwords, generated certificates) are compared by the identity of each document.
 //! Rows that differ for a known cause are listed in `EXCEPTIONS`; the test also reports how
-//! many rows are byte-identical.
+//! many rows are byte-identical (every deterministic row helm renders is, today).
 
 #![allow(
     clippy::unwrap_used,

@@ -147,7 +147,13 @@ pub(crate) fn manifest(request: Request<'_>, include_crds: bool) -> (String, Vec
     let mut manifests = Vec::new();
     let mut hooks = Vec::new();
     for output in sorted {
-        for piece in split_manifests(&output.text.text) {
+        for (start, end) in split_manifests(&output.text.text) {
+            let piece = output
+                .text
+                .text
+                .get(start..end)
+                .unwrap_or_default()
+                .to_string();
             let (kind, hook) = head(&piece);
             let entry = (install_rank(&kind), kind, output.name.clone(), piece);
             if hook {
@@ -207,19 +213,34 @@ fn collect_crds(node: &ChartNode, request: Request<'_>, files: &mut Vec<(String,
     }
 }
 
-/// Helm's `SplitManifests`: documents separated by `---` lines, each trimmed, empty ones
-/// dropped.
-fn split_manifests(text: &str) -> Vec<String> {
+/// Helm's `SplitManifests`: the byte ranges of the documents, separated by `---` (even one
+/// followed by text on its line, `---# comment`, which YAML would not split), each trimmed,
+/// empty ones dropped.
+fn split_manifests(text: &str) -> Vec<(usize, usize)> {
     static SEPARATOR: std::sync::LazyLock<Option<regex::Regex>> =
         std::sync::LazyLock::new(|| regex::Regex::new(r"(?:^|\s*\n)---\s*").ok());
     let Some(separator) = SEPARATOR.as_ref() else {
         return Vec::new();
     };
-    separator
-        .split(text.trim())
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| piece.trim().to_string())
-        .collect()
+    let start = text.len() - text.trim_start().len();
+    let end = text.trim_end().len().max(start);
+    let body = text.get(start..end).unwrap_or_default();
+    let mut pieces = Vec::new();
+    let mut from = 0;
+    let mut push = |from: usize, to: usize| {
+        let piece = body.get(from..to).unwrap_or_default();
+        let lead = piece.len() - piece.trim_start().len();
+        let trimmed = piece.trim();
+        if !trimmed.is_empty() {
+            pieces.push((start + from + lead, start + from + lead + trimmed.len()));
+        }
+    };
+    for found in separator.find_iter(body) {
+        push(from, found.start());
+        from = found.end();
+    }
+    push(from, body.len());
+    pieces
 }
 
 /// A document's kind and whether it is a hook (`helm.sh/hook` annotation).
@@ -280,8 +301,6 @@ fn install_rank(kind: &str) -> Option<usize> {
         "IngressClass",
         "Ingress",
         "APIService",
-        "MutatingWebhookConfiguration",
-        "ValidatingWebhookConfiguration",
     ];
     ORDER.iter().position(|known| *known == kind)
 }
@@ -839,35 +858,29 @@ fn template_error(error: &super::TemplateError, file: FileId) -> Diagnostic {
 
 /// Parse a template's output and map every node back to where its text was written.
 fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChart) {
-    let Output {
-        name,
-        file,
-        text: output,
-    } = output;
-    if output.text.trim().is_empty() {
-        return;
-    }
-    let parsed = yaml::parse(*file, &output.text, yaml::Limits::default());
+    let Output { name, file, text } = output;
     let fallback = Span::new(*file, 0, 0);
-    for error in &parsed.errors {
-        let at = output
-            .origin_at(error.span.start as usize)
-            .unwrap_or(fallback);
-        rendered.diagnostics.push(Diagnostic::error(
-            Code::HelmTemplateError,
-            Location::Span(at),
-            format!("YAML parse error on {}: {}", name, error.message),
-        ));
-    }
-    let documents: Vec<Document> = parsed
-        .documents
-        .into_iter()
-        .map(|document| Document {
-            root: remap(&document.root, output, fallback),
+    let mut documents = Vec::new();
+    for (start, end) in split_manifests(&text.text) {
+        let piece = text.slice(start, end);
+        let parsed = yaml::parse(*file, &piece.text, yaml::Limits::default());
+        for error in &parsed.errors {
+            let at = piece
+                .origin_at(error.span.start as usize)
+                .unwrap_or(fallback);
+            let message = format!("YAML parse error on {name}: {}", error.message);
+            rendered.diagnostics.push(Diagnostic::error(
+                Code::HelmTemplateError,
+                Location::Span(at),
+                message,
+            ));
+        }
+        documents.extend(parsed.documents.into_iter().map(|document| Document {
+            root: remap(&document.root, &piece, fallback),
             helm_source: Some(name.clone()),
             ..document
-        })
-        .collect();
+        }));
+    }
     let (mut objects, mut diagnostics) = objects_of(*file, &documents);
     for object in &mut objects {
         object.via = vec![chart_file];
@@ -915,5 +928,21 @@ fn map_span(span: Span, output: &Traced, fallback: Span) -> Span {
         file: start.file,
         start: start.start,
         end,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_split_where_helm_splits_them() {
+        let text = "\n a: 1\n---# note\nb: 2\n---\n\n---\nc: 3\n";
+        let pieces: Vec<&str> = split_manifests(text)
+            .into_iter()
+            .map(|(start, end)| text.get(start..end).unwrap_or_default())
+            .collect();
+        // As in Go, `^` matches only at the start: a `---` right after a separator stays.
+        assert_eq!(pieces, ["a: 1", "# note\nb: 2", "---\nc: 3"]);
     }
 }
