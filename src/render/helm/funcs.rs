@@ -627,19 +627,22 @@ fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, Str
                     out.push(" ", None);
                 }
                 let text = traced_strval(item);
-                if name == "quote" {
-                    let quoted = go_quote(&text.text);
-                    if quoted.len() == text.len() + 2 {
-                        out.push(mark, None);
-                        out.push_traced(&text, None);
-                        out.push(mark, None);
-                    } else {
-                        out.push(&quoted, text.first_origin());
-                    }
+                // The quotes belong to the value: a finding at the quoted scalar points at it.
+                let origin = text.first_origin().map(|origin| super::text::Origin {
+                    exact: false,
+                    ..origin
+                });
+                let quoted = if name == "quote" {
+                    go_quote(&text.text)
                 } else {
-                    out.push(mark, None);
+                    format!("'{}'", text.text)
+                };
+                if quoted.len() == text.len() + 2 {
+                    out.push(mark, origin);
                     out.push_traced(&text, None);
-                    out.push(mark, None);
+                    out.push(mark, origin);
+                } else {
+                    out.push(&quoted, origin);
                 }
             }
             Val::traced(out)
