@@ -1,7 +1,7 @@
 //! Turn loaded documents into the objects that reach a cluster: split documents and `List`
 //! kinds, and render Kustomize overlays (Helm output is tagged with its template by the loader).
 
-pub(crate) mod helm;
+pub mod helm;
 pub(crate) mod json6902;
 pub(crate) mod kustomize;
 pub(crate) mod select;

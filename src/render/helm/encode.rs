@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::format::format_float_g;
-use super::value::{IntType, Kind, Map, Methods, Object, Slot, Val, map_of};
+use super::value::{IntType, Kind, MAX_DEPTH, Map, Methods, Object, Slot, Val, map_of};
 
 /// What `now` returns: a fixed, obviously fake instant (documented in the module doc of funcs).
 pub(crate) const FAKE_NOW: &str = "2000-01-01 00:00:00 +0000 UTC";
@@ -223,7 +223,7 @@ fn json_string(out: &mut String, text: &str, escape_html: bool) {
 /// `json.Marshal` (with `escape_html`) or `json.MarshalIndent(v, "", "  ")` (`pretty`).
 pub(crate) fn to_json(value: &Val, escape_html: bool, pretty: bool) -> String {
     let mut out = String::new();
-    write_json(&mut out, value, escape_html, pretty.then_some(0));
+    write_json(&mut out, value, escape_html, pretty.then_some(0), 0);
     out
 }
 
@@ -234,7 +234,17 @@ fn newline(out: &mut String, indent: Option<usize>) {
     }
 }
 
-fn write_json(out: &mut String, value: &Val, escape_html: bool, indent: Option<usize>) {
+fn write_json(
+    out: &mut String,
+    value: &Val,
+    escape_html: bool,
+    indent: Option<usize>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        out.push_str("null");
+        return;
+    }
     let inner = indent.map(|depth| depth + 1);
     match &value.kind {
         Kind::Nil => out.push_str("null"),
@@ -249,7 +259,7 @@ fn write_json(out: &mut String, value: &Val, escape_html: bool, indent: Option<u
                     out.push(',');
                 }
                 newline(out, inner);
-                write_json(out, item, escape_html, inner);
+                write_json(out, item, escape_html, inner, depth + 1);
             }
             if !items.is_empty() {
                 newline(out, indent);
@@ -264,6 +274,7 @@ fn write_json(out: &mut String, value: &Val, escape_html: bool, indent: Option<u
                 map.is_empty(),
                 escape_html,
                 indent,
+                depth,
             );
         }
         Kind::Object(object) => {
@@ -273,6 +284,7 @@ fn write_json(out: &mut String, value: &Val, escape_html: bool, indent: Option<u
                 object.fields.is_empty(),
                 escape_html,
                 indent,
+                depth,
             );
         }
     }
@@ -284,6 +296,7 @@ fn write_object<'a>(
     empty: bool,
     escape_html: bool,
     indent: Option<usize>,
+    depth: usize,
 ) {
     let inner = indent.map(|depth| depth + 1);
     out.push('{');
@@ -297,7 +310,7 @@ fn write_object<'a>(
         if indent.is_some() {
             out.push(' ');
         }
-        write_json(out, value, escape_html, inner);
+        write_json(out, value, escape_html, inner, depth + 1);
     }
     if !empty {
         newline(out, indent);

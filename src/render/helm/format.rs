@@ -3,16 +3,20 @@
 //! notes for wrong or missing arguments. Floats follow `strconv.FormatFloat`: shortest digits,
 //! and `%v` switches to an exponent when it is below -4 or at least 6 (`1e+06`).
 
-use super::value::{Kind, Methods, Val};
+use super::value::{Kind, MAX_DEPTH, Methods, Val};
 
 /// `%v` of a value as `fmt.Sprint` prints it (`<nil>` for nil).
 pub(crate) fn sprint_value(value: &Val) -> String {
     let mut out = String::new();
-    write_value(&mut out, value, false);
+    write_value(&mut out, value, false, 0);
     out
 }
 
-fn write_value(out: &mut String, value: &Val, plus: bool) {
+fn write_value(out: &mut String, value: &Val, plus: bool, depth: usize) {
+    if depth > MAX_DEPTH {
+        out.push_str("...");
+        return;
+    }
     match &value.kind {
         Kind::Nil => out.push_str("<nil>"),
         Kind::Bool(flag) => out.push_str(if *flag { "true" } else { "false" }),
@@ -27,7 +31,7 @@ fn write_value(out: &mut String, value: &Val, plus: bool) {
                 }
                 out.push_str(key);
                 out.push(':');
-                write_value(out, &slot.value, plus);
+                write_value(out, &slot.value, plus, depth + 1);
             }
             out.push(']');
         }
@@ -37,7 +41,7 @@ fn write_value(out: &mut String, value: &Val, plus: bool) {
                 if index > 0 {
                     out.push(' ');
                 }
-                write_value(out, item, plus);
+                write_value(out, item, plus, depth + 1);
             }
             out.push(']');
         }
@@ -45,7 +49,7 @@ fn write_value(out: &mut String, value: &Val, plus: bool) {
             Methods::KubeVersion => {
                 let version = object.fields.iter().find(|(name, _)| *name == "Version");
                 if let Some((_, version)) = version {
-                    write_value(out, version, plus);
+                    write_value(out, version, plus, depth + 1);
                 }
             }
             Methods::ApiVersions(versions) => {
@@ -69,7 +73,7 @@ fn write_value(out: &mut String, value: &Val, plus: bool) {
                         out.push_str(name);
                         out.push(':');
                     }
-                    write_value(out, field, plus);
+                    write_value(out, field, plus, depth + 1);
                 }
                 out.push('}');
             }
@@ -321,7 +325,7 @@ fn format_arg(verb: char, spec: &Spec, arg: &Val) -> String {
     match (&arg.kind, verb) {
         (_, 'v') if spec.plus => {
             let mut out = String::new();
-            write_value(&mut out, arg, true);
+            write_value(&mut out, arg, true, 0);
             out
         }
         (_, 'T') => arg.type_name().to_string(),

@@ -1167,6 +1167,13 @@ fn lists(name: &str, args: &[Val]) -> Result<Option<Val>, String> {
 
 /// `reflect.DeepEqual` over values (types must match too).
 pub(crate) fn deep_equal(left: &Val, right: &Val) -> bool {
+    deep_equal_at(left, right, 0)
+}
+
+fn deep_equal_at(left: &Val, right: &Val, depth: usize) -> bool {
+    if depth > super::value::MAX_DEPTH {
+        return false;
+    }
     match (&left.kind, &right.kind) {
         (Kind::Nil, Kind::Nil) => true,
         (Kind::Bool(a), Kind::Bool(b)) => a == b,
@@ -1174,7 +1181,10 @@ pub(crate) fn deep_equal(left: &Val, right: &Val) -> bool {
         (Kind::Float(a), Kind::Float(b)) => a == b,
         (Kind::Str(a), Kind::Str(b)) => a.text == b.text,
         (Kind::List(a), Kind::List(b)) => {
-            a.len() == b.len() && a.iter().zip(b.iter()).all(|(a, b)| deep_equal(a, b))
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b.iter())
+                    .all(|(a, b)| deep_equal_at(a, b, depth + 1))
         }
         (Kind::Map(a), Kind::Map(b)) => {
             if Rc::ptr_eq(a, b) {
@@ -1184,7 +1194,7 @@ pub(crate) fn deep_equal(left: &Val, right: &Val) -> bool {
             a.len() == b.len()
                 && a.iter().all(|(key, slot)| {
                     b.get(key)
-                        .is_some_and(|other| deep_equal(&slot.value, &other.value))
+                        .is_some_and(|other| deep_equal_at(&slot.value, &other.value, depth + 1))
                 })
         }
         (Kind::Object(a), Kind::Object(b)) => Rc::ptr_eq(a, b),

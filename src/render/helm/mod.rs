@@ -141,3 +141,48 @@ impl std::fmt::Display for TemplateError {
         )
     }
 }
+
+/// Render one template text with a values document, as the only template of a chart named
+/// `chart` (release `release-name`): the rendered text, or the error as Helm prints it.
+/// For fuzzing the parser and executor, and for trying a template without a chart.
+pub fn render_template(template: &str, values: &str) -> Result<String, String> {
+    let work = || {
+        let name = "chart/templates/template.yaml";
+        let parsed = crate::yaml::parse(
+            crate::source::FileId(1),
+            values,
+            crate::yaml::Limits::default(),
+        );
+        let values = parsed
+            .documents
+            .first()
+            .map(|document| value::from_node(&document.root))
+            .unwrap_or_else(value::Val::nil);
+        let mut engine = exec::Engine::new(Limits::default());
+        engine
+            .add(name, template, SourceOrigin::File(crate::source::FileId(0)))
+            .map_err(|error| error.to_string())?;
+        let data = value::map_of(vec![
+            ("Values", values),
+            (
+                "Template",
+                value::map_of(vec![
+                    ("Name", value::Val::str(name)),
+                    ("BasePath", value::Val::str("chart/templates")),
+                ]),
+            ),
+        ]);
+        engine
+            .render(name, &data)
+            .map(|out| out.text)
+            .map_err(|error| error.to_string())
+    };
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .stack_size(STACK_SIZE)
+            .spawn_scoped(scope, work)
+            .map_err(|error| error.to_string())?
+            .join()
+            .map_err(|_| "rendering panicked".to_string())?
+    })
+}

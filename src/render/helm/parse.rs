@@ -8,6 +8,10 @@ use std::rc::Rc;
 use super::TemplateError;
 use super::lex::{Tok, Token, lex};
 
+/// Deepest nesting of controls and parentheses a template may have (Go has no limit, but
+/// no real chart comes near it).
+const MAX_NESTING: usize = 1000;
+
 /// The text a template was parsed from, and a name for errors.
 #[derive(Debug)]
 pub(crate) struct Source {
@@ -129,6 +133,7 @@ pub(crate) fn parse(
         index: 0,
         vars: vec!["".into()],
         range_depth: 0,
+        nesting: 0,
         defines: Vec::new(),
         is_function,
     };
@@ -158,6 +163,8 @@ struct Parser<'a> {
     index: usize,
     vars: Vec<String>,
     range_depth: usize,
+    /// Open controls and parentheses: bounded, so that hostile input cannot exhaust the stack.
+    nesting: usize,
     defines: Vec<(String, List)>,
     is_function: &'a dyn Fn(&str) -> bool,
 }
@@ -356,6 +363,25 @@ impl Parser<'_> {
 
     /// `if`/`with`/`range` after its keyword, through its `end`.
     fn control(&mut self, keyword: &str) -> Result<Node, TemplateError> {
+        self.enter()?;
+        let node = self.control_body(keyword);
+        self.nesting -= 1;
+        node
+    }
+
+    fn enter(&mut self) -> Result<(), TemplateError> {
+        self.nesting += 1;
+        if self.nesting > MAX_NESTING {
+            self.nesting -= 1;
+            return Err(TemplateError::at(
+                self.pos(),
+                format!("template nests deeper than {MAX_NESTING} levels"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn control_body(&mut self, keyword: &str) -> Result<Node, TemplateError> {
         let vars_before = self.vars.len();
         let pipe = self.pipeline(keyword, keyword == "range")?;
         if keyword == "range" {
@@ -534,10 +560,12 @@ impl Parser<'_> {
             }
             Tok::Str(text) => Arg::Str(text),
             Tok::Number(text) => Arg::Number(text),
-            Tok::LeftParen => Arg::Pipe(
-                Box::new(self.pipeline("parenthesized pipeline", false)?),
-                Vec::new(),
-            ),
+            Tok::LeftParen => {
+                self.enter()?;
+                let pipe = self.pipeline("parenthesized pipeline", false);
+                self.nesting -= 1;
+                Arg::Pipe(Box::new(pipe?), Vec::new())
+            }
             Tok::Ident(word) => match word.as_str() {
                 "true" => Arg::Bool(true),
                 "false" => Arg::Bool(false),

@@ -356,3 +356,50 @@ fn literal_text_and_computed_values_point_at_the_template() {
         Some((TEMPLATE, 28))
     );
 }
+
+#[test]
+fn hostile_templates_fail_with_errors_not_crashes() {
+    let deep_parens = format!("{{{{ {}1{} }}}}", "(".repeat(5000), ")".repeat(5000));
+    assert!(render(&deep_parens, "").contains("nests deeper"));
+    let deep_ifs = format!(
+        "{}x{}",
+        "{{ if true }}".repeat(5000),
+        "{{ end }}".repeat(5000)
+    );
+    assert!(render(&deep_ifs, "").contains("nests deeper"));
+    assert!(render("{{ until 100000000 | len }}", "").contains("exceed"));
+    assert!(render("{{ repeat 100000000 \"abcdefgh\" }}", "").contains("exceeds"));
+    assert!(
+        render(
+            "{{ range $i := until 1000000 }}{{ repeat 1000 \"x\" }}{{ end }}",
+            ""
+        )
+        .contains("exceeds")
+    );
+    assert!(
+        render(
+            "{{ $d := dict }}{{ $_ := set $d \"self\" $d }}{{ toYaml $d | len }}",
+            ""
+        )
+        .parse::<usize>()
+        .is_ok()
+    );
+    assert_eq!(
+        super::render_template("{{ .Values.a }}", "a: 1"),
+        Ok("1".to_string())
+    );
+}
+
+#[test]
+fn maps_that_contain_themselves_print_and_encode_without_recursing_forever() {
+    let cyclic = "{{ $d := dict \"a\" 1 }}{{ $_ := set $d \"self\" $d }}";
+    for use_it in [
+        "{{ toJson $d | len }}",
+        "{{ print $d | len }}",
+        "{{ deepCopy $d | len }}",
+        "{{ eq (deepEqual $d $d) true }}",
+    ] {
+        let rendered = render(&format!("{cyclic}{use_it}"), "");
+        assert!(!rendered.starts_with("ERROR"), "{use_it}: {rendered}");
+    }
+}

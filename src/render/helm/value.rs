@@ -13,6 +13,10 @@ use std::rc::Rc;
 use super::text::{Origin, Traced};
 use crate::yaml::{Node, Value, json_key};
 
+/// Deepest nesting the recursive walks over values (printing, JSON, copies, comparisons)
+/// follow; only a map that contains itself (Sprig's `set`) reaches it.
+pub(crate) const MAX_DEPTH: usize = 512;
+
 /// Go's two integer types that Helm's functions return: `int` (`len`, `int`, `atoi`) and
 /// `int64` (`add`, `int64`, Sprig's arithmetic). `typeOf` tells them apart.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -187,7 +191,15 @@ impl Val {
     }
 
     /// A copy sharing nothing mutable with the original (`deepCopy`, values handed to a render).
+    /// A map that contains itself is cut at [`MAX_DEPTH`].
     pub(crate) fn deep_copy(&self) -> Val {
+        self.deep_copy_at(0)
+    }
+
+    fn deep_copy_at(&self, depth: usize) -> Val {
+        if depth > MAX_DEPTH {
+            return Val::nil();
+        }
         let kind = match &self.kind {
             Kind::Map(map) => {
                 let copied = map
@@ -196,14 +208,19 @@ impl Val {
                     .map(|(key, slot)| {
                         let slot = Slot {
                             key: slot.key,
-                            value: slot.value.deep_copy(),
+                            value: slot.value.deep_copy_at(depth + 1),
                         };
                         (key.clone(), slot)
                     })
                     .collect();
                 Kind::Map(Rc::new(RefCell::new(copied)))
             }
-            Kind::List(items) => Kind::List(Rc::new(items.iter().map(Val::deep_copy).collect())),
+            Kind::List(items) => Kind::List(Rc::new(
+                items
+                    .iter()
+                    .map(|item| item.deep_copy_at(depth + 1))
+                    .collect(),
+            )),
             other => other.clone(),
         };
         Val {

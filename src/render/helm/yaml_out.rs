@@ -14,14 +14,12 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 use super::text::{Origin, Traced};
-use super::value::{Kind, Val, from_node_with, map_of};
+use super::value::{Kind, MAX_DEPTH, Val, from_node_with, map_of};
 use crate::source::{FileId, Span};
 use crate::yaml::{Limits, parse};
 
 const BEST_WIDTH: usize = 80;
 const BEST_INDENT: usize = 2;
-/// Deepest nesting `toYaml` writes; a map that contains itself (Sprig's `set`) stops here.
-const MAX_DEPTH: usize = 512;
 
 /// `toYaml value` (`pretty` is not distinguished: Helm's `toYamlPretty` is not in any chart).
 pub(crate) fn to_yaml(value: &Val, _pretty: bool) -> Traced {
