@@ -158,6 +158,19 @@ fn template_errors_are_diagnostics_at_the_template_line_and_the_rest_is_linted()
         (Some(4), Some(12))
     );
     assert!(error["message"].as_str().unwrap().contains("set name"));
+    let schema = diagnostics
+        .iter()
+        .find(|diagnostic| diagnostic["code"] == "helm-chart-error")
+        .expect("the values.schema.json violation");
+    assert_eq!(schema["file"], "broken/values.yaml");
+    assert_eq!(
+        (
+            schema["start"]["line"].as_u64(),
+            schema["start"]["column"].as_u64()
+        ),
+        (Some(1), Some(11))
+    );
+    assert!(schema["message"].as_str().unwrap().contains("/replicas"));
     let findings = report["findings"].as_array().expect("findings");
     assert!(
         findings

@@ -10,6 +10,10 @@
 //! the span-carrying YAML loader and every node's span is mapped back to the template or
 //! values-file text that wrote it, so findings point at the line to change.
 //!
+//! Each chart's `values.schema.json` is checked against the values it renders with; a
+//! violation is an error at the values line (Helm refuses the release; kubepatrol still lints
+//! what renders).
+//!
 //! `.Release` is what `helm template` sets without a name: `release-name` in namespace
 //! `default`, installing revision 1. `.Capabilities` are helm v3.17.1's defaults (Kubernetes
 //! v1.32.0 and its built-in API versions). Not rendered: archived subcharts (`.tgz`, reported
@@ -572,6 +576,84 @@ fn enabled(dependency: &Node, values: &Val) -> bool {
     tag_values.is_empty() || tag_values.contains(&true)
 }
 
+/// Each chart's `values.schema.json` against the values it renders with (Helm refuses the
+/// release then); every violation is an error at the values line that wrote the value (or at
+/// the enclosing map, for a missing property).
+fn validate_schemas(
+    node: &ChartNode,
+    chart: &LoadedChart,
+    chart_file: FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(ChartFile::Bytes(bytes)) = chart
+        .files
+        .get(&format!("{}values.schema.json", node.prefix))
+    {
+        let schema =
+            serde_json::from_slice::<serde_json::Value>(bytes).map_err(|error| error.to_string());
+        let validator = schema.and_then(|schema| {
+            jsonschema::validator_for(&schema).map_err(|error| error.to_string())
+        });
+        match validator {
+            Ok(validator) => {
+                let instance =
+                    serde_json::from_str(&super::encode::to_json(&node.values, false, false))
+                        .unwrap_or(serde_json::Value::Null);
+                for error in validator.iter_errors(&instance) {
+                    let path = error.instance_path().to_string();
+                    let at =
+                        origin_of_path(&node.values, &path).unwrap_or(Span::new(chart_file, 0, 0));
+                    diagnostics.push(Diagnostic::error(
+                        Code::HelmChartError,
+                        Location::Span(at),
+                        format!(
+                            "values don't meet the values.schema.json of chart {}: {}: {error}",
+                            node.name,
+                            if path.is_empty() { "/" } else { &path }
+                        ),
+                    ));
+                }
+            }
+            Err(error) => diagnostics.push(Diagnostic::error(
+                Code::HelmChartError,
+                Location::File(chart_file),
+                format!("{}values.schema.json cannot be used: {error}", node.prefix),
+            )),
+        }
+    }
+    for child in &node.children {
+        validate_schemas(child, chart, chart_file, diagnostics);
+    }
+}
+
+/// Where the value at a JSON pointer was written: the deepest value on the path that has an
+/// origin.
+fn origin_of_path(values: &Val, pointer: &str) -> Option<Span> {
+    let mut current = values.clone();
+    let mut found = current.origin.map(|origin| origin.span);
+    for segment in pointer.split('/').skip(1) {
+        let segment = segment.replace("~1", "/").replace("~0", "~");
+        let next = match &current.kind {
+            Kind::Map(map) => map
+                .borrow()
+                .get(&segment)
+                .map(|slot| (slot.value.clone(), slot.key)),
+            Kind::List(items) => segment
+                .parse::<usize>()
+                .ok()
+                .and_then(|index| items.get(index))
+                .map(|item| (item.clone(), None)),
+            _ => None,
+        };
+        let Some((value, key)) = next else {
+            break;
+        };
+        found = value.origin.or(key).map(|origin| origin.span).or(found);
+        current = value;
+    }
+    found
+}
+
 /// `.Chart`: `Chart.yaml` as Helm's `chart.Metadata` struct (Go field names), plus `IsRoot`.
 fn chart_object(metadata: &Node, is_root: bool) -> Val {
     const FIELDS: &[(&str, &str)] = &[
@@ -796,6 +878,7 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         }
     }
     resolve_dependencies(&mut root, &mut diagnostics);
+    validate_schemas(&root, chart, chart_file, &mut diagnostics);
     let shared = (release(release_name), capabilities());
     let mut templates = Vec::new();
     collect_templates(&root, chart, sources, true, &shared, &mut templates);
