@@ -81,6 +81,16 @@ fn rows(charts: &Path) -> Vec<Row> {
         .collect()
 }
 
+fn native_output(charts: &Path, row: &Row) -> kubepatrol::HelmTemplate {
+    let chart_dir = charts.join(&row.chart);
+    let values: Vec<PathBuf> = row
+        .values
+        .iter()
+        .map(|values| chart_dir.join(values))
+        .collect();
+    kubepatrol::helm_template(&chart_dir, "kp", &values, row.include_crds)
+}
+
 fn helm_output(helm: &Path, charts: &Path, row: &Row) -> String {
     let mut command = Command::new(helm);
     command
@@ -184,8 +194,8 @@ fn native_rendering_matches_helm_on_every_chart_row() {
     };
     let rows = rows(&charts);
     assert!(rows.len() > 100, "CHARTS.md lists every row");
-    // helm is the slow side: run it for all rows at once, a few processes at a time.
-    let expected: Vec<String> = std::thread::scope(|scope| {
+    // Both sides per row, four rows at a time: helm processes and native renders in parallel.
+    let rendered: Vec<(String, kubepatrol::HelmTemplate)> = std::thread::scope(|scope| {
         let chunks: Vec<_> = rows.chunks(rows.len().div_ceil(4)).collect();
         let handles: Vec<_> = chunks
             .into_iter()
@@ -193,26 +203,24 @@ fn native_rendering_matches_helm_on_every_chart_row() {
                 scope.spawn(|| {
                     chunk
                         .iter()
-                        .map(|row| helm_output(&helm, &charts, row))
+                        .map(|row| {
+                            (
+                                helm_output(&helm, &charts, row),
+                                native_output(&charts, row),
+                            )
+                        })
                         .collect::<Vec<_>>()
                 })
             })
             .collect();
         handles
             .into_iter()
-            .flat_map(|handle| handle.join().expect("helm thread"))
+            .flat_map(|handle| handle.join().expect("render thread"))
             .collect()
     });
     let mut identical = 0;
     let mut failures = Vec::new();
-    for (row, expected) in rows.iter().zip(&expected) {
-        let chart_dir = charts.join(&row.chart);
-        let values: Vec<PathBuf> = row
-            .values
-            .iter()
-            .map(|values| chart_dir.join(values))
-            .collect();
-        let native = kubepatrol::helm_template(&chart_dir, "kp", &values, row.include_crds);
+    for (row, (expected, native)) in rows.iter().zip(&rendered) {
         let errors: Vec<&String> = native
             .diagnostics
             .iter()

@@ -50,6 +50,7 @@ pub fn render(
     let input_files: HashSet<FileId> = (first_input..first_input + inputs.len())
         .map(file_id)
         .collect();
+    let chart_dirs = helm::chart::chart_directories(tree.charts.keys().copied(), sources);
     // Each root renders on its own; the parts are joined in input order. A part is empty, or
     // the input's objects, or the kustomization beside an input that does not reference it.
     let parts: Vec<(Rendered, Option<(FileId, FileId)>)> = inputs
@@ -65,6 +66,11 @@ pub fn render(
             let Some(loaded) = files.get(index).filter(|loaded| loaded.file == file) else {
                 return (part, None);
             };
+            if input.kind == InputKind::Manifest
+                && helm::chart::consumed_by_chart(&input.display, &chart_dirs)
+            {
+                return (part, None);
+            }
             if input.kind == InputKind::Kustomization {
                 render_kustomization(&context, loaded, &mut part);
             } else if let Some(chart) = tree.charts.get(&file) {

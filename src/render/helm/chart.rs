@@ -328,6 +328,34 @@ fn render_outputs(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>) {
     })
 }
 
+/// The display paths of the directories of the rendered charts, each ending in `/`.
+pub(crate) fn chart_directories(
+    chart_files: impl Iterator<Item = FileId>,
+    sources: &SourceMap,
+) -> Vec<String> {
+    chart_files
+        .filter_map(|file| sources.get(file))
+        .map(|source| {
+            source
+                .display
+                .strip_suffix("Chart.yaml")
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// A file a rendered chart consumes (values files, `ci/` values sets, subchart files): not a
+/// manifest of its own. Files under a `crds/` folder are plain manifests Helm installs as they
+/// are, so they are still linted.
+pub(crate) fn consumed_by_chart(display: &str, chart_dirs: &[String]) -> bool {
+    chart_dirs.iter().any(|directory| {
+        display
+            .strip_prefix(directory.as_str())
+            .is_some_and(|relative| !relative.split('/').any(|part| part == "crds"))
+    })
+}
+
 /// One chart of the tree: where its files are, its metadata and values.
 struct ChartNode {
     /// Path prefix of its files in the loaded chart: `""` or `charts/sub/`.
@@ -483,7 +511,7 @@ fn resolve_dependencies(node: &mut ChartNode, diagnostics: &mut Vec<Diagnostic>)
         .map(<[Node]>::to_vec)
         .unwrap_or_default();
     let mut children = std::mem::take(&mut node.children);
-    let mut kept = Vec::new();
+    let mut matched: Vec<(ChartNode, Option<&Node>)> = Vec::new();
     for dependency in &dependencies {
         let Some(name) = dependency.get("name").and_then(Node::as_str) else {
             continue;
@@ -501,11 +529,25 @@ fn resolve_dependencies(node: &mut ChartNode, diagnostics: &mut Vec<Diagnostic>)
             child.name = alias.to_string();
             child.full_path = format!("{}/charts/{alias}", node.full_path);
         }
-        if enabled(dependency, &node.values) {
-            kept.push(child);
+        matched.push((child, Some(dependency)));
+    }
+    matched.extend(children.into_iter().map(|child| (child, None)));
+    // Helm decides conditions on the values coalesced with every subchart's defaults, then
+    // renders with the defaults of the enabled ones only.
+    let view = node.values.deep_copy();
+    if let Kind::Map(map) = &view.kind {
+        for (child, _) in &matched {
+            let given = view.get(&child.name).unwrap_or_else(Val::nil);
+            let value = coalesce(&given, &child.values);
+            map.borrow_mut()
+                .insert(child.name.clone(), Slot { key: None, value });
         }
     }
-    kept.append(&mut children);
+    let mut kept: Vec<ChartNode> = matched
+        .into_iter()
+        .filter(|(_, dependency)| dependency.is_none_or(|dependency| enabled(dependency, &view)))
+        .map(|(child, _)| child)
+        .collect();
     let parent_global = node.values.get("global");
     for child in &mut kept {
         let given = node.values.get(&child.name).unwrap_or_else(Val::nil);

@@ -481,15 +481,8 @@ pub(crate) fn files_method(
 ) -> Option<Result<Val, String>> {
     let path = || super::funcs::string_arg(args, 0);
     let result = match name {
-        "Get" => path().map(|path| {
-            Val::str(
-                files
-                    .get(&path)
-                    .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
-                    .unwrap_or_default(),
-            )
-        }),
-        "GetBytes" => path().map(|path| {
+        // `GetBytes` is a `[]byte` in Go; templates use it as text too (b64enc, printing).
+        "Get" | "GetBytes" => path().map(|path| {
             Val::str(
                 files
                     .get(&path)
@@ -548,7 +541,7 @@ fn files_as(
             )
         })
         .collect();
-    super::yaml_out::to_yaml(&Val::map(map), false)
+    super::yaml_out::to_yaml(&Val::map(map))
 }
 
 /// `.Files` as templates see it.

@@ -1,13 +1,16 @@
-//! The functions templates can call: Go's builtins, the Sprig functions Helm registers (all
-//! but `env`/`expandenv`), and Helm's own (`include` and `tpl` live in the executor, which they
-//! re-enter). Arguments are checked as Go's reflection checks a typed parameter: a `string`
+//! The functions templates can call: Go's builtins, Helm's own (`include` and `tpl` live in the
+//! executor, which they re-enter), and the Sprig functions Helm registers that real charts use:
+//! every one `../shared/charts/FUNCTIONS.md` counts, and their close relatives. Sprig functions
+//! not listed in [`FUNCTIONS`] (`camelcase`, `sha512sum`, `dateModify`, ...) and Helm's
+//! `toToml`/`fromToml`/`toYamlPretty`/`getHostByName` are not implemented: a template using one
+//! fails to parse with Go's "function not defined", reported at its line. Arguments are checked as Go's reflection checks a typed parameter: a `string`
 //! parameter refuses a number ("wrong type for value; expected string; got float64"), and a
 //! function is called with the number of arguments it declares.
 //!
 //! Functions that would be random or read the clock give fixed, recognisably fake output:
 //! `randAlphaNum 5` is `xxxxx`-shaped text of the asked length, `now` is 2000-01-01T00:00:00Z,
-//! `uuidv4` is all zeros, and certificates and keys are PEM blocks whose body says
-//! `KUBEPATROL-FAKE` (never a real key).
+//! `uuidv4` is all zeros, and certificates and keys are PEM blocks whose body decodes to
+//! `KUBEPATROL-FAKE-NOT-A-REAL-KEY` (never a real key).
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -49,7 +52,6 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("fail", 1, Some(1)),
     ("toYaml", 1, Some(1)),
     ("mustToYaml", 1, Some(1)),
-    ("toYamlPretty", 1, Some(1)),
     ("fromYaml", 1, Some(1)),
     ("fromYamlArray", 1, Some(1)),
     ("toJson", 1, Some(1)),
@@ -578,9 +580,7 @@ fn helm(name: &str, args: &[Val]) -> Result<Option<Val>, String> {
             value
         }
         "fail" => return Err(format!("error calling fail: {}", string_arg(args, 0)?)),
-        "toYaml" | "mustToYaml" | "toYamlPretty" => {
-            Val::traced(yaml_out::to_yaml(&arg(args, 0), name == "toYamlPretty"))
-        }
+        "toYaml" | "mustToYaml" => Val::traced(yaml_out::to_yaml(&arg(args, 0))),
         "fromYaml" => yaml_out::from_yaml(&traced_arg(args, 0)?, false),
         "fromYamlArray" => yaml_out::from_yaml(&traced_arg(args, 0)?, true),
         "toJson" | "mustToJson" => Val::str(encode::to_json(&arg(args, 0), true, false)),

@@ -21,8 +21,8 @@ use crate::yaml::{Limits, parse};
 const BEST_WIDTH: usize = 80;
 const BEST_INDENT: usize = 2;
 
-/// `toYaml value` (`pretty` is not distinguished: Helm's `toYamlPretty` is not in any chart).
-pub(crate) fn to_yaml(value: &Val, _pretty: bool) -> Traced {
+/// `toYaml value`.
+pub(crate) fn to_yaml(value: &Val) -> Traced {
     let mut emitter = Emitter::default();
     emitter.document(value);
     let mut out = emitter.out;
@@ -113,7 +113,7 @@ impl Emitter {
     /// `in_mapping` whether it is a mapping value (sequences there are not indented).
     fn node(&mut self, value: &Val, parent: Option<usize>, in_mapping: bool, depth: usize) {
         if depth > MAX_DEPTH {
-            self.scalar_text("null", parent, value.origin);
+            self.scalar_text("null", value.origin);
             return;
         }
         match &value.kind {
@@ -161,16 +161,16 @@ impl Emitter {
                 let indent = parent.map_or(BEST_INDENT, |parent| parent + BEST_INDENT);
                 self.string(value, &text.text, indent, false);
             }
-            Kind::Nil => self.scalar_text("null", parent, value.origin),
+            Kind::Nil => self.scalar_text("null", value.origin),
             Kind::Bool(flag) => {
-                self.scalar_text(if *flag { "true" } else { "false" }, parent, value.origin)
+                self.scalar_text(if *flag { "true" } else { "false" }, value.origin)
             }
-            Kind::Int(number, _) => self.scalar_text(&number.to_string(), parent, value.origin),
-            Kind::Float(number) => self.scalar_text(&yaml_float(*number), parent, value.origin),
+            Kind::Int(number, _) => self.scalar_text(&number.to_string(), value.origin),
+            Kind::Float(number) => self.scalar_text(&yaml_float(*number), value.origin),
         }
     }
 
-    fn scalar_text(&mut self, text: &str, _parent: Option<usize>, origin: Option<Origin>) {
+    fn scalar_text(&mut self, text: &str, origin: Option<Origin>) {
         if !self.whitespace {
             self.put(" ", None);
         }
@@ -687,7 +687,7 @@ mod tests {
     use crate::render::helm::value::Slot;
 
     fn yaml(value: &Val) -> String {
-        to_yaml(value, false).text
+        to_yaml(value).text
     }
 
     fn map(pairs: Vec<(&str, Val)>) -> Val {
