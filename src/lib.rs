@@ -33,5 +33,6 @@ pub mod report;
 pub mod rules;
 
 pub use pipeline::{
-    LintOptions, Outcome, lint, lint_bytes, lint_options_for, load_and_render, load_and_render_in,
+    HelmTemplate, LintOptions, Outcome, helm_template, lint, lint_bytes, lint_options_for,
+    load_and_render, load_and_render_in,
 };

@@ -2,7 +2,9 @@
 //! exempt) and gather what they produced into the [`Outcome`] every report and fix reads.
 //! Each stage is a function of the previous one's output; only this module knows the order.
 
-use crate::diagnostic::{Diagnostic, Level, Location};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostic::{Code, Diagnostic, Level, Location};
 use crate::evaluate::Inspected;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::policies::Policies;
@@ -276,8 +278,9 @@ fn load_render(
     let mut loaded = load::load_after(files, sources, inputs, limits, inspected);
     let restored = whole(&loaded.files);
     loaded.restore(&restored, limits);
-    let tree =
+    let mut tree =
         load::kustomize::follow_references(files, inputs, context, &mut loaded, limits, inspected);
+    tree.charts = load::helm::read_charts(files, inputs, &mut loaded, limits);
     let rendered = render::render(
         inputs,
         loaded.first_input,
@@ -382,5 +385,61 @@ fn sort_key<'s>(
             span.start,
             diagnostic.code.as_str(),
         ),
+    }
+}
+
+/// What `helm template` prints, rendered natively: see [`helm_template`].
+#[derive(Debug)]
+pub struct HelmTemplate {
+    pub text: String,
+    pub diagnostics: Vec<Diagnostic>,
+    pub sources: SourceMap,
+}
+
+/// Render the chart in `directory` as `helm template RELEASE DIR --namespace default
+/// [-f VALUES]... [--include-crds]` would print it (the differential test compares the two).
+pub fn helm_template(
+    directory: &Path,
+    release: &str,
+    values: &[PathBuf],
+    include_crds: bool,
+) -> HelmTemplate {
+    let mut loaded = load::Loaded::default();
+    let (chart, values_files) = load::helm::read_chart_with_values(
+        &Disk,
+        directory,
+        values,
+        &mut loaded,
+        load::LoadLimits::default(),
+    );
+    let chart_file = match chart.files.get("Chart.yaml") {
+        Some(crate::model::files::ChartFile::Text(file)) => Some(*file),
+        _ => None,
+    };
+    let mut diagnostics = std::mem::take(&mut loaded.diagnostics);
+    let mut text = String::new();
+    match chart_file {
+        Some(chart_file) => {
+            let request = render::helm::chart::Request {
+                chart_file,
+                chart: &chart,
+                sources: &loaded.sources,
+                values_files: &values_files,
+                release_name: release,
+            };
+            let (manifest, mut errors) = render::helm::chart::manifest(request, include_crds);
+            text = manifest;
+            diagnostics.append(&mut errors);
+        }
+        None => diagnostics.push(Diagnostic::error(
+            Code::HelmChartError,
+            Location::Path(directory.display().to_string()),
+            "no Chart.yaml in this directory",
+        )),
+    }
+    HelmTemplate {
+        text,
+        diagnostics,
+        sources: loaded.sources,
     }
 }

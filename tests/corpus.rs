@@ -31,8 +31,8 @@ fn the_whole_corpus_is_linted_without_a_panic() {
     every_finding_is_accounted_for(&corpus, &report);
 }
 
-/// A finding comes from a rendered kustomization (it names the overlay, a kustomization file)
-/// or from a standalone manifest: a file in a directory without a kustomization file. A file
+/// A finding comes from a rendered kustomization (it names the overlay, a kustomization file),
+/// a rendered Helm chart (it names the chart's `Chart.yaml`), or from a standalone manifest: a file in a directory without a kustomization file. A file
 /// beside a kustomization that does not reference it is deployed by nothing and never linted.
 fn every_finding_is_accounted_for(corpus: &std::path::Path, report: &serde_json::Value) {
     let has_kustomization = |dir: &std::path::Path| {
@@ -59,7 +59,8 @@ fn every_finding_is_accounted_for(corpus: &std::path::Path, report: &serde_json:
                 assert!(
                     overlay.ends_with("kustomization.yaml")
                         || overlay.ends_with("kustomization.yml")
-                        || overlay.ends_with("Kustomization"),
+                        || overlay.ends_with("Kustomization")
+                        || overlay.ends_with("Chart.yaml"),
                     "{file} via {overlay}"
                 );
             }

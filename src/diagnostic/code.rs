@@ -63,7 +63,7 @@ catalogue! {
     UnsupportedEncoding = "unsupported-encoding", "load":
         "A file is UTF-16 or UTF-32, which kubectl does not read either.";
     HelmTemplate = "helm-template", "load":
-        "An unrendered Helm template was skipped (a note: it does not change the exit code).";
+        "A Helm template was skipped because its chart's `Chart.yaml` is not in the scan (a note: it does not change the exit code); templates of a scanned chart are rendered with it.";
     TemplateExpression = "template-expression", "load":
         "A document outside a Helm chart holds a template expression (`{{ }}`) that is not YAML until rendered: that document is skipped, the file's others are checked (a note).";
     InvalidYaml = "invalid-yaml", "load":
@@ -110,6 +110,10 @@ catalogue! {
         "A JSON 6902 patch is not a list of valid operations.";
     JsonPatchFailed = "json-patch-failed", "render":
         "A JSON 6902 operation cannot be applied (a missing path, a failed `test`).";
+    HelmTemplateError = "helm-template-error", "render":
+        "A Helm template failed to parse or execute (`required`, `fail`, a nil pointer, a wrong argument type, an unknown function, a limit), or rendered invalid YAML: reported at the template line and column; the chart's other templates are still rendered.";
+    HelmChartError = "helm-chart-error", "render":
+        "A Helm chart's values break its `values.schema.json` (reported at the values line, as Helm refuses the release), or the chart cannot be rendered as a whole: `Chart.yaml` or `values.yaml` is invalid, a dependency is missing from `charts/` (run `helm dependency build`), or an archived subchart (`.tgz`) is present, which kubepatrol does not unpack.";
     InvalidFieldType = "invalid-field-type", "evaluate":
         "A field a check reads, or an annotation value, has the wrong type (`hostNetwork: \"true\"`, say); the checks that read it skip that object, the others still run.";
     WorkloadByShape = "workload-by-shape", "evaluate":

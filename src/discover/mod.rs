@@ -35,6 +35,8 @@ pub enum InputKind {
     HelmTemplate,
     /// A `kustomization.yaml` (or `.yml`, or `Kustomization`): rendered, not linted as is.
     Kustomization,
+    /// The `Chart.yaml` of a Helm chart that is not a subchart: the chart is rendered.
+    HelmChart,
 }
 
 #[derive(Clone, Debug)]
@@ -460,22 +462,41 @@ struct ChartCache {
 
 impl ChartCache {
     fn classify(&mut self, files: &dyn FileSystem, path: &Path) -> InputKind {
+        if path.file_name().is_some_and(|name| name == "Chart.yaml") {
+            return if self.is_subchart(files, path) {
+                InputKind::Manifest
+            } else {
+                InputKind::HelmChart
+            };
+        }
         let mut dir = path.parent();
         while let Some(current) = dir {
             if current.file_name().is_some_and(|name| name == "templates")
                 && let Some(chart) = current.parent()
+                && self.is_chart(files, chart)
             {
-                let is_chart = *self
-                    .is_chart
-                    .entry(chart.to_path_buf())
-                    .or_insert_with(|| files.kind(&chart.join("Chart.yaml")).is_file());
-                if is_chart {
-                    return InputKind::HelmTemplate;
-                }
+                return InputKind::HelmTemplate;
             }
             dir = current.parent();
         }
         InputKind::Manifest
+    }
+
+    fn is_chart(&mut self, files: &dyn FileSystem, directory: &Path) -> bool {
+        *self
+            .is_chart
+            .entry(directory.to_path_buf())
+            .or_insert_with(|| files.kind(&directory.join("Chart.yaml")).is_file())
+    }
+
+    /// A chart in the `charts/` folder of another chart renders as part of its parent.
+    fn is_subchart(&mut self, files: &dyn FileSystem, chart_file: &Path) -> bool {
+        let parent_chart = chart_file
+            .parent()
+            .and_then(Path::parent)
+            .filter(|folder| folder.file_name().is_some_and(|name| name == "charts"))
+            .and_then(Path::parent);
+        parent_chart.is_some_and(|parent| self.is_chart(files, parent))
     }
 }
 

@@ -1,5 +1,6 @@
 //! Read and parse every input in parallel into span-carrying documents.
 
+pub(crate) mod helm;
 pub(crate) mod kustomize;
 
 use std::collections::HashSet;
@@ -201,8 +202,13 @@ pub fn load_one(
         Ok(bytes) => bytes,
         Err(error) => return empty(read_error(error, whole_file, limits), String::new()),
     };
+    // A template is rendered with its chart (see `helm`), never read as YAML.
     if input.kind == InputKind::HelmTemplate {
-        return empty(template_note(whole_file), String::new());
+        return (
+            SourceFile::new(input.display.clone(), String::new()),
+            LoadedFile::empty(file),
+            Vec::new(),
+        );
     }
     let text = match decode(file, bytes) {
         Ok(text) => text,
@@ -298,15 +304,7 @@ fn template_expression_note(file: FileId, text: &str, chunk: &std::ops::Range<u3
     )
 }
 
-fn template_note(location: Location) -> Diagnostic {
-    Diagnostic::note(
-        Code::HelmTemplate,
-        location,
-        "unrendered template (`{{ }}`) skipped; lint the rendered output instead, e.g. `helm template … | kubepatrol lint -`",
-    )
-}
-
-fn read_error(error: ReadError, location: Location, limits: LoadLimits) -> Diagnostic {
+pub(crate) fn read_error(error: ReadError, location: Location, limits: LoadLimits) -> Diagnostic {
     match error {
         ReadError::TooLarge(size) => Diagnostic::error(
             Code::FileTooLarge,

@@ -1,7 +1,7 @@
 //! What the load stage hands the render stage: each file's documents, and every path a
 //! kustomization references, already resolved against the file system.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use crate::source::FileId;
@@ -51,6 +51,23 @@ pub struct FileTree {
     pub(crate) context: Vec<FileId>,
     /// Each manifest input in a directory with a kustomization file, and that kustomization.
     pub(crate) beside: HashMap<FileId, FileId>,
+    /// The Helm charts to render, by the file id of their `Chart.yaml` input.
+    pub(crate) charts: HashMap<FileId, LoadedChart>,
+}
+
+/// A Helm chart directory as load read it: every file not excluded by `.helmignore`, by its
+/// `/`-separated path relative to the chart (subcharts under `charts/<name>/`).
+#[derive(Debug, Default)]
+pub(crate) struct LoadedChart {
+    pub(crate) files: BTreeMap<String, ChartFile>,
+}
+
+/// A chart file: text that findings may point into (templates, values, `Chart.yaml`) is in
+/// the source map; anything else is bytes for `.Files`.
+#[derive(Debug)]
+pub(crate) enum ChartFile {
+    Text(FileId),
+    Bytes(Vec<u8>),
 }
 
 impl FileTree {

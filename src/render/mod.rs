@@ -1,6 +1,7 @@
 //! Turn loaded documents into the objects that reach a cluster: split documents and `List`
 //! kinds, and render Kustomize overlays (Helm output is tagged with its template by the loader).
 
+pub mod helm;
 pub(crate) mod json6902;
 pub(crate) mod kustomize;
 pub(crate) mod select;
@@ -49,6 +50,7 @@ pub fn render(
     let input_files: HashSet<FileId> = (first_input..first_input + inputs.len())
         .map(file_id)
         .collect();
+    let chart_dirs = helm::chart::chart_directories(tree.charts.keys().copied(), sources);
     // Each root renders on its own; the parts are joined in input order. A part is empty, or
     // the input's objects, or the kustomization beside an input that does not reference it.
     let parts: Vec<(Rendered, Option<(FileId, FileId)>)> = inputs
@@ -64,8 +66,23 @@ pub fn render(
             let Some(loaded) = files.get(index).filter(|loaded| loaded.file == file) else {
                 return (part, None);
             };
+            if input.kind == InputKind::Manifest
+                && helm::chart::consumed_by_chart(&input.display, &chart_dirs)
+            {
+                return (part, None);
+            }
             if input.kind == InputKind::Kustomization {
                 render_kustomization(&context, loaded, &mut part);
+            } else if let Some(chart) = tree.charts.get(&file) {
+                let request = helm::chart::Request {
+                    chart_file: file,
+                    chart,
+                    sources,
+                    values_files: &[],
+                    release_name: helm::chart::RELEASE_NAME,
+                };
+                let chart = helm::chart::render_chart(request);
+                (part.objects, part.diagnostics) = (chart.objects, chart.diagnostics);
             } else {
                 let (objects, diagnostics) = objects_of(loaded.file, &loaded.documents);
                 // Values files and transformer configurations beside a kustomization hold no

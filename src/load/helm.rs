@@ -1,0 +1,164 @@
+//! Reading Helm charts: every file of each chart directory named by a `Chart.yaml` input,
+//! filtered by the chart's `.helmignore`, so that rendering is pure. Templates, values files
+//! and `Chart.yaml` files are added to the source map (findings point into them); other files
+//! are kept as bytes for `.Files`. All chart file reading is in [`read_chart_files`].
+
+use std::path::Path;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+
+use super::{LoadLimits, Loaded, read_error};
+use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::discover::{Input, InputKind, Source, clean_display};
+use crate::model::files::{ChartFile, LoadedChart, LoadedFile};
+use crate::source::{FileId, SourceFile};
+use crate::vfs::{FileSystem, Kind, WalkOptions};
+
+/// Read every chart whose `Chart.yaml` is an input (keyed by that input's file id), and note
+/// the template files that no read chart renders.
+pub(crate) fn read_charts(
+    files: &dyn FileSystem,
+    inputs: &[Input],
+    loaded: &mut Loaded,
+    limits: LoadLimits,
+) -> std::collections::HashMap<FileId, LoadedChart> {
+    let mut charts = std::collections::HashMap::new();
+    let mut chart_dirs = Vec::new();
+    for (index, input) in inputs.iter().enumerate() {
+        let (InputKind::HelmChart, Source::File(path)) = (input.kind, &input.source) else {
+            continue;
+        };
+        let Some(directory) = path.parent() else {
+            continue;
+        };
+        let file = FileId(u32::try_from(loaded.first_input + index).unwrap_or(u32::MAX));
+        charts.insert(file, read_chart_files(files, directory, loaded, limits));
+        chart_dirs.push(directory.to_path_buf());
+    }
+    for (index, input) in inputs.iter().enumerate() {
+        let (InputKind::HelmTemplate, Source::File(path)) = (input.kind, &input.source) else {
+            continue;
+        };
+        if !chart_dirs
+            .iter()
+            .any(|directory| path.starts_with(directory))
+        {
+            let file = FileId(u32::try_from(loaded.first_input + index).unwrap_or(u32::MAX));
+            loaded.diagnostics.push(Diagnostic::note(
+                Code::HelmTemplate,
+                Location::File(file),
+                "template of a chart whose Chart.yaml is not in the scan: not rendered; lint the chart directory",
+            ));
+        }
+    }
+    charts
+}
+
+/// The chart in `directory` and the values files given for it (their file ids, in order),
+/// read for a render of that chart alone.
+pub(crate) fn read_chart_with_values(
+    files: &dyn FileSystem,
+    directory: &Path,
+    values: &[std::path::PathBuf],
+    loaded: &mut Loaded,
+    limits: LoadLimits,
+) -> (LoadedChart, Vec<FileId>) {
+    let chart = read_chart_files(files, directory, loaded, limits);
+    let mut values_files = Vec::new();
+    for path in values {
+        match files.read(path, limits.max_file_bytes) {
+            Ok(bytes) => values_files.push(add_source(
+                loaded,
+                path,
+                String::from_utf8_lossy(&bytes).into_owned(),
+            )),
+            Err(error) => {
+                let file = add_source(loaded, path, String::new());
+                loaded
+                    .diagnostics
+                    .push(read_error(error, Location::File(file), limits));
+            }
+        }
+    }
+    (chart, values_files)
+}
+
+/// The files of the chart in `directory`; texts go to the source map.
+fn read_chart_files(
+    files: &dyn FileSystem,
+    directory: &Path,
+    loaded: &mut Loaded,
+    limits: LoadLimits,
+) -> LoadedChart {
+    let ignore = helmignore(files, directory, limits);
+    let mut chart = LoadedChart::default();
+    for entry in files.walk(
+        directory,
+        &WalkOptions {
+            honour_ignores: false,
+            ..WalkOptions::default()
+        },
+    ) {
+        let Ok(entry) = entry else {
+            continue;
+        };
+        let Ok(relative) = entry.path.strip_prefix(directory) else {
+            continue;
+        };
+        let relative = relative.to_string_lossy().replace('\\', "/");
+        let is_dir = matches!(entry.kind, Kind::Directory);
+        if relative.is_empty()
+            || is_dir
+            || ignore
+                .matched_path_or_any_parents(&relative, false)
+                .is_ignore()
+        {
+            continue;
+        }
+        match files.read(&entry.path, limits.max_file_bytes) {
+            Ok(bytes) if is_source_text(&relative) => {
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                let file = add_source(loaded, &entry.path, text);
+                chart.files.insert(relative, ChartFile::Text(file));
+            }
+            Ok(bytes) => {
+                chart.files.insert(relative, ChartFile::Bytes(bytes));
+            }
+            Err(error) => {
+                let file = add_source(loaded, &entry.path, String::new());
+                loaded
+                    .diagnostics
+                    .push(read_error(error, Location::File(file), limits));
+            }
+        }
+    }
+    chart
+}
+
+/// Add a chart file to the source map (with no documents: the chart's render parses it).
+fn add_source(loaded: &mut Loaded, path: &Path, text: String) -> FileId {
+    let file = FileId(u32::try_from(loaded.files.len()).unwrap_or(u32::MAX));
+    loaded
+        .sources
+        .add(SourceFile::new(clean_display(path), text));
+    loaded.files.push(LoadedFile::empty(file));
+    file
+}
+
+/// The chart's `.helmignore` (gitignore syntax, as Helm's rules read it).
+fn helmignore(files: &dyn FileSystem, directory: &Path, limits: LoadLimits) -> Gitignore {
+    let mut builder = GitignoreBuilder::new("");
+    if let Ok(bytes) = files.read(&directory.join(".helmignore"), limits.max_file_bytes) {
+        for line in String::from_utf8_lossy(&bytes).lines() {
+            let _ = builder.add_line(None, line);
+        }
+    }
+    builder.build().unwrap_or_else(|_| Gitignore::empty())
+}
+
+/// Files findings can point into: templates, values files and chart metadata.
+fn is_source_text(relative: &str) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    let in_templates = relative.split('/').any(|part| part == "templates");
+    in_templates || matches!(name, "Chart.yaml" | "values.yaml" | "requirements.yaml")
+}

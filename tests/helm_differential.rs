@@ -1,0 +1,270 @@
+//! Differential test of the native Helm renderer against the real `helm` v3.17.1 (pinned in
+//! tools/package.json, extracted to tools/helm by `.ci/run`): for every row (chart × values
+//! set) of `../shared/charts/CHARTS.md`, `helm template kp CHART --namespace default [ARGS]
+//! [-f VALUES]` and `kubepatrol::helm_template` must print the same documents under the same
+//! `# Source:` names, each equal when parsed as YAML. Rows whose output is not deterministic
+//! (random passwords, generated certificates) are compared by the identity of each document.
+//! A row helm refuses (CHARTS.md's status: a values.schema.json violation) must be refused
+//! natively too. Rows that differ for a known cause would be listed in `EXCEPTIONS`; the test
+//! also reports how
+//! many rows are byte-identical (every deterministic row helm renders is, today).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::string_slice,
+    clippy::panic
+)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::required_tool;
+use kubepatrol::source::FileId;
+use kubepatrol::yaml::{Limits, parse, to_json};
+
+/// Rows known to differ, with the cause.
+/// None today: every row helm renders renders the same natively.
+const EXCEPTIONS: &[(usize, &str)] = &[];
+
+struct Row {
+    number: usize,
+    chart: String,
+    values: Option<String>,
+    include_crds: bool,
+    deterministic: bool,
+    /// Helm refuses the row (CHARTS.md's status is an error).
+    helm_fails: bool,
+}
+
+fn charts_dir() -> Option<PathBuf> {
+    let path = std::env::var_os("KUBEPATROL_CORPUS")
+        .map(|corpus| PathBuf::from(corpus).join("../charts"))
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/charts"));
+    if path.join("CHARTS.md").is_file() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os("KUBEPATROL_REQUIRE_CORPUS").is_none(),
+        "the chart corpus is required but missing at {}",
+        path.display()
+    );
+    eprintln!("SKIPPED: chart corpus not found at {}", path.display());
+    None
+}
+
+fn rows(charts: &Path) -> Vec<Row> {
+    let table = std::fs::read_to_string(charts.join("CHARTS.md")).expect("CHARTS.md");
+    table
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let number: usize = cells.get(1)?.parse().ok()?;
+            let chart = cells.get(2)?.trim_matches('`').to_string();
+            let values = cells
+                .get(3)
+                .filter(|values| values.starts_with('`'))
+                .map(|values| values.trim_matches('`').to_string());
+            Some(Row {
+                number,
+                chart,
+                values,
+                include_crds: cells.get(4)?.contains("--include-crds"),
+                deterministic: cells.get(9)? == &"yes",
+                helm_fails: cells.get(5)?.starts_with("error"),
+            })
+        })
+        .collect()
+}
+
+fn native_output(charts: &Path, row: &Row) -> kubepatrol::HelmTemplate {
+    let chart_dir = charts.join(&row.chart);
+    let values: Vec<PathBuf> = row
+        .values
+        .iter()
+        .map(|values| chart_dir.join(values))
+        .collect();
+    kubepatrol::helm_template(&chart_dir, "kp", &values, row.include_crds)
+}
+
+fn helm_output(helm: &Path, charts: &Path, row: &Row) -> String {
+    let mut command = Command::new(helm);
+    command
+        .current_dir(charts)
+        .args(["template", "kp", &row.chart, "--namespace", "default"]);
+    if row.include_crds {
+        command.arg("--include-crds");
+    }
+    if let Some(values) = &row.values {
+        command.args(["-f", &format!("{}/{values}", row.chart)]);
+    }
+    let output = command.output().expect("helm runs");
+    assert_eq!(
+        output.status.success(),
+        !row.helm_fails,
+        "row {}: helm: {}",
+        row.number,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("utf-8")
+}
+
+/// The documents of a `helm template` output: (source, document parsed to JSON) in order.
+fn documents(text: &str) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for piece in text.split("---\n# Source: ").skip(1) {
+        let (source, body) = piece.split_once('\n').unwrap_or((piece, ""));
+        let parsed = parse(FileId(0), body, Limits::default());
+        for document in parsed.documents {
+            out.push((
+                source.to_string(),
+                to_json(&document.root).unwrap_or(serde_json::Value::Null),
+            ));
+        }
+    }
+    out
+}
+
+/// What stays the same between runs of a non-deterministic chart.
+fn identity(document: &serde_json::Value) -> serde_json::Value {
+    serde_json::json!([
+        document["apiVersion"],
+        document["kind"],
+        document["metadata"]["name"]
+    ])
+}
+
+fn compare(row: &Row, expected: &str, actual: &str) -> Result<bool, String> {
+    let (mut want, mut got) = (documents(expected), documents(actual));
+    if !row.deterministic {
+        want = want
+            .into_iter()
+            .map(|(source, document)| (source, identity(&document)))
+            .collect();
+        got = got
+            .into_iter()
+            .map(|(source, document)| (source, identity(&document)))
+            .collect();
+    }
+    let as_set = |documents: &[(String, serde_json::Value)]| {
+        let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+        for (source, document) in documents {
+            *counts.entry(format!("{source} {document}")).or_default() += 1;
+        }
+        counts
+    };
+    let (want_set, got_set) = (as_set(&want), as_set(&got));
+    if want_set != got_set {
+        let missing: Vec<&String> = want_set
+            .keys()
+            .filter(|key| got_set.get(*key) != want_set.get(*key))
+            .take(2)
+            .collect();
+        let extra: Vec<&String> = got_set
+            .keys()
+            .filter(|key| got_set.get(*key) != want_set.get(*key))
+            .take(2)
+            .collect();
+        let clip = |keys: Vec<&String>| {
+            keys.iter()
+                .map(|key| key.chars().take(300).collect::<String>())
+                .collect::<Vec<_>>()
+        };
+        return Err(format!(
+            "helm only: {:?}\nnative only: {:?}",
+            clip(missing),
+            clip(extra)
+        ));
+    }
+    Ok(expected == actual)
+}
+
+#[test]
+fn native_rendering_matches_helm_on_every_chart_row() {
+    let Some(charts) = charts_dir() else { return };
+    let Some(helm) = required_tool(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tools/helm"),
+        "run .ci/run (it extracts helm v3.17.1 from tools/node_modules)",
+    ) else {
+        return;
+    };
+    let rows = rows(&charts);
+    assert!(rows.len() > 100, "CHARTS.md lists every row");
+    // Both sides per row, four rows at a time: helm processes and native renders in parallel.
+    let rendered: Vec<(String, kubepatrol::HelmTemplate)> = std::thread::scope(|scope| {
+        let chunks: Vec<_> = rows.chunks(rows.len().div_ceil(4)).collect();
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|chunk| {
+                scope.spawn(|| {
+                    chunk
+                        .iter()
+                        .map(|row| {
+                            (
+                                helm_output(&helm, &charts, row),
+                                native_output(&charts, row),
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|handle| handle.join().expect("render thread"))
+            .collect()
+    });
+    let mut identical = 0;
+    let mut failures = Vec::new();
+    for (row, (expected, native)) in rows.iter().zip(&rendered) {
+        let errors: Vec<&String> = native
+            .diagnostics
+            .iter()
+            .map(|diagnostic| &diagnostic.message)
+            .collect();
+        let outcome = if row.helm_fails {
+            // Helm refuses the row (a values.schema.json violation): so must the native render.
+            let refused = errors
+                .iter()
+                .any(|message| message.contains("values.schema.json"));
+            if refused {
+                Ok(false)
+            } else {
+                Err(format!(
+                    "helm refuses this row, the native render does not: {errors:?}"
+                ))
+            }
+        } else if errors.is_empty() {
+            compare(row, expected, &native.text)
+        } else {
+            Err(format!("diagnostics: {errors:?}"))
+        };
+        let excepted = EXCEPTIONS.iter().any(|(number, _)| *number == row.number);
+        match outcome {
+            Ok(same_bytes) => {
+                identical += usize::from(same_bytes);
+                assert!(
+                    !excepted,
+                    "row {} is listed in EXCEPTIONS but now matches: remove it",
+                    row.number
+                );
+            }
+            Err(difference) if !excepted => failures.push(format!(
+                "row {} ({} {:?}): {difference}",
+                row.number, row.chart, row.values
+            )),
+            Err(_) => {}
+        }
+    }
+    eprintln!("{identical} of {} rows byte-identical to helm", rows.len());
+    assert!(
+        failures.is_empty(),
+        "{} rows differ from helm:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
