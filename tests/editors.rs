@@ -79,3 +79,36 @@ fn the_matcher_reads_real_output_including_spaces_and_drive_letters() {
         ]
     );
 }
+
+/// The Zed extension's manifest registers the language server id that `src/lib.rs` reads its
+/// settings under (the id users write in Zed's settings), for the languages `kubepatrol lsp` reads.
+#[test]
+fn the_zed_extension_registers_its_server_for_yaml_and_json_under_the_id_it_reads() {
+    let zed = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("editors/zed");
+    let manifest: toml_edit::DocumentMut = fs::read_to_string(zed.join("extension.toml"))
+        .expect("extension.toml")
+        .parse()
+        .expect("TOML");
+    assert_eq!(manifest["schema_version"].as_integer(), Some(1));
+    let servers = manifest["language_servers"]
+        .as_table()
+        .expect("[language_servers]");
+    let ids: Vec<&str> = servers.iter().map(|(id, _)| id).collect();
+    assert_eq!(ids, ["kubepatrol"]);
+    let languages: Vec<&str> = servers["kubepatrol"]["languages"]
+        .as_array()
+        .expect("languages")
+        .iter()
+        .map(|language| language.as_str().expect("a language name"))
+        .collect();
+    assert_eq!(languages, ["YAML", "JSON"]);
+
+    let source = fs::read_to_string(zed.join("src/lib.rs")).expect("src/lib.rs");
+    let server_id = Regex::new(r#"const SERVER_ID: &str = "([^"]*)";"#)
+        .expect("regex")
+        .captures(&source)
+        .expect("src/lib.rs declares SERVER_ID");
+    assert_eq!(&server_id[1], "kubepatrol");
+    assert!(source.contains(r#"worktree.which("kubepatrol")"#));
+    assert!(source.contains(r#"vec!["lsp".to_owned()]"#));
+}
