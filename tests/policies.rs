@@ -300,3 +300,88 @@ fn a_policy_path_that_is_also_linted_is_read_once() {
         .count();
     assert_eq!(findings, 1);
 }
+
+/// The lines of a `line` report that the Polaris fixture's custom checks produced.
+fn polaris_lines(text: &str) -> String {
+    const IDS: [&str; 5] = [
+        "imageRegistry",
+        "memoryLimit",
+        "noHostPath",
+        "minReplicas",
+        "notRun",
+    ];
+    text.lines()
+        .filter(|line| IDS.iter().any(|id| line.ends_with(&format!("[{id}]"))))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn polaris_custom_checks_behave_like_custom_checks() {
+    let dir = fixtures().join("polaris-checks");
+    let output = run_in(&dir, &["lint", "--format", "line", "."]);
+    insta::assert_snapshot!(polaris_lines(&stdout(&output)));
+    let report = json(&run_in(&dir, &["lint", "--format", "json", "."]));
+    let suppressed: Vec<&str> = report["suppressed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["check"].as_str().unwrap())
+        .collect();
+    assert_eq!(suppressed, ["minReplicas"]);
+    let sarif = json(&run_in(&dir, &["lint", "--format", "sarif", "."]));
+    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|rule| rule["id"].as_str().unwrap())
+        .collect();
+    // `notRun` is `ignore` in the Polaris configuration, so it is not a check at all.
+    assert_eq!(
+        rules[rules.len() - 4..],
+        ["imageRegistry", "memoryLimit", "noHostPath", "minReplicas"]
+    );
+    let explained = stdout(&run_in(&dir, &["explain", "memoryLimit"]));
+    assert!(
+        explained.starts_with("memoryLimit — Memory limits are set\n"),
+        "{explained}"
+    );
+    assert!(explained.contains("polaris.yaml:"), "{explained}");
+}
+
+#[test]
+fn a_polaris_check_with_a_bad_schema_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        "polarisConfig: polaris.yaml\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("polaris.yaml"),
+        "checks:\n  broken: danger\ncustomChecks:\n  broken:\n    target: Container\n    jsonSchema: '{\"type\": 3}'\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("app.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n",
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stdout(&output).starts_with("polaris.yaml:6:17: error: invalid JSON Schema"),
+        "{}",
+        stdout(&output)
+    );
+    std::fs::remove_file(dir.path().join("polaris.yaml")).unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "."]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stdout(&output).starts_with(
+            ".kubepatrol.yaml:1:16: error: cannot read the Polaris configuration `polaris.yaml`"
+        ),
+        "{}",
+        stdout(&output)
+    );
+}

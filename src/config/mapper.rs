@@ -3,15 +3,34 @@
 
 use globset::Glob;
 
-use super::{CheckGrade, CheckSelection, Config, Exemption, Grade, Pattern, Spanned, WorkloadKind};
+use super::{
+    CheckGrade, CheckSelection, Config, CustomCheck, Exemption, Grade, Pattern, Spanned,
+    WorkloadKind,
+};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::rules::{self, RuleEntry, explain};
 use crate::settings::FailOn;
 use crate::source::{FileId, Span};
 use crate::yaml::{self, Entry, Node};
 
-/// Map config text onto [`Config`]; all problems are reported, not only the first.
+/// Reads the Polaris configuration that `polarisConfig:` (the node given) names and maps its
+/// custom checks, adding its problems to the errors.
+pub type PolarisReader<'r> = &'r mut dyn FnMut(&Node, &mut Vec<Diagnostic>) -> Vec<CustomCheck>;
+
+/// Map config text onto [`Config`]; all problems are reported, not only the first. It reads
+/// no file: a `polarisConfig:` is checked to be a string but defines no checks (see
+/// [`parse_reading`]).
 pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    parse_reading(file, text, &mut |_, _| Vec::new())
+}
+
+/// [`parse`], with the checks of the Polaris configuration `polarisConfig:` names read by
+/// `read_polaris`, before `checks:` and `exemptions:` so that they may name them.
+pub fn parse_reading(
+    file: FileId,
+    text: &str,
+    read_polaris: PolarisReader<'_>,
+) -> Result<Config, Vec<Diagnostic>> {
     let parsed = yaml::parse(file, text, yaml::Limits::default());
     let mut mapper = Mapper {
         errors: parsed
@@ -28,11 +47,27 @@ pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
         .first()
         .map(|document| {
             // Mapped first, so that `checks:` and `exemptions:` may name the checks it defines.
-            let custom_checks = document.root.get("customChecks").map(|node| {
-                super::custom::custom_checks(node, text, super::FILE_NAME, &mut mapper.errors)
-            });
+            let mut custom_checks =
+                document
+                    .root
+                    .get("customChecks")
+                    .map_or_else(Vec::new, |node| {
+                        super::custom::custom_checks(
+                            node,
+                            text,
+                            super::FILE_NAME,
+                            &mut mapper.errors,
+                        )
+                    });
+            if let Some(path) = document
+                .root
+                .get("polarisConfig")
+                .filter(|node| node.as_str().is_some())
+            {
+                custom_checks.extend(read_polaris(path, &mut mapper.errors));
+            }
             let mut config = mapper.config(&document.root);
-            config.custom_checks = custom_checks.unwrap_or_default();
+            config.custom_checks = custom_checks;
             config
         })
         .unwrap_or_default();
@@ -58,6 +93,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "policies",
     "admissionPolicies",
     "customChecks",
+    "polarisConfig",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "file",
@@ -136,6 +172,15 @@ impl Mapper {
                 "failOn" => config.fail_on = self.fail_on(value),
                 "minScore" => config.min_score = self.score(value),
                 "policies" => config.policies = self.strings(value, "policies"),
+                "polarisConfig" => match value.as_str() {
+                    Some(path) => {
+                        config.polaris_config = Some(Spanned {
+                            value: path.to_owned(),
+                            span: value.span,
+                        });
+                    }
+                    None => self.type_error(value, "polarisConfig", "a string"),
+                },
                 "admissionPolicies" => match value.as_bool() {
                     Some(flag) => config.admission_policies = Some(flag),
                     None => self.type_error(value, "admissionPolicies", "a boolean"),

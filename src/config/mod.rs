@@ -7,6 +7,7 @@
 
 mod custom;
 mod mapper;
+mod polaris;
 mod search;
 
 use globset::GlobMatcher;
@@ -16,8 +17,9 @@ use crate::settings::{ExtraPod, ExtraWorkload, FailOn, Settings};
 use crate::source::Span;
 use mapper::decode_pointer;
 
-pub use custom::CustomCheck;
-pub use mapper::{parse, unknown_check_message};
+pub use custom::{CustomCheck, Test};
+pub use mapper::{PolarisReader, parse, parse_reading, unknown_check_message};
+pub use polaris::SchemaTest;
 pub use search::{LoadedConfig, find, load, read_for_run};
 
 /// The file name looked for in the linted directory and its parents.
@@ -64,6 +66,9 @@ pub struct Config {
     /// The team's own checks, in CEL: each is a check like the built-in ones.
     #[cfg_attr(test, schemars(default, schema_with = "schema::custom_checks"))]
     pub custom_checks: Vec<CustomCheck>,
+    /// A Polaris configuration whose `customChecks` (JSON Schema) become checks, relative to
+    /// this file.
+    pub polaris_config: Option<Spanned<String>>,
 }
 
 /// What a `checks:` entry does to its check.
