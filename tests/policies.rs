@@ -347,3 +347,40 @@ fn a_polaris_check_with_a_bad_schema_is_a_configuration_error() {
         ".kubepatrol.yaml:1:16: error: cannot read the Polaris configuration `polaris.yaml`",
     );
 }
+
+#[test]
+fn the_configuration_names_policy_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join(".kubepatrol.yaml");
+    let admission = fixtures().join("admission");
+    let lint = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        let config = config.to_str().unwrap();
+        run_in(
+            &admission,
+            &["lint", "--format", "line", "--config", config, "."],
+        )
+    };
+    let output = lint(
+        "checks:\n  REPLICA-LIMIT: warning\nexemptions:\n- kind: Deployment\n  checks: [pinned-images]\n  reason: digests come later\n",
+    );
+    let lines = lines_of(&stdout(&output), &["replica-limit", "pinned-images"]);
+    assert_eq!(
+        lines,
+        "objects.yaml:28:13: warning: replicas 5 exceed the limit 3 (Deployment shop/api) [replica-limit]"
+    );
+    let output = lint("checks:\n  replica-limit: ignore\n  no-such-policy/rule: danger\n");
+    assert_eq!(output.status.code(), Some(2));
+    let report = stdout(&output);
+    let errors: Vec<&str> = report
+        .lines()
+        .filter(|line| line.contains("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert!(
+        errors[0].ends_with(
+            "/.kubepatrol.yaml:3:3: error: unknown check `no-such-policy/rule`; `kubepatrol checks` lists them [invalid-config]"
+        ),
+        "{report}"
+    );
+}

@@ -21,15 +21,26 @@ pub type PolarisReader<'r> = &'r mut dyn FnMut(&Node, &mut Vec<Diagnostic>) -> V
 /// no file: a `polarisConfig:` is checked to be a string but defines no checks (see
 /// [`parse_reading`]).
 pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
-    parse_reading(file, text, &mut |_, _| Vec::new())
+    map(file, text, &mut |_, _| Vec::new(), false)
 }
 
-/// [`parse`], with the checks of the Polaris configuration `polarisConfig:` names read by
-/// `read_polaris`, before `checks:` and `exemptions:` so that they may name them.
+/// [`parse`] for a run, with the checks of the Polaris configuration `polarisConfig:` names
+/// read by `read_polaris`, before `checks:` and `exemptions:` so that they may name them. An
+/// unknown id there is not an error yet: it may be a policy rule's, known only once the run's
+/// policies are read (see [`Config::unresolved_errors`]).
 pub fn parse_reading(
     file: FileId,
     text: &str,
     read_polaris: PolarisReader<'_>,
+) -> Result<Config, Vec<Diagnostic>> {
+    map(file, text, read_polaris, true)
+}
+
+fn map(
+    file: FileId,
+    text: &str,
+    read_polaris: PolarisReader<'_>,
+    defer_unknown_ids: bool,
 ) -> Result<Config, Vec<Diagnostic>> {
     let parsed = yaml::parse(file, text, yaml::Limits::default());
     let mut mapper = Mapper {
@@ -38,6 +49,8 @@ pub fn parse_reading(
             .into_iter()
             .map(|error| config_error(error.span, error.message))
             .collect(),
+        defer_unknown_ids,
+        unresolved: Vec::new(),
     };
     if let Some(extra) = parsed.documents.get(1) {
         mapper.error(extra.root.span, "the configuration is one YAML document");
@@ -68,13 +81,23 @@ pub fn parse_reading(
             }
             let mut config = mapper.config(&document.root);
             config.custom_checks = custom_checks;
+            config.unresolved_checks = std::mem::take(&mut mapper.unresolved);
             config
         })
         .unwrap_or_default();
     if mapper.errors.is_empty() {
         Ok(config)
     } else {
-        Err(mapper.errors)
+        // The run stops here, before any policy is read: the deferred ids are unknown too
+        // (the report sorts the errors by position).
+        let mut errors = mapper.errors;
+        errors.extend(
+            config
+                .unresolved_checks
+                .iter()
+                .map(|id| config_error(id.span, unknown_check_message(&id.value))),
+        );
+        Err(errors)
     }
 }
 
@@ -109,6 +132,9 @@ const WORKLOAD_KEYS: &[&str] = &["apiVersion", "kind", "podSpec", "longRunning",
 /// The position-aware mapping from YAML nodes to config values; collects every error.
 struct Mapper {
     errors: Vec<Diagnostic>,
+    /// Whether an unknown check id is recorded in `unresolved` rather than an error.
+    defer_unknown_ids: bool,
+    unresolved: Vec<Spanned<String>>,
 }
 
 impl Mapper {
@@ -238,6 +264,23 @@ impl Mapper {
                 value: check,
                 span: id.span,
             }),
+            None if self.defer_unknown_ids => {
+                let check = rules::dynamic::register(rules::dynamic::Definition {
+                    id: id.value.clone(),
+                    title: id.value.clone(),
+                    category: rules::Category::Security,
+                    severity: rules::Severity::Warning,
+                    scope: rules::Scope::Object,
+                    message: String::new(),
+                    remediation: String::new(),
+                    source: "an id the configuration names before the policies are read".to_owned(),
+                });
+                self.unresolved.push(id.clone());
+                Some(Spanned {
+                    value: check,
+                    span: id.span,
+                })
+            }
             None => {
                 self.error(id.span, unknown_check_message(&id.value));
                 None
