@@ -235,18 +235,21 @@ fn policy_rules_that_apply_to_nothing_are_reported_on_request() {
     );
 }
 
-#[test]
-fn checks_and_explain_know_the_custom_checks() {
-    let dir = fixtures().join("custom-checks");
-    let table = stdout(&run_in(&dir, &["checks"]));
-    let custom: Vec<&str> = table
+/// The ids `kubepatrol checks`, run in `dir`, lists after the built-in checks.
+fn checks_listed_after_the_built_in_ones(dir: &std::path::Path) -> Vec<String> {
+    stdout(&run_in(dir, &["checks"]))
         .lines()
         .skip_while(|line| !line.starts_with("anonymousUserRBACBinding"))
         .skip(1)
-        .map(|line| line.split_whitespace().next().unwrap())
-        .collect();
+        .map(|line| line.split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn checks_and_explain_know_the_custom_checks() {
+    let dir = fixtures().join("custom-checks");
     assert_eq!(
-        custom,
+        checks_listed_after_the_built_in_ones(&dir),
         [
             "registryAllowList",
             "teamLabel",
@@ -382,5 +385,28 @@ fn the_configuration_names_policy_rules() {
             "/.kubepatrol.yaml:3:3: error: unknown check `no-such-policy/rule`; `kubepatrol checks` lists them [invalid-config]"
         ),
         "{report}"
+    );
+}
+
+#[test]
+fn checks_and_explain_know_the_rules_of_the_configured_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = fixtures().join("policies/policies/workloads.yaml");
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        format!("policies: [{}]\n", library.display()),
+    )
+    .unwrap();
+    assert_eq!(
+        checks_listed_after_the_built_in_ones(dir.path()),
+        ["workload-rules/host-network", "workload-rules/team-label"]
+    );
+    let explained = stdout(&run_in(
+        dir.path(),
+        &["explain", "workload-rules/team-label"],
+    ));
+    assert!(
+        explained.starts_with("workload-rules/team-label — "),
+        "{explained}"
     );
 }
