@@ -336,3 +336,37 @@ fn pod_metadata(root: &Node, spec_key: Span) -> Option<&Node> {
         .filter(|child| child.span.start <= spec_key.start && spec_key.end <= child.span.end)
         .find_map(|child| pod_metadata(child, spec_key))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::string_slice)]
+
+    use super::*;
+    use crate::source::FileId;
+
+    const SPEC: &str =
+        "containers:\n- name: a\n  image: x\n- name: b\n  resources:\n    limits: {cpu: 1}\n";
+
+    fn pointed(pointer: &[&str]) -> Option<&'static str> {
+        let parsed = yaml::parse(FileId(0), SPEC, yaml::Limits::default());
+        let root = &parsed.documents[0].root;
+        let pointer: Vec<String> = pointer.iter().map(|step| (*step).to_owned()).collect();
+        pointed_at(root, &pointer).map(|span| &SPEC[span.start as usize..span.end as usize])
+    }
+
+    #[test]
+    fn an_instance_path_points_at_its_value_or_the_deepest_key_present() {
+        assert_eq!(pointed(&["containers", "0", "image"]), Some("x"));
+        assert_eq!(
+            pointed(&["containers", "1", "resources", "limits"]),
+            Some("{cpu: 1}")
+        );
+        // `memory` is absent: the key of the deepest field present.
+        assert_eq!(
+            pointed(&["containers", "1", "resources", "limits", "memory"]),
+            Some("limits")
+        );
+        assert_eq!(pointed(&["volumes", "0"]), None);
+        assert_eq!(pointed(&[]), None);
+    }
+}
