@@ -57,18 +57,38 @@ fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// The `customChecks` of the configuration found from the current directory, registered so
-/// that `checks` lists them and `explain` finds them; an invalid configuration defines none
-/// (`lint` reports its errors).
+/// The custom checks of the configuration found from the current directory, and the rules of
+/// the policies its `policies:` names, registered so that `checks` lists them and `explain`
+/// finds them; an invalid configuration defines none (`lint` reports its errors).
 fn custom_checks() -> Vec<&'static rules::RuleEntry> {
-    config::read_for_run(&kubepatrol::vfs::Disk, None, ".")
+    let Some(loaded) = config::read_for_run(&kubepatrol::vfs::Disk, None, ".")
         .ok()
         .flatten()
-        .map(|loaded| {
-            let checks = &loaded.config.custom_checks;
-            checks.iter().map(|check| check.entry).collect()
-        })
-        .unwrap_or_default()
+    else {
+        return Vec::new();
+    };
+    let paths: Vec<String> = loaded
+        .config
+        .policies
+        .iter()
+        .map(|path| loaded.dir.join(&path.value).display().to_string())
+        .collect();
+    if paths.is_empty() {
+        let checks = &loaded.config.custom_checks;
+        return checks.iter().map(|check| check.entry).collect();
+    }
+    // The policies are read as `lint` reads them: by linting their paths.
+    let outcome = lint(&LintOptions {
+        paths,
+        config: Some(loaded),
+        ..LintOptions::default()
+    });
+    let built_in = rules::all();
+    outcome
+        .checks()
+        .into_iter()
+        .filter(|check| !built_in.iter().any(|entry| std::ptr::eq(entry, *check)))
+        .collect()
 }
 
 fn print(text: &str) -> ExitCode {

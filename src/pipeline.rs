@@ -145,6 +145,11 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         &loaded.sources,
         !options.skip_admission_policies,
     );
+    // A configuration naming a check no policy defines stops the run, as its other errors do.
+    let unresolved = unresolved_check_errors(options, &policies.checks());
+    if !unresolved.is_empty() {
+        return Outcome::stopped(loaded.sources, unresolved);
+    }
     // The library's objects define checks and are not linted; files after them are those
     // kustomizations read, whose objects are.
     let library_files = first_library_file..first_library_file + library.inputs.len();
@@ -209,6 +214,17 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     outcome.sort_diagnostics();
     outcome.sort_findings();
     outcome
+}
+
+/// The configuration's errors for check ids that name none of the run's checks (see
+/// [`config::Config::unresolved_errors`]).
+fn unresolved_check_errors(
+    options: &LintOptions,
+    policy_checks: &[&'static rules::RuleEntry],
+) -> Vec<crate::diagnostic::Diagnostic> {
+    options.config.as_ref().map_or_else(Vec::new, |loaded| {
+        loaded.config.unresolved_errors(policy_checks)
+    })
 }
 
 /// The inputs of the `--policies` and `policies:` paths that are not linted inputs already

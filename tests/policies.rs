@@ -131,60 +131,58 @@ fn the_configuration_can_leave_admission_policies_out() {
     );
 }
 
-/// The lines of a `line` report that custom checks produced.
-fn custom_lines(text: &str) -> String {
-    const IDS: [&str; 4] = [
-        "registryAllowList",
-        "teamLabel",
-        "noNodePort",
-        "initContainersPinned",
-    ];
+/// The lines of a `line` report that the checks `ids` produced.
+fn lines_of(text: &str, ids: &[&str]) -> String {
     text.lines()
-        .filter(|line| IDS.iter().any(|id| line.ends_with(&format!("[{id}]"))))
+        .filter(|line| ids.iter().any(|id| line.ends_with(&format!("[{id}]"))))
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// The checks of the findings suppressed when linting `dir`, and the ids of the SARIF log's
+/// rules.
+fn suppressed_and_sarif_rules(dir: &std::path::Path) -> (Vec<String>, Vec<String>) {
+    let ids = |items: &serde_json::Value, key: &str| -> Vec<String> {
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|item| item[key].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let report = json(&run_in(dir, &["lint", "--format", "json", "."]));
+    let sarif = json(&run_in(dir, &["lint", "--format", "sarif", "."]));
+    (
+        ids(&report["suppressed"], "check"),
+        ids(&sarif["runs"][0]["tool"]["driver"]["rules"], "id"),
+    )
+}
+
+const CUSTOM_IDS: [&str; 4] = [
+    "registryAllowList",
+    "teamLabel",
+    "noNodePort",
+    "initContainersPinned",
+];
 
 #[test]
 fn custom_checks_behave_like_built_in_ones() {
     let dir = fixtures().join("custom-checks");
     let output = run_in(&dir, &["lint", "--format", "line", "."]);
-    insta::assert_snapshot!(custom_lines(&stdout(&output)));
-    let report = json(&run_in(&dir, &["lint", "--format", "json", "."]));
-    let suppressed: Vec<&str> = report["suppressed"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|entry| entry["check"].as_str().unwrap())
-        .collect();
+    insta::assert_snapshot!(lines_of(&stdout(&output), &CUSTOM_IDS));
+    let (suppressed, rules) = suppressed_and_sarif_rules(&dir);
     assert_eq!(suppressed, ["noNodePort"]);
-    let sarif = json(&run_in(&dir, &["lint", "--format", "sarif", "."]));
-    let rules: Vec<&str> = sarif["runs"][0]["tool"]["driver"]["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|rule| rule["id"].as_str().unwrap())
-        .collect();
     // After the built-in checks, in the order the configuration defines them.
-    assert_eq!(
-        rules[rules.len() - 4..],
-        [
-            "registryAllowList",
-            "teamLabel",
-            "noNodePort",
-            "initContainersPinned"
-        ]
-    );
+    assert_eq!(rules[rules.len() - 4..], CUSTOM_IDS);
 }
 
-#[test]
-fn a_custom_check_that_does_not_compile_is_a_configuration_error() {
+/// Lints a Pod in a directory holding `files` (name, text), which must end with exit code 2,
+/// and asserts the report starts with `expected`.
+fn assert_configuration_error(files: &[(&str, &str)], expected: &str) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(".kubepatrol.yaml"),
-        "customChecks:\n- id: broken\n  expression: >-\n    object.spec.all(c,\n      c.x ==)\n",
-    )
-    .unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
     std::fs::write(
         dir.path().join("app.yaml"),
         "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n",
@@ -192,11 +190,17 @@ fn a_custom_check_that_does_not_compile_is_a_configuration_error() {
     .unwrap();
     let output = run_in(dir.path(), &["lint", "--format", "line", "."]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(
-        stdout(&output)
-            .starts_with(".kubepatrol.yaml:5:13: error: CEL expression does not compile"),
-        "{}",
-        stdout(&output)
+    assert!(stdout(&output).starts_with(expected), "{}", stdout(&output));
+}
+
+#[test]
+fn a_custom_check_that_does_not_compile_is_a_configuration_error() {
+    assert_configuration_error(
+        &[(
+            ".kubepatrol.yaml",
+            "customChecks:\n- id: broken\n  expression: >-\n    object.spec.all(c,\n      c.x ==)\n",
+        )],
+        ".kubepatrol.yaml:5:13: error: CEL expression does not compile",
     );
 }
 
@@ -231,18 +235,21 @@ fn policy_rules_that_apply_to_nothing_are_reported_on_request() {
     );
 }
 
-#[test]
-fn checks_and_explain_know_the_custom_checks() {
-    let dir = fixtures().join("custom-checks");
-    let table = stdout(&run_in(&dir, &["checks"]));
-    let custom: Vec<&str> = table
+/// The ids `kubepatrol checks`, run in `dir`, lists after the built-in checks.
+fn checks_listed_after_the_built_in_ones(dir: &std::path::Path) -> Vec<String> {
+    stdout(&run_in(dir, &["checks"]))
         .lines()
         .skip_while(|line| !line.starts_with("anonymousUserRBACBinding"))
         .skip(1)
-        .map(|line| line.split_whitespace().next().unwrap())
-        .collect();
+        .map(|line| line.split_whitespace().next().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn checks_and_explain_know_the_custom_checks() {
+    let dir = fixtures().join("custom-checks");
     assert_eq!(
-        custom,
+        checks_listed_after_the_built_in_ones(&dir),
         [
             "registryAllowList",
             "teamLabel",
@@ -299,4 +306,107 @@ fn a_policy_path_that_is_also_linted_is_read_once() {
         .filter(|line| line.ends_with("[workload-rules/host-network]"))
         .count();
     assert_eq!(findings, 1);
+}
+
+#[test]
+fn polaris_custom_checks_behave_like_custom_checks() {
+    let dir = fixtures().join("polaris-checks");
+    let ids = [
+        "imageRegistry",
+        "memoryLimit",
+        "noHostPath",
+        "minReplicas",
+        "notRun",
+    ];
+    let output = run_in(&dir, &["lint", "--format", "line", "."]);
+    insta::assert_snapshot!(lines_of(&stdout(&output), &ids));
+    let (suppressed, rules) = suppressed_and_sarif_rules(&dir);
+    assert_eq!(suppressed, ["minReplicas"]);
+    // `notRun` is `ignore` in the Polaris configuration, so it is not a check at all.
+    assert_eq!(rules[rules.len() - 4..], ids[..4]);
+    let explained = stdout(&run_in(&dir, &["explain", "memoryLimit"]));
+    assert!(
+        explained.starts_with("memoryLimit — Memory limits are set\n"),
+        "{explained}"
+    );
+    assert!(explained.contains("polaris.yaml:"), "{explained}");
+}
+
+#[test]
+fn a_polaris_check_with_a_bad_schema_is_a_configuration_error() {
+    let config = (".kubepatrol.yaml", "polarisConfig: polaris.yaml\n");
+    assert_configuration_error(
+        &[
+            config,
+            (
+                "polaris.yaml",
+                "checks:\n  broken: danger\ncustomChecks:\n  broken:\n    target: Container\n    jsonSchema: '{\"type\": 3}'\n",
+            ),
+        ],
+        "polaris.yaml:6:17: error: invalid JSON Schema",
+    );
+    assert_configuration_error(
+        &[config],
+        ".kubepatrol.yaml:1:16: error: cannot read the Polaris configuration `polaris.yaml`",
+    );
+}
+
+#[test]
+fn the_configuration_names_policy_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join(".kubepatrol.yaml");
+    let admission = fixtures().join("admission");
+    let lint = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        let config = config.to_str().unwrap();
+        run_in(
+            &admission,
+            &["lint", "--format", "line", "--config", config, "."],
+        )
+    };
+    let output = lint(
+        "checks:\n  REPLICA-LIMIT: warning\nexemptions:\n- kind: Deployment\n  checks: [pinned-images]\n  reason: digests come later\n",
+    );
+    let lines = lines_of(&stdout(&output), &["replica-limit", "pinned-images"]);
+    assert_eq!(
+        lines,
+        "objects.yaml:28:13: warning: replicas 5 exceed the limit 3 (Deployment shop/api) [replica-limit]"
+    );
+    let output = lint("checks:\n  replica-limit: ignore\n  no-such-policy/rule: danger\n");
+    assert_eq!(output.status.code(), Some(2));
+    let report = stdout(&output);
+    let errors: Vec<&str> = report
+        .lines()
+        .filter(|line| line.contains("error:"))
+        .collect();
+    assert_eq!(errors.len(), 1, "{report}");
+    assert!(
+        errors[0].ends_with(
+            "/.kubepatrol.yaml:3:3: error: unknown check `no-such-policy/rule`; `kubepatrol checks` lists them [invalid-config]"
+        ),
+        "{report}"
+    );
+}
+
+#[test]
+fn checks_and_explain_know_the_rules_of_the_configured_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let library = fixtures().join("policies/policies/workloads.yaml");
+    std::fs::write(
+        dir.path().join(".kubepatrol.yaml"),
+        format!("policies: [{}]\n", library.display()),
+    )
+    .unwrap();
+    assert_eq!(
+        checks_listed_after_the_built_in_ones(dir.path()),
+        ["workload-rules/host-network", "workload-rules/team-label"]
+    );
+    let explained = stdout(&run_in(
+        dir.path(),
+        &["explain", "workload-rules/team-label"],
+    ));
+    assert!(
+        explained.starts_with("workload-rules/team-label — "),
+        "{explained}"
+    );
 }

@@ -35,16 +35,28 @@ pub struct CustomCheck {
     pub entry: &'static RuleEntry,
     /// The kinds it applies to; empty for every inspected workload kind.
     pub kinds: Vec<String>,
-    /// Must hold; sees `object`, and for pod and container scope `podSpec`, `podMetadata`,
-    /// `container` and `containerKind`.
-    pub expression: Arc<cel::Expression>,
-    /// The failure message, when it evaluates to a string.
-    pub message_expression: Option<Arc<cel::Expression>>,
+    /// What must hold.
+    pub test: Test,
     /// The field to label, relative to the object, pod spec or container (`image`,
     /// `securityContext.runAsUser`).
     pub field: Option<Vec<String>>,
-    /// The `expression` value, the check's secondary label.
+    /// The `expression` (or Polaris schema) value, the check's secondary label.
     pub span: Span,
+}
+
+/// How a custom check decides.
+#[derive(Clone, Debug)]
+pub enum Test {
+    /// A CEL `expression` that must hold; it sees `object`, and for pod and container scope
+    /// `podSpec`, `podMetadata`, `container` and `containerKind`. The failure message is the
+    /// `messageExpression` when it evaluates to a string.
+    Cel {
+        expression: Arc<cel::Expression>,
+        message_expression: Option<Arc<cel::Expression>>,
+    },
+    /// A Polaris custom check's JSON Schema, which the object, pod spec or container must
+    /// satisfy (see [`super::polaris`]).
+    Schema(Arc<super::polaris::SchemaTest>),
 }
 
 /// Maps the `customChecks` sequence; `text` is the configuration file's text and `display`
@@ -65,7 +77,7 @@ pub(super) fn custom_checks(
         .collect()
 }
 
-fn error(span: Span, message: impl Into<String>) -> Diagnostic {
+pub(super) fn error(span: Span, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(Code::InvalidConfig, Location::Span(span), message)
 }
 
@@ -167,16 +179,11 @@ fn custom_check(
         None => None,
     };
     let id = id?;
-    if crate::rules::all()
-        .iter()
-        .any(|entry| entry.meta.id.eq_ignore_ascii_case(&id))
-    {
+    if is_built_in(&id) {
         errors.push(error(node.span, format!("`{id}` is a built-in check's id")));
         return None;
     }
-    let line = text
-        .get(..node.span.start as usize)
-        .map_or(0, |before| before.lines().count());
+    let line = line_of(text, node.span);
     let entry = register(Definition {
         title: title.unwrap_or_else(|| id.clone()),
         category: category.unwrap_or(Category::Security),
@@ -191,11 +198,26 @@ fn custom_check(
     Some(CustomCheck {
         entry,
         kinds,
-        expression: Arc::new(expression),
-        message_expression: message_expression.map(Arc::new),
+        test: Test::Cel {
+            expression: Arc::new(expression),
+            message_expression: message_expression.map(Arc::new),
+        },
         field: field.map(|field| field.split('.').map(str::to_owned).collect()),
         span: expression_node.span,
     })
+}
+
+/// Whether `id` is a built-in check's, which a custom check may not take.
+pub(super) fn is_built_in(id: &str) -> bool {
+    crate::rules::all()
+        .iter()
+        .any(|entry| entry.meta.id.eq_ignore_ascii_case(id))
+}
+
+/// The line of `text` where `span` starts, for a check's `source`.
+pub(super) fn line_of(text: &str, span: Span) -> usize {
+    text.get(..span.start as usize)
+        .map_or(0, |before| before.lines().count())
 }
 
 /// One of the values `parse` accepts, or `None` inside when absent; an error when neither.

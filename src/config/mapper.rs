@@ -3,15 +3,45 @@
 
 use globset::Glob;
 
-use super::{CheckGrade, CheckSelection, Config, Exemption, Grade, Pattern, Spanned, WorkloadKind};
+use super::{
+    CheckGrade, CheckSelection, Config, CustomCheck, Exemption, Grade, Pattern, Spanned,
+    WorkloadKind,
+};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::rules::{self, RuleEntry, explain};
 use crate::settings::FailOn;
 use crate::source::{FileId, Span};
 use crate::yaml::{self, Entry, Node};
 
-/// Map config text onto [`Config`]; all problems are reported, not only the first.
+/// Reads the Polaris configuration that `polarisConfig:` (the node given) names and maps its
+/// custom checks, adding its problems to the errors.
+pub type PolarisReader<'r> = &'r mut dyn FnMut(&Node, &mut Vec<Diagnostic>) -> Vec<CustomCheck>;
+
+/// Map config text onto [`Config`]; all problems are reported, not only the first. It reads
+/// no file: a `polarisConfig:` is checked to be a string but defines no checks (see
+/// [`parse_reading`]).
 pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    map(file, text, &mut |_, _| Vec::new(), false)
+}
+
+/// [`parse`] for a run, with the checks of the Polaris configuration `polarisConfig:` names
+/// read by `read_polaris`, before `checks:` and `exemptions:` so that they may name them. An
+/// unknown id there is not an error yet: it may be a policy rule's, known only once the run's
+/// policies are read (see [`Config::unresolved_errors`]).
+pub fn parse_reading(
+    file: FileId,
+    text: &str,
+    read_polaris: PolarisReader<'_>,
+) -> Result<Config, Vec<Diagnostic>> {
+    map(file, text, read_polaris, true)
+}
+
+fn map(
+    file: FileId,
+    text: &str,
+    read_polaris: PolarisReader<'_>,
+    defer_unknown_ids: bool,
+) -> Result<Config, Vec<Diagnostic>> {
     let parsed = yaml::parse(file, text, yaml::Limits::default());
     let mut mapper = Mapper {
         errors: parsed
@@ -19,6 +49,8 @@ pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
             .into_iter()
             .map(|error| config_error(error.span, error.message))
             .collect(),
+        defer_unknown_ids,
+        unresolved: Vec::new(),
     };
     if let Some(extra) = parsed.documents.get(1) {
         mapper.error(extra.root.span, "the configuration is one YAML document");
@@ -28,18 +60,44 @@ pub fn parse(file: FileId, text: &str) -> Result<Config, Vec<Diagnostic>> {
         .first()
         .map(|document| {
             // Mapped first, so that `checks:` and `exemptions:` may name the checks it defines.
-            let custom_checks = document.root.get("customChecks").map(|node| {
-                super::custom::custom_checks(node, text, super::FILE_NAME, &mut mapper.errors)
-            });
+            let mut custom_checks =
+                document
+                    .root
+                    .get("customChecks")
+                    .map_or_else(Vec::new, |node| {
+                        super::custom::custom_checks(
+                            node,
+                            text,
+                            super::FILE_NAME,
+                            &mut mapper.errors,
+                        )
+                    });
+            if let Some(path) = document
+                .root
+                .get("polarisConfig")
+                .filter(|node| node.as_str().is_some())
+            {
+                custom_checks.extend(read_polaris(path, &mut mapper.errors));
+            }
             let mut config = mapper.config(&document.root);
-            config.custom_checks = custom_checks.unwrap_or_default();
+            config.custom_checks = custom_checks;
+            config.unresolved_checks = std::mem::take(&mut mapper.unresolved);
             config
         })
         .unwrap_or_default();
     if mapper.errors.is_empty() {
         Ok(config)
     } else {
-        Err(mapper.errors)
+        // The run stops here, before any policy is read: the deferred ids are unknown too
+        // (the report sorts the errors by position).
+        let mut errors = mapper.errors;
+        errors.extend(
+            config
+                .unresolved_checks
+                .iter()
+                .map(|id| config_error(id.span, unknown_check_message(&id.value))),
+        );
+        Err(errors)
     }
 }
 
@@ -58,6 +116,7 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "policies",
     "admissionPolicies",
     "customChecks",
+    "polarisConfig",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "file",
@@ -73,6 +132,9 @@ const WORKLOAD_KEYS: &[&str] = &["apiVersion", "kind", "podSpec", "longRunning",
 /// The position-aware mapping from YAML nodes to config values; collects every error.
 struct Mapper {
     errors: Vec<Diagnostic>,
+    /// Whether an unknown check id is recorded in `unresolved` rather than an error.
+    defer_unknown_ids: bool,
+    unresolved: Vec<Spanned<String>>,
 }
 
 impl Mapper {
@@ -136,6 +198,15 @@ impl Mapper {
                 "failOn" => config.fail_on = self.fail_on(value),
                 "minScore" => config.min_score = self.score(value),
                 "policies" => config.policies = self.strings(value, "policies"),
+                "polarisConfig" => match value.as_str() {
+                    Some(path) => {
+                        config.polaris_config = Some(Spanned {
+                            value: path.to_owned(),
+                            span: value.span,
+                        });
+                    }
+                    None => self.type_error(value, "polarisConfig", "a string"),
+                },
                 "admissionPolicies" => match value.as_bool() {
                     Some(flag) => config.admission_policies = Some(flag),
                     None => self.type_error(value, "admissionPolicies", "a boolean"),
@@ -193,6 +264,23 @@ impl Mapper {
                 value: check,
                 span: id.span,
             }),
+            None if self.defer_unknown_ids => {
+                let check = rules::dynamic::register(rules::dynamic::Definition {
+                    id: id.value.clone(),
+                    title: id.value.clone(),
+                    category: rules::Category::Security,
+                    severity: rules::Severity::Warning,
+                    scope: rules::Scope::Object,
+                    message: String::new(),
+                    remediation: String::new(),
+                    source: "an id the configuration names before the policies are read".to_owned(),
+                });
+                self.unresolved.push(id.clone());
+                Some(Spanned {
+                    value: check,
+                    span: id.span,
+                })
+            }
             None => {
                 self.error(id.span, unknown_check_message(&id.value));
                 None

@@ -7,17 +7,20 @@
 
 mod custom;
 mod mapper;
+mod polaris;
 mod search;
 
 use globset::GlobMatcher;
 
+use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::rules::{RuleEntry, Severity};
 use crate::settings::{ExtraPod, ExtraWorkload, FailOn, Settings};
 use crate::source::Span;
 use mapper::decode_pointer;
 
-pub use custom::CustomCheck;
-pub use mapper::{parse, unknown_check_message};
+pub use custom::{CustomCheck, Test};
+pub use mapper::{PolarisReader, parse, parse_reading, unknown_check_message};
+pub use polaris::SchemaTest;
 pub use search::{LoadedConfig, find, load, read_for_run};
 
 /// The file name looked for in the linted directory and its parents.
@@ -64,6 +67,14 @@ pub struct Config {
     /// The team's own checks, in CEL: each is a check like the built-in ones.
     #[cfg_attr(test, schemars(default, schema_with = "schema::custom_checks"))]
     pub custom_checks: Vec<CustomCheck>,
+    /// A Polaris configuration whose `customChecks` (JSON Schema) become checks, relative to
+    /// this file.
+    pub polaris_config: Option<Spanned<String>>,
+    /// The ids `checks:` and `exemptions:` name that no check had when the file was read: a
+    /// run's policy rules (`<policy>/<rule>`, a ValidatingAdmissionPolicy's name), checked
+    /// with [`Config::unresolved_errors`] once the policies are known.
+    #[cfg_attr(test, schemars(skip))]
+    pub unresolved_checks: Vec<Spanned<String>>,
 }
 
 /// What a `checks:` entry does to its check.
@@ -96,7 +107,7 @@ impl CheckSelection {
     pub fn covers(&self, check: &RuleEntry) -> bool {
         match self {
             CheckSelection::All => true,
-            CheckSelection::Only(checks) => checks.iter().any(|c| std::ptr::eq(c.value, check)),
+            CheckSelection::Only(checks) => checks.iter().any(|c| same_check(c.value, check)),
         }
     }
 }
@@ -192,8 +203,34 @@ impl Config {
         self.checks
             .iter()
             .rev()
-            .find(|grade| std::ptr::eq(grade.check, check))
+            .find(|grade| same_check(grade.check, check))
     }
+
+    /// An error for each id `checks:` and `exemptions:` name that neither a built-in check, a
+    /// custom check nor one of the run's `policy_checks` has.
+    pub fn unresolved_errors(&self, policy_checks: &[&'static RuleEntry]) -> Vec<Diagnostic> {
+        self.unresolved_checks
+            .iter()
+            .filter(|id| {
+                !policy_checks
+                    .iter()
+                    .any(|check| check.meta.id.eq_ignore_ascii_case(&id.value))
+            })
+            .map(|id| {
+                Diagnostic::error(
+                    Code::InvalidConfig,
+                    Location::Span(id.span),
+                    unknown_check_message(&id.value),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Whether `a` and `b` are the same check. By id, not by entry: an id `checks:` or
+/// `exemptions:` name before the run's policies are read stands for the policy rule of that id.
+fn same_check(a: &RuleEntry, b: &RuleEntry) -> bool {
+    std::ptr::eq(a, b) || a.meta.id.eq_ignore_ascii_case(b.meta.id)
 }
 
 impl Grade {

@@ -4,10 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{Config, FILE_NAME, parse};
+use super::{Config, CustomCheck, FILE_NAME, parse_reading};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::source::{SourceFile, SourceMap};
 use crate::vfs::{FileSystem, Kind, ReadError};
+use crate::yaml::Node;
 
 /// A configuration file larger than this is not read (it would be a mistake, not a config).
 const MAX_CONFIG_BYTES: u64 = 16 * 1024 * 1024;
@@ -91,9 +92,40 @@ pub fn load(
             format!("cannot read the configuration: {error}"),
         )]
     })?;
-    let file = sources.add(SourceFile::new(display, text));
-    let text = sources.get(file).map_or("", |source| source.text.as_str());
-    parse(file, text)
+    let file = sources.add(SourceFile::new(display, text.clone()));
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut read_polaris = |value: &Node, errors: &mut Vec<Diagnostic>| {
+        read_polaris(files, dir, value, sources, errors)
+    };
+    parse_reading(file, &text, &mut read_polaris)
+}
+
+/// The custom checks of the Polaris configuration named by `value` (relative to `dir`, the
+/// config file's directory), its text added to `sources`.
+fn read_polaris(
+    files: &dyn FileSystem,
+    dir: &Path,
+    value: &Node,
+    sources: &mut SourceMap,
+    errors: &mut Vec<Diagnostic>,
+) -> Vec<CustomCheck> {
+    let written = value.as_str().unwrap_or_default();
+    let path = dir.join(written);
+    match read_text(files, &path) {
+        Ok(text) => {
+            let display = display_path(files, &path);
+            let file = sources.add(SourceFile::new(display.clone(), text.clone()));
+            super::polaris::custom_checks(file, &text, &display, errors)
+        }
+        Err(problem) => {
+            errors.push(Diagnostic::error(
+                Code::InvalidConfig,
+                Location::Span(value.span),
+                format!("cannot read the Polaris configuration `{written}`: {problem}"),
+            ));
+            Vec::new()
+        }
+    }
 }
 
 /// The text of the file at `path`, with the reason it could not be read as

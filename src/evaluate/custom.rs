@@ -17,13 +17,13 @@ use super::fingerprint::field_path;
 use super::policies::{decided_by, kind_span};
 use super::{Evaluation, Passed};
 use crate::cel as k8s_cel;
-use crate::config::CustomCheck;
+use crate::config::{CustomCheck, SchemaTest, Test};
 use crate::model::object::Object;
 use crate::model::workload::{self, Container, View, Workload};
 use crate::rules::{Label, Scope};
 use crate::settings::Settings;
 use crate::source::Span;
-use crate::yaml::Node;
+use crate::yaml::{self, Node};
 
 /// Evaluates `checks` on `objects` (the objects of `evaluation`, in order) and adds the results.
 pub fn evaluate(
@@ -119,19 +119,37 @@ impl Subject<'_> {
             name: container.name.map(str::to_owned),
             kind: container.kind,
         });
-        let message = match k8s_cel::evaluate(&self.check.expression, &view) {
-            Ok(Value::Bool(true)) => {
-                results.1.push(Passed {
-                    rule: self.check.entry,
-                    container: container_ref,
-                });
-                return;
-            }
-            Ok(Value::Bool(false)) => self.message(&view),
-            Ok(other) => format!("the expression returned {:?}, not a bool", other.type_of()),
-            Err(error) => format!("the expression could not be evaluated: {error}"),
+        let failure = match &self.check.test {
+            Test::Cel {
+                expression,
+                message_expression,
+            } => self.cel_failure(
+                expression,
+                message_expression.as_deref(),
+                &view,
+                workload,
+                container,
+            ),
+            Test::Schema(test) => schema_failure(test, self.object, workload, container),
         };
-        let decided = self.decided(workload, container);
+        let Some(Failure {
+            message,
+            at,
+            detail,
+        }) = failure
+        else {
+            results.1.push(Passed {
+                rule: self.check.entry,
+                container: container_ref,
+            });
+            return;
+        };
+        let message = message.unwrap_or_else(|| self.check.entry.meta.message.to_owned());
+        let decided = at.unwrap_or_else(|| fallback(self.object, workload, container));
+        let source = match detail {
+            Some(detail) => format!("custom check {}: {detail}", self.check.entry.meta.id),
+            None => format!("custom check {}", self.check.entry.meta.id),
+        };
         results.0.push(Finding {
             rule: self.check.entry,
             severity: self.check.entry.meta.severity,
@@ -148,7 +166,7 @@ impl Subject<'_> {
                 },
                 Label {
                     span: self.check.span,
-                    text: format!("custom check {}", self.check.entry.meta.id),
+                    text: source,
                 },
             ],
             via: self.object.via.clone(),
@@ -156,28 +174,151 @@ impl Subject<'_> {
         });
     }
 
-    fn message(&self, view: &k8s_cel::Variables<'_>) -> String {
-        self.check
-            .message_expression
-            .as_ref()
-            .and_then(|expression| k8s_cel::evaluate(expression, view).ok())
-            .and_then(|value| k8s_cel::as_str(&value).map(str::to_owned))
-            .unwrap_or_else(|| self.check.entry.meta.message.to_owned())
-    }
-
-    /// Where the finding points (see the module documentation).
-    fn decided(&self, workload: Option<&Workload<'_>>, container: Option<&Container<'_>>) -> Span {
-        let (base, variable, fallback) = match (container, workload) {
-            (Some(container), _) => (container.node, "container", container.name_span),
-            (None, Some(workload)) => (workload.spec, "podSpec", workload.spec_key),
-            (None, None) => (&self.object.root, "object", kind_span(self.object)),
+    /// The failure of a CEL check, or `None` when it holds.
+    fn cel_failure(
+        &self,
+        expression: &k8s_cel::Expression,
+        message_expression: Option<&k8s_cel::Expression>,
+        view: &k8s_cel::Variables<'_>,
+        workload: Option<&Workload<'_>>,
+        container: Option<&Container<'_>>,
+    ) -> Option<Failure> {
+        let message = match k8s_cel::evaluate(expression, view) {
+            Ok(Value::Bool(true)) => return None,
+            Ok(Value::Bool(false)) => message_expression
+                .and_then(|expression| k8s_cel::evaluate(expression, view).ok())
+                .and_then(|value| k8s_cel::as_str(&value).map(str::to_owned)),
+            Ok(other) => Some(format!(
+                "the expression returned {:?}, not a bool",
+                other.type_of()
+            )),
+            Err(error) => Some(format!("the expression could not be evaluated: {error}")),
+        };
+        let (base, variable) = match (container, workload) {
+            (Some(container), _) => (container.node, "container"),
+            (None, Some(workload)) => (workload.spec, "podSpec"),
+            (None, None) => (&self.object.root, "object"),
         };
         let paths = match &self.check.field {
             Some(field) => vec![field.clone()],
-            None => self.check.expression.paths_from(variable),
+            None => expression.paths_from(variable),
         };
-        decided_by(base, &paths).unwrap_or(fallback)
+        Some(Failure {
+            message,
+            at: decided_by(base, &paths),
+            detail: None,
+        })
     }
+}
+
+/// Why a check failed: its message (else the check's own), the span that decided it (else
+/// the subject's fallback) and a detail for the secondary label.
+struct Failure {
+    message: Option<String>,
+    at: Option<Span>,
+    detail: Option<String>,
+}
+
+/// Where a finding points when the check cannot tell: the container's name, the pod spec's
+/// key or the object's kind.
+fn fallback(
+    object: &Object,
+    workload: Option<&Workload<'_>>,
+    container: Option<&Container<'_>>,
+) -> Span {
+    match (container, workload) {
+        (Some(container), _) => container.name_span,
+        (None, Some(workload)) => workload.spec_key,
+        (None, None) => kind_span(object),
+    }
+}
+
+/// The failure of a Polaris schema check, or `None` when the subject satisfies the schema.
+/// The first violation's instance path gives the position.
+fn schema_failure(
+    test: &SchemaTest,
+    object: &Object,
+    workload: Option<&Workload<'_>>,
+    container: Option<&Container<'_>>,
+) -> Option<Failure> {
+    let (base, json) = match (container, workload) {
+        (Some(container), Some(workload)) if test.pod_spec => {
+            (workload.spec, pod_spec_of(workload.spec, container.node))
+        }
+        (Some(container), _) => (container.node, yaml::to_json(container.node).ok()),
+        (None, Some(workload)) => (workload.spec, yaml::to_json(workload.spec).ok()),
+        (None, None) => (&object.root, yaml::to_json(&object.root).ok()),
+    };
+    let Some(json) = json else {
+        return Some(Failure {
+            message: Some("the object has no JSON form to validate".to_owned()),
+            at: None,
+            detail: None,
+        });
+    };
+    let violation = test.validator.iter_errors(&json).next()?;
+    let mut pointer: Vec<String> = violation
+        .instance_path()
+        .as_str()
+        .split('/')
+        .skip(1)
+        .map(|segment| segment.replace("~1", "/").replace("~0", "~"))
+        .collect();
+    let mut base = base;
+    if test.pod_spec && pointer.first().map(String::as_str) == Some("containers") {
+        // The checked container is the only one the schema saw: its path is `/containers/0`.
+        if let Some(container) = container {
+            base = container.node;
+            pointer.drain(..pointer.len().min(2));
+        }
+    }
+    Some(Failure {
+        message: None,
+        at: pointed_at(base, &pointer),
+        detail: Some(violation.to_string()),
+    })
+}
+
+/// The pod spec `spec` as JSON with `container` its only container, as Polaris validates a
+/// container check whose `schemaTarget` is `PodSpec`.
+fn pod_spec_of(spec: &Node, container: &Node) -> Option<serde_json::Value> {
+    let mut json = yaml::to_json(spec).ok()?;
+    let fields = json.as_object_mut()?;
+    fields.remove("initContainers");
+    fields.remove("ephemeralContainers");
+    fields.insert(
+        "containers".to_owned(),
+        serde_json::Value::Array(vec![yaml::to_json(container).ok()?]),
+    );
+    Some(json)
+}
+
+/// The span of what `pointer` names below `base`: the value when it exists, else the key of
+/// the deepest field present; `None` when not even the first step exists.
+fn pointed_at(base: &Node, pointer: &[String]) -> Option<Span> {
+    let mut node = base;
+    let mut at = None;
+    for (depth, step) in pointer.iter().enumerate() {
+        let whole = depth + 1 == pointer.len();
+        if let Some(entry) = node.entry(step) {
+            at = Some(if whole {
+                entry.value.span
+            } else {
+                entry.key.span
+            });
+            node = &entry.value;
+        } else if let Some(item) = node
+            .as_seq()
+            .zip(step.parse::<usize>().ok())
+            .and_then(|(items, index)| items.get(index))
+        {
+            at = Some(item.span);
+            node = item;
+        } else {
+            break;
+        }
+    }
+    at
 }
 
 /// The `metadata` beside the pod spec whose `spec:` key is at `spec_key`: the pod template's
@@ -194,4 +335,38 @@ fn pod_metadata(root: &Node, spec_key: Span) -> Option<&Node> {
     children
         .filter(|child| child.span.start <= spec_key.start && spec_key.end <= child.span.end)
         .find_map(|child| pod_metadata(child, spec_key))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::string_slice)]
+
+    use super::*;
+    use crate::source::FileId;
+
+    const SPEC: &str =
+        "containers:\n- name: a\n  image: x\n- name: b\n  resources:\n    limits: {cpu: 1}\n";
+
+    fn pointed(pointer: &[&str]) -> Option<&'static str> {
+        let parsed = yaml::parse(FileId(0), SPEC, yaml::Limits::default());
+        let root = &parsed.documents[0].root;
+        let pointer: Vec<String> = pointer.iter().map(|step| (*step).to_owned()).collect();
+        pointed_at(root, &pointer).map(|span| &SPEC[span.start as usize..span.end as usize])
+    }
+
+    #[test]
+    fn an_instance_path_points_at_its_value_or_the_deepest_key_present() {
+        assert_eq!(pointed(&["containers", "0", "image"]), Some("x"));
+        assert_eq!(
+            pointed(&["containers", "1", "resources", "limits"]),
+            Some("{cpu: 1}")
+        );
+        // `memory` is absent: the key of the deepest field present.
+        assert_eq!(
+            pointed(&["containers", "1", "resources", "limits", "memory"]),
+            Some("limits")
+        );
+        assert_eq!(pointed(&["volumes", "0"]), None);
+        assert_eq!(pointed(&[]), None);
+    }
 }
