@@ -569,4 +569,43 @@ mod tests {
         assert!(!is_excluded(&set, Path::new("app/deploy.yaml")));
         assert!(build_globset(&["a[".into()]).is_err());
     }
+
+    #[test]
+    fn chart_files_are_rendered_by_their_top_chart() {
+        let root = PathBuf::from("/repo");
+        let mut tree = crate::vfs::MemoryTree::new(root.clone(), "test");
+        for file in [
+            "web/Chart.yaml",
+            "web/values.yaml",
+            "web/templates/pod.yaml",
+            "web/templates/_helpers.tpl",
+            "web/charts/db/Chart.yaml",
+            "web/charts/db/values.yaml",
+            "web/charts/db/templates/deep/sts.yaml",
+            "web/ci/values.yaml",
+            "plain/templates/x.yaml",
+            "plain/values.yaml",
+        ] {
+            tree.insert_file(Path::new(file), &b""[..]);
+        }
+        let chart = |file: &str| rendering_chart(&tree, &root.join(file));
+        let web = Some(root.join("web/Chart.yaml"));
+        for file in [
+            "web/values.yaml",
+            "web/templates/pod.yaml",
+            "web/templates/_helpers.tpl",
+            "web/charts/db/values.yaml",
+            "web/charts/db/templates/deep/sts.yaml",
+        ] {
+            assert_eq!(chart(file), web, "{file}");
+        }
+        for file in [
+            "web/Chart.yaml",
+            "web/ci/values.yaml",
+            "plain/templates/x.yaml",
+            "plain/values.yaml",
+        ] {
+            assert_eq!(chart(file), None, "{file}");
+        }
+    }
 }
