@@ -193,3 +193,41 @@ fn fix_reports_chart_findings_as_not_fixable_at_the_line_to_change() {
     assert!(report.contains(&expected), "{report}");
     assert!(report.contains("fix the chart, not its output"), "{report}");
 }
+
+/// A chart's values file, template or helper named alone (as pre-commit passes changed files)
+/// is linted through its chart: the same findings as the chart directory, at the same places.
+#[test]
+fn a_named_values_or_template_file_is_linted_through_its_chart() {
+    let findings_of = |path: &str| {
+        let output = run_in(
+            &fixtures().join("helm-provenance"),
+            &["lint", "--format", "json", path],
+        );
+        let report = json(&output);
+        assert_eq!(report["diagnostics"], serde_json::json!([]), "{path}");
+        report["findings"].as_array().expect("findings").clone()
+    };
+    let whole = findings_of("web");
+    assert!(!whole.is_empty());
+    for named in [
+        "web/values.yaml",
+        "web/templates/literal.yaml",
+        "web/templates/_helpers.tpl",
+        "web/charts/sidecar/templates/pod.yaml",
+    ] {
+        let findings = findings_of(named);
+        assert_eq!(findings, whole, "{named}");
+        let (line, column) = position("values.yaml", "host:", "true");
+        assert_eq!(
+            finding_at(&findings, "hostNetworkSet", "direct", None),
+            ("values.yaml".to_string(), line, column),
+            "{named}"
+        );
+        let (line, column) = position("templates/literal.yaml", "hostNetwork:", "true");
+        assert_eq!(
+            finding_at(&findings, "hostNetworkSet", "literal", None),
+            ("templates/literal.yaml".to_string(), line, column),
+            "{named}"
+        );
+    }
+}

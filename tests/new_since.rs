@@ -312,3 +312,30 @@ fn a_symlinked_manifest_is_read_through_its_link_at_ref_too() {
     repo.commit("link");
     assert_compared(&repo.lint_in("deploy", &["."]), 0, &[], 1, 0);
 }
+
+#[test]
+fn a_chart_values_change_is_new_and_what_the_chart_had_is_not() {
+    let template = pod("web", false).replace(
+        "spec:\n",
+        "spec:\n  hostNetwork: {{ .Values.hostNetwork }}\n  hostPID: {{ .Values.hostPID }}\n",
+    );
+    let repo = Repo::new(&[
+        (
+            "chart/Chart.yaml",
+            "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+        ),
+        ("chart/templates/pod.yaml", &template),
+        ("chart/values.yaml", "hostPID: true\nhostNetwork: false\n"),
+    ]);
+    // hostPID existed at REF (now a line lower); hostNetwork is new.
+    repo.write(&[(
+        "chart/values.yaml",
+        "# host namespaces\nhostPID: true\nhostNetwork: true\n",
+    )]);
+    let new = [
+        "chart/values.yaml:3:14: danger: The pod shares the node's network namespace (`hostNetwork` is true) (Pod web from template web/templates/pod.yaml via chart/Chart.yaml) [hostNetworkSet]",
+    ];
+    // The chart rendered on both sides, walked or through its values file named alone.
+    assert_compared(&repo.lint_in(".", &["."]), 1, &new, 1, 0);
+    assert_compared(&repo.lint_in(".", &["chart/values.yaml"]), 1, &new, 1, 0);
+}

@@ -134,12 +134,9 @@ pub fn discover_in(
             Kind::File | Kind::Other => {
                 if !is_excluded(&exclude, Path::new(&display)) {
                     named.push(PathBuf::from(path));
-                    let kind = classify(files, Path::new(path), options, &mut charts);
-                    discovery.inputs.push(Input {
-                        display,
-                        source: Source::File(PathBuf::from(path)),
-                        kind,
-                    });
+                    discovery
+                        .inputs
+                        .push(named_input(files, path, display, options, &mut charts));
                 }
             }
         }
@@ -158,6 +155,37 @@ pub fn discover_in(
             .retain(|input| seen.insert(input.display.clone()));
     }
     discovery
+}
+
+/// The input a file named on the command line makes. A template or values file of a chart is
+/// linted through the chart that renders it (its top chart, when in a subchart), as a named
+/// Kustomize patch is through its overlays: its findings are those of the rendered chart.
+fn named_input(
+    files: &dyn FileSystem,
+    path: &str,
+    display: String,
+    options: &DiscoverOptions,
+    charts: &mut ChartCache,
+) -> Input {
+    if let Some(chart_file) = charts.rendering_chart(files, Path::new(path)) {
+        return Input {
+            display: clean_display(&chart_file),
+            source: Source::File(chart_file),
+            kind: InputKind::HelmChart,
+        };
+    }
+    Input {
+        display,
+        source: Source::File(PathBuf::from(path)),
+        kind: classify(files, Path::new(path), options, charts),
+    }
+}
+
+/// The `Chart.yaml` of the chart that renders `file` when `file` is a template (under a
+/// chart's `templates/`) or a chart's `values.yaml`, in a chart or one of its subcharts: what
+/// an editor lints when such a file is open.
+pub fn rendering_chart(files: &dyn FileSystem, file: &Path) -> Option<PathBuf> {
+    ChartCache::default().rendering_chart(files, file)
 }
 
 /// What a walk collects.
@@ -482,6 +510,28 @@ impl ChartCache {
         InputKind::Manifest
     }
 
+    /// See [`rendering_chart`].
+    fn rendering_chart(&mut self, files: &dyn FileSystem, file: &Path) -> Option<PathBuf> {
+        let parent = file.parent()?;
+        let is_values = file.file_name().is_some_and(|name| name == "values.yaml")
+            && self.is_chart(files, parent);
+        let mut chart = if is_values {
+            parent.to_path_buf()
+        } else {
+            file.ancestors()
+                .skip(1)
+                .find(|dir| dir.file_name().is_some_and(|name| name == "templates"))
+                .and_then(Path::parent)
+                .filter(|chart| self.is_chart(files, chart))?
+                .to_path_buf()
+        };
+        // A subchart renders as part of its parent.
+        while self.is_subchart(files, &chart.join("Chart.yaml")) {
+            chart = chart.parent().and_then(Path::parent)?.to_path_buf();
+        }
+        Some(chart.join("Chart.yaml"))
+    }
+
     fn is_chart(&mut self, files: &dyn FileSystem, directory: &Path) -> bool {
         *self
             .is_chart
@@ -518,5 +568,44 @@ mod tests {
         assert!(is_excluded(&set, Path::new("deep/dir/a.gen.yaml")));
         assert!(!is_excluded(&set, Path::new("app/deploy.yaml")));
         assert!(build_globset(&["a[".into()]).is_err());
+    }
+
+    #[test]
+    fn chart_files_are_rendered_by_their_top_chart() {
+        let root = PathBuf::from("/repo");
+        let mut tree = crate::vfs::MemoryTree::new(root.clone(), "test");
+        for file in [
+            "web/Chart.yaml",
+            "web/values.yaml",
+            "web/templates/pod.yaml",
+            "web/templates/_helpers.tpl",
+            "web/charts/db/Chart.yaml",
+            "web/charts/db/values.yaml",
+            "web/charts/db/templates/deep/sts.yaml",
+            "web/ci/values.yaml",
+            "plain/templates/x.yaml",
+            "plain/values.yaml",
+        ] {
+            tree.insert_file(Path::new(file), &b""[..]);
+        }
+        let chart = |file: &str| rendering_chart(&tree, &root.join(file));
+        let web = Some(root.join("web/Chart.yaml"));
+        for file in [
+            "web/values.yaml",
+            "web/templates/pod.yaml",
+            "web/templates/_helpers.tpl",
+            "web/charts/db/values.yaml",
+            "web/charts/db/templates/deep/sts.yaml",
+        ] {
+            assert_eq!(chart(file), web, "{file}");
+        }
+        for file in [
+            "web/Chart.yaml",
+            "web/ci/values.yaml",
+            "plain/templates/x.yaml",
+            "plain/values.yaml",
+        ] {
+            assert_eq!(chart(file), None, "{file}");
+        }
     }
 }

@@ -1,8 +1,8 @@
 //! Linting one open document as `kubepatrol lint <file>` would lint the file, with every open
 //! buffer read in place of its file: the configuration found from the document's directory,
-//! ignored, excluded and template files left alone, a Kustomize patch or base rendered through
-//! the overlays that use it, and every finding written in the document and every input problem
-//! turned into a protocol diagnostic.
+//! ignored and excluded files left alone, a Kustomize patch or base rendered through the
+//! overlays that use it, a Helm template or values file through its chart, and every finding
+//! written in the document and every input problem turned into a protocol diagnostic.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -51,7 +51,8 @@ pub(crate) struct Opened<'a> {
 
 /// Lint the document as `kubepatrol lint <path>` would, reading `files` (the open buffers over
 /// the disk): a plain manifest alone, a Kustomize patch or base through the overlays of its
-/// repository that render it, a kustomization rendered.
+/// repository that render it, a kustomization rendered, a Helm template or values file through
+/// its chart.
 pub(crate) fn analyse(files: Files, document: Opened<'_>) -> Analysis {
     let path = document.path;
     let display = path.to_string_lossy().into_owned();
@@ -95,12 +96,14 @@ pub(crate) fn analyse(files: Files, document: Opened<'_>) -> Analysis {
 }
 
 /// Whether `lint` of the configuration's directory (else the repository, else the file's
-/// directory) would read `path` (neither ignored nor excluded), other than as a Helm template,
-/// which a chart renders. A file not yet saved is linted.
+/// directory) would read `path` (neither ignored nor excluded); a chart's template or values
+/// file is linted when its chart is (through the chart). A file not yet saved is linted.
 fn is_linted(files: &Files, path: &Path, options: &LintOptions) -> bool {
     let Ok(file) = std::fs::canonicalize(path) else {
         return true;
     };
+    let chart = discover::rendering_chart(&**files, &file);
+    let file = chart.clone().unwrap_or(file);
     let root = options
         .config
         .as_ref()
@@ -108,10 +111,12 @@ fn is_linted(files: &Files, path: &Path, options: &LintOptions) -> bool {
         .or_else(|| repository_root(&file))
         .or_else(|| file.parent().map(Path::to_path_buf))
         .unwrap_or_default();
-    matches!(
-        discover::walked_kind(&**files, &root, &file, &options.discover),
-        Some(InputKind::Manifest | InputKind::Kustomization)
-    )
+    let kind = discover::walked_kind(&**files, &root, &file, &options.discover);
+    if chart.is_some() {
+        kind == Some(InputKind::HelmChart)
+    } else {
+        matches!(kind, Some(InputKind::Manifest | InputKind::Kustomization))
+    }
 }
 
 fn repository_root(file: &Path) -> Option<PathBuf> {

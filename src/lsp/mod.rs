@@ -445,14 +445,15 @@ impl<W: Write> Server<W> {
     }
 }
 
-/// YAML and JSON documents; other languages (a Helm template has its own) are left alone.
+/// YAML, JSON and Helm template documents (`helm` is the language id editors give chart
+/// templates); other languages are left alone.
 fn is_manifest_document(language: &str, path: &std::path::Path) -> bool {
     let extension = path
         .extension()
         .and_then(|extension| extension.to_str())
         .map(str::to_ascii_lowercase);
-    matches!(language, "yaml" | "json")
-        || matches!(extension.as_deref(), Some("yaml" | "yml" | "json"))
+    matches!(language, "yaml" | "json" | "helm")
+        || matches!(extension.as_deref(), Some("yaml" | "yml" | "json" | "tpl"))
 }
 
 fn capabilities(encoding: Encoding) -> ServerCapabilities {

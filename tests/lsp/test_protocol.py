@@ -277,6 +277,43 @@ async def test_a_kustomization_is_rendered_from_its_buffer(client, workspace):
     ]
 
 
+def of(found, code):
+    return [d for d in found if d.code == code]
+
+
+async def test_chart_values_and_templates_get_the_findings_of_their_chart_from_the_buffers(
+    client, workspace
+):
+    chart = workspace / "chart"
+    values = open_file(client, chart / "values.yaml")
+    assert len(of(await diagnostics(client, values), "hostNetworkSet")) == 0
+    # Unsaved: `hostNetwork: true` in values.yaml; the finding is at the values line.
+    replace(client, values, 2, 0, 13, 18, "true")
+    found = await diagnostics(client, values, lambda found: len(of(found, "hostNetworkSet")) > 0)
+    assert summary(of(found, "hostNetworkSet")) == [
+        ("hostNetworkSet", 0, 13, 17, types.DiagnosticSeverity.Error)
+    ]
+    assert "via " in found[0].message and "Chart.yaml" in found[0].message, found[0].message
+    # A template shows what its literal text wrote, rendered with the unsaved values.
+    pod = open_file(client, chart / "templates" / "pod.yaml", language="helm")
+    found = await diagnostics(client, pod, lambda found: len(of(found, "hostPIDSet")) > 0)
+    assert summary(of(found, "hostPIDSet")) == [
+        ("hostPIDSet", 6, 11, 15, types.DiagnosticSeverity.Error)
+    ]
+    assert of(found, "hostNetworkSet") == []
+    # A render error in an unsaved helper is shown at its template line.
+    helpers = open_file(client, chart / "templates" / "_helpers.tpl", language="helm")
+    replace(client, helpers, 2, 1, 16, 16, " | nosuchfunction")
+    found = await diagnostics(
+        client, helpers, lambda found: len(of(found, "helm-template-error")) > 0
+    )
+    # At the helper's line; the template that includes it fails too, named at the top.
+    errors = sorted((d.range.start.line, d.message) for d in of(found, "helm-template-error"))
+    assert [line for line, _ in errors] == [0, 1], errors
+    assert errors[1][1].startswith('function "nosuchfunction" not defined'), errors
+    assert "templates/pod.yaml:4:" in errors[0][1], errors
+
+
 async def test_code_actions_fix_exempt_and_fix_all_safe(client, workspace):
     path = workspace / "deployment.yaml"
     text = path.read_text()

@@ -19,6 +19,7 @@ async function start(): Promise<void> {
     documentSelector: [
       { scheme: "file", language: "yaml" },
       { scheme: "file", language: "json" },
+      { scheme: "file", language: "helm" },
     ],
   };
   client = new LanguageClient("kubepatrol", "kubepatrol", serverOptions(), clientOptions);
