@@ -113,7 +113,7 @@ catalogue! {
     HelmTemplateError = "helm-template-error", "render":
         "A Helm template failed to parse or execute (`required`, `fail`, a nil pointer, a wrong argument type, an unknown function, a limit), or rendered invalid YAML: reported at the template line and column; the chart's other templates are still rendered.";
     HelmChartError = "helm-chart-error", "render":
-        "A Helm chart's values break its `values.schema.json` (reported at the values line, as Helm refuses the release), or the chart cannot be rendered as a whole: `Chart.yaml` or `values.yaml` is invalid, a dependency is missing from `charts/` (run `helm dependency build`), or an archived subchart (`.tgz`) is present, which kubepatrol does not unpack.";
+        "A Helm chart's values break its `values.schema.json` (reported at the values line, as Helm refuses the release), or the chart cannot be rendered as a whole: `Chart.yaml` or `values.yaml` is invalid, a dependency is missing from `charts/` (run `helm dependency build`), or an archived subchart (`charts/*.tgz`) cannot be unpacked (not a gzip tar, a path outside its chart, over Helm's size limits).";
     InvalidFieldType = "invalid-field-type", "evaluate":
         "A field a check reads, or an annotation value, has the wrong type (`hostNetwork: \"true\"`, say); the checks that read it skip that object, the others still run.";
     WorkloadByShape = "workload-by-shape", "evaluate":

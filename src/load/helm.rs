@@ -2,6 +2,13 @@
 //! filtered by the chart's `.helmignore`, so that rendering is pure. Templates, values files
 //! and `Chart.yaml` files are added to the source map (findings point into them); other files
 //! are kept as bytes for `.Files`. All chart file reading is in [`read_chart_files`].
+//!
+//! An archived subchart `charts/<name>.tgz` is unpacked in its place (see [`archive`]): its
+//! files are the chart's files under `charts/<name>.tgz/<path inside the chart>`, so the chart
+//! tree finds it as a subchart folder, and findings inside it name the archive and the entry
+//! as the archive lists it: `charts/<name>.tgz/<top folder>/templates/x.yaml`.
+
+mod archive;
 
 use std::path::Path;
 
@@ -92,6 +99,7 @@ fn read_chart_files(
 ) -> LoadedChart {
     let ignore = helmignore(files, directory, limits);
     let mut chart = LoadedChart::default();
+    let mut budget = archive::Budget::default();
     for entry in files.walk(
         directory,
         &WalkOptions {
@@ -116,13 +124,13 @@ fn read_chart_files(
             continue;
         }
         match files.read(&entry.path, limits.max_file_bytes) {
-            Ok(bytes) if is_source_text(&relative) => {
-                let text = String::from_utf8_lossy(&bytes).into_owned();
-                let file = add_source(loaded, &entry.path, text);
-                chart.files.insert(relative, ChartFile::Text(file));
-            }
             Ok(bytes) => {
-                chart.files.insert(relative, ChartFile::Bytes(bytes));
+                let file = ReadFile {
+                    display: entry.path.clone(),
+                    relative,
+                    bytes,
+                };
+                insert_chart_file(&mut chart, loaded, file, &mut budget);
             }
             Err(error) => {
                 let file = add_source(loaded, &entry.path, String::new());
@@ -133,6 +141,78 @@ fn read_chart_files(
         }
     }
     chart
+}
+
+/// A file read for a chart: its path to show, its path inside the chart, its bytes.
+struct ReadFile {
+    display: std::path::PathBuf,
+    relative: String,
+    bytes: Vec<u8>,
+}
+
+/// Nested archives deeper than this are refused (a self-containing archive cannot recurse).
+const MAX_ARCHIVE_NESTING: usize = 8;
+
+/// Keep a chart file (texts in the source map), or unpack it in place if it is an archived
+/// subchart.
+fn insert_chart_file(
+    chart: &mut LoadedChart,
+    loaded: &mut Loaded,
+    file: ReadFile,
+    budget: &mut archive::Budget,
+) {
+    if !is_subchart_archive(&file.relative) {
+        if is_source_text(&file.relative) {
+            let text = String::from_utf8_lossy(&file.bytes).into_owned();
+            let id = add_source(loaded, &file.display, text);
+            chart.files.insert(file.relative, ChartFile::Text(id));
+        } else {
+            chart
+                .files
+                .insert(file.relative, ChartFile::Bytes(file.bytes));
+        }
+        return;
+    }
+    let unpacked = if file.relative.matches(".tgz/").count() >= MAX_ARCHIVE_NESTING {
+        Err(format!(
+            "archived subcharts nested more than {MAX_ARCHIVE_NESTING} deep"
+        ))
+    } else {
+        archive::unpack(&file.bytes, budget)
+    };
+    match unpacked {
+        Ok(entries) => {
+            for entry in entries {
+                let inner = ReadFile {
+                    display: file.display.join(&entry.archived_name),
+                    relative: format!("{}/{}", file.relative, entry.path),
+                    bytes: entry.bytes,
+                };
+                insert_chart_file(chart, loaded, inner, budget);
+            }
+        }
+        Err(message) => {
+            let id = add_source(loaded, &file.display, String::new());
+            loaded.diagnostics.push(Diagnostic::error(
+                Code::HelmChartError,
+                Location::File(id),
+                format!("archived subchart cannot be read: {message}"),
+            ));
+        }
+    }
+}
+
+/// `charts/<name>.tgz` directly in a (sub)chart's `charts/` folder, which Helm loads as a subchart
+/// (names starting with `.` or `_` are skipped by Helm, and kept as plain files here).
+fn is_subchart_archive(relative: &str) -> bool {
+    let parts: Vec<&str> = relative.split('/').collect();
+    let Some((name, folders)) = parts.split_last() else {
+        return false;
+    };
+    // charts/<sub>/charts/<sub>/…/charts: every other folder is a `charts/`.
+    let in_charts =
+        folders.len() % 2 == 1 && folders.iter().step_by(2).all(|folder| *folder == "charts");
+    in_charts && name.ends_with(".tgz") && !name.starts_with(['.', '_'])
 }
 
 /// Add a chart file to the source map (with no documents: the chart's render parses it).
@@ -161,4 +241,20 @@ fn is_source_text(relative: &str) -> bool {
     let name = relative.rsplit('/').next().unwrap_or(relative);
     let in_templates = relative.split('/').any(|part| part == "templates");
     in_templates || matches!(name, "Chart.yaml" | "values.yaml" | "requirements.yaml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_subchart_archive;
+
+    #[test]
+    fn subchart_archives_are_in_a_charts_folder() {
+        assert!(is_subchart_archive("charts/a.tgz"));
+        assert!(is_subchart_archive("charts/a.tgz/charts/b.tgz"));
+        assert!(is_subchart_archive("charts/a/charts/b.tgz"));
+        assert!(!is_subchart_archive("a.tgz"));
+        assert!(!is_subchart_archive("templates/charts/a.tgz"));
+        assert!(!is_subchart_archive("charts/_a.tgz"));
+        assert!(!is_subchart_archive("charts/a.tar"));
+    }
 }

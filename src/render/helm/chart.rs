@@ -16,8 +16,9 @@
 //!
 //! `.Release` is what `helm template` sets without a name: `release-name` in namespace
 //! `default`, installing revision 1. `.Capabilities` are helm v3.17.1's defaults (Kubernetes
-//! v1.32.0 and its built-in API versions). Not rendered: archived subcharts (`.tgz`, reported
-//! as an error), `import-values`, values files other than the chart's `values.yaml`.
+//! v1.32.0 and its built-in API versions). Archived subcharts (`charts/x.tgz`) arrive unpacked
+//! from the loader under `charts/x.tgz/`, and are subchart folders like any other. Not
+//! rendered: `import-values`, values files other than the chart's `values.yaml`.
 
 use std::collections::BTreeMap;
 
@@ -447,17 +448,6 @@ fn load_node(
         values,
         children: Vec::new(),
     };
-    for archive in chart
-        .files
-        .keys()
-        .filter(|path| is_direct_child(path, prefix) && path.ends_with(".tgz"))
-    {
-        diagnostics.push(Diagnostic::error(
-            Code::HelmChartError,
-            Location::File(chart_file),
-            format!("archived subchart {archive} is not rendered: kubepatrol does not unpack .tgz subcharts (unpack it into charts/)"),
-        ));
-    }
     let subchart_prefixes: Vec<String> = chart
         .files
         .keys()
@@ -473,11 +463,6 @@ fn load_node(
         }
     }
     Some(node)
-}
-
-fn is_direct_child(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(&format!("{prefix}charts/"))
-        .is_some_and(|rest| !rest.contains('/'))
 }
 
 /// Helm's coalescing: `over` wins; maps merge; a null in `over` deletes the key.
