@@ -211,7 +211,7 @@ struct Region {
     end_column: usize,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 struct LogicalLocation {
     name: String,
@@ -354,7 +354,7 @@ fn result<'a>(context: &Context<'_>, shown: &Shown<'a>) -> SarifResult<'a> {
     let primary = Location {
         id: None,
         physical_location: physical(context, finding.primary()),
-        logical_locations: shown.members().flat_map(logical_locations).collect(),
+        logical_locations: distinct_logical_locations(shown),
         message: None,
     };
     let related = finding
@@ -491,6 +491,19 @@ fn object_name(id: &ObjectId) -> String {
         Some(namespace) => format!("{}/{namespace}/{name}", id.kind),
         None => format!("{}/{name}", id.kind),
     }
+}
+
+/// The logical locations of every object a shown result stands for, each once: two overlays
+/// that neither prefix nor move their objects render objects of the same name, and SARIF
+/// requires the items of `logicalLocations` to be unique.
+fn distinct_logical_locations(shown: &Shown<'_>) -> Vec<LogicalLocation> {
+    let mut distinct: Vec<LogicalLocation> = Vec::new();
+    for location in shown.members().flat_map(logical_locations) {
+        if !distinct.contains(&location) {
+            distinct.push(location);
+        }
+    }
+    distinct
 }
 
 fn logical_locations(finding: &Finding) -> Vec<LogicalLocation> {
