@@ -261,9 +261,7 @@ pub fn load_and_render(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    load_render(&Disk, sources, inputs, context, limits, inspected, |_| {
-        Vec::new()
-    })
+    load_and_render_in(&Disk, sources, inputs, context, limits, inspected)
 }
 
 /// [`load_and_render`] reading from `files`.
