@@ -2,12 +2,13 @@
 //! tools/package.json, extracted to tools/helm by `.ci/run`): for every row (chart × values
 //! set) of `../shared/charts/CHARTS.md`, `helm template kp CHART --namespace default [ARGS]
 //! [-f VALUES]` and `kubepatrol::helm_template` must print the same documents under the same
-//! `# Source:` names, each equal when parsed as YAML. Rows whose output is not deterministic
-//! (random passwords, generated certificates) are compared by the identity of each document.
-//! A row helm refuses (CHARTS.md's status: a values.schema.json violation) must be refused
-//! natively too. Rows that differ for a known cause would be listed in `EXCEPTIONS`; the test
-//! also reports how
-//! many rows are byte-identical (every deterministic row helm renders is, today).
+//! `# Source:` names, each equal when parsed as YAML, and counts the rows whose whole output is
+//! byte-identical. Rows whose output is not deterministic (random passwords, generated
+//! certificates, checksums of them) are rendered twice by helm: the bytes helm's own two runs
+//! disagree on are masked on both sides (see [`RandomSpans`]), and everything else must match
+//! as it does for a deterministic row. A row helm refuses (CHARTS.md's status: a
+//! values.schema.json violation) must be refused natively too. Rows that differ for a known
+//! cause would be listed in `EXCEPTIONS`.
 
 #![allow(
     clippy::unwrap_used,
@@ -129,27 +130,77 @@ fn documents(text: &str) -> Vec<(String, serde_json::Value)> {
     out
 }
 
-/// What stays the same between runs of a non-deterministic chart.
-fn identity(document: &serde_json::Value) -> serde_json::Value {
-    serde_json::json!([
-        document["apiVersion"],
-        document["kind"],
-        document["metadata"]["name"]
-    ])
+/// Where helm's own runs of a non-deterministic row disagree: per output line, nothing (the
+/// runs agree) or the common prefix and suffix around the random middle. Both are cut back to
+/// a delimiter, so a random character that happens to agree between two runs is not taken for
+/// a fixed one (a base64 or hex run is random or fixed as a whole).
+struct RandomSpans(Vec<Option<(String, String)>>);
+
+impl RandomSpans {
+    const MASK: &'static str = "<random>";
+
+    /// `None` when the runs do not even agree on their lines (then nothing is masked).
+    fn between(first: &str, second: &str) -> Option<RandomSpans> {
+        let (first, second): (Vec<&str>, Vec<&str>) =
+            (first.lines().collect(), second.lines().collect());
+        if first.len() != second.len() {
+            return None;
+        }
+        let spans = first
+            .iter()
+            .zip(&second)
+            .map(|(one, other)| (one != other).then(|| Self::fixed_ends(one, other)))
+            .collect();
+        Some(RandomSpans(spans))
+    }
+
+    fn fixed_ends(one: &str, other: &str) -> (String, String) {
+        let is_token = |byte: &u8| byte.is_ascii_alphanumeric() || b"+/=_-".contains(byte);
+        let (one, other) = (one.as_bytes(), other.as_bytes());
+        let mut prefix = one.iter().zip(other).take_while(|(a, b)| a == b).count();
+        while prefix > 0 && is_token(&one[prefix - 1]) {
+            prefix -= 1;
+        }
+        let room = one.len().min(other.len()) - prefix;
+        let mut suffix = one
+            .iter()
+            .rev()
+            .zip(other.iter().rev())
+            .take(room)
+            .take_while(|(a, b)| a == b)
+            .count();
+        while suffix > 0 && is_token(&one[one.len() - suffix]) {
+            suffix -= 1;
+        }
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        (text(&one[..prefix]), text(&one[one.len() - suffix..]))
+    }
+
+    /// `text` with each random middle replaced by a mark, where the line keeps helm's fixed ends;
+    /// a line that does not is left whole, so it shows up as a difference.
+    fn mask(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for (index, line) in text.lines().enumerate() {
+            match self.0.get(index).and_then(Option::as_ref) {
+                Some((prefix, suffix))
+                    if line.len() >= prefix.len() + suffix.len()
+                        && line.starts_with(prefix.as_str())
+                        && line.ends_with(suffix.as_str()) =>
+                {
+                    out.push_str(prefix);
+                    out.push_str(Self::MASK);
+                    out.push_str(suffix);
+                }
+                _ => out.push_str(line),
+            }
+            out.push('\n');
+        }
+        out
+    }
 }
 
-fn compare(row: &Row, expected: &str, actual: &str) -> Result<bool, String> {
-    let (mut want, mut got) = (documents(expected), documents(actual));
-    if !row.deterministic {
-        want = want
-            .into_iter()
-            .map(|(source, document)| (source, identity(&document)))
-            .collect();
-        got = got
-            .into_iter()
-            .map(|(source, document)| (source, identity(&document)))
-            .collect();
-    }
+fn compare(expected: &str, actual: &str) -> Result<bool, String> {
+    let (want, got) = (documents(expected), documents(actual));
     let as_set = |documents: &[(String, serde_json::Value)]| {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for (source, document) in documents {
@@ -195,32 +246,35 @@ fn native_rendering_matches_helm_on_every_chart_row() {
     let rows = rows(&charts);
     assert!(rows.len() > 100, "CHARTS.md lists every row");
     // Both sides per row, four rows at a time: helm processes and native renders in parallel.
-    let rendered: Vec<(String, kubepatrol::HelmTemplate)> = std::thread::scope(|scope| {
-        let chunks: Vec<_> = rows.chunks(rows.len().div_ceil(4)).collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(|| {
-                    chunk
-                        .iter()
-                        .map(|row| {
-                            (
-                                helm_output(&helm, &charts, row),
-                                native_output(&charts, row),
-                            )
-                        })
-                        .collect::<Vec<_>>()
+    // A non-deterministic row runs helm twice, to tell its random bytes from its fixed ones.
+    let rendered: Vec<(String, Option<String>, kubepatrol::HelmTemplate)> =
+        std::thread::scope(|scope| {
+            let chunks: Vec<_> = rows.chunks(rows.len().div_ceil(4)).collect();
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    scope.spawn(|| {
+                        chunk
+                            .iter()
+                            .map(|row| {
+                                (
+                                    helm_output(&helm, &charts, row),
+                                    (!row.deterministic).then(|| helm_output(&helm, &charts, row)),
+                                    native_output(&charts, row),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("render thread"))
-            .collect()
-    });
-    let mut identical = 0;
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("render thread"))
+                .collect()
+        });
+    let (mut identical, mut identical_but_random) = (0, 0);
     let mut failures = Vec::new();
-    for (row, (expected, native)) in rows.iter().zip(&rendered) {
+    for (row, (expected, second_run, native)) in rows.iter().zip(&rendered) {
         let errors: Vec<&String> = native
             .diagnostics
             .iter()
@@ -238,10 +292,20 @@ fn native_rendering_matches_helm_on_every_chart_row() {
                     "helm refuses this row, the native render does not: {errors:?}"
                 ))
             }
-        } else if errors.is_empty() {
-            compare(row, expected, &native.text)
-        } else {
+        } else if !errors.is_empty() {
             Err(format!("diagnostics: {errors:?}"))
+        } else if let Some(second_run) = second_run {
+            match RandomSpans::between(expected, second_run) {
+                Some(spans) => {
+                    compare(&spans.mask(expected), &spans.mask(&native.text)).map(|same_bytes| {
+                        identical_but_random += usize::from(same_bytes);
+                        false
+                    })
+                }
+                None => Err("helm's two runs differ in their lines: nothing to mask".to_string()),
+            }
+        } else {
+            compare(expected, &native.text)
         };
         let excepted = EXCEPTIONS.iter().any(|(number, _)| *number == row.number);
         match outcome {
@@ -260,11 +324,39 @@ fn native_rendering_matches_helm_on_every_chart_row() {
             Err(_) => {}
         }
     }
-    eprintln!("{identical} of {} rows byte-identical to helm", rows.len());
+    eprintln!(
+        "{identical} of {} rows byte-identical to helm, and {identical_but_random} more outside \
+         the bytes helm's own two runs disagree on",
+        rows.len()
+    );
     assert!(
         failures.is_empty(),
         "{} rows differ from helm:\n{}",
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn random_spans_mask_only_what_helms_runs_disagree_on() {
+    let first = "kind: Secret\n  password: \"aGVsbG8x\"\n  checksum/config: 0a1b\n";
+    let second = "kind: Secret\n  password: \"aGxsbG9z\"\n  checksum/config: 9a1c\n";
+    let spans = RandomSpans::between(first, second).unwrap();
+    // The agreeing "aG" and "1" are inside random runs: masked with them, not kept as fixed.
+    let masked = "kind: Secret\n  password: \"<random>\"\n  checksum/config: <random>\n";
+    assert_eq!(spans.mask(first), masked);
+    assert_eq!(
+        spans.mask("kind: Secret\n  password: \"eHh4eA==\"\n  checksum/config: ffff\n"),
+        masked
+    );
+    // Fixed bytes still count: another key, or another kind, is not hidden.
+    assert_eq!(
+        spans.mask("kind: Secret\n  passwd: \"eHh4eA==\"\n  checksum/config: ffff\n"),
+        "kind: Secret\n  passwd: \"eHh4eA==\"\n  checksum/config: <random>\n"
+    );
+    assert_eq!(
+        spans.mask("kind: ConfigMap\n").lines().next(),
+        Some("kind: ConfigMap")
+    );
+    assert!(RandomSpans::between("a\n", "a\nb\n").is_none());
 }
