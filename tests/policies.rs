@@ -131,6 +131,40 @@ fn the_configuration_can_leave_admission_policies_out() {
     );
 }
 
+#[test]
+fn workload_entries_name_the_resources_of_custom_kinds() {
+    let output = run_in(
+        &fixtures().join("admission-resources"),
+        &["lint", "--format", "line", "."],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    // The Rollout's built-in findings are another test's business.
+    let text = stdout(&output);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.contains("container \""))
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn policy_findings_on_owned_objects_count_as_their_top_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixtures().join("owned-policies"), dir.path());
+    std::fs::copy(
+        fixtures().join("cluster/kubectl-get.yaml"),
+        dir.path().join("kubectl-get.yaml"),
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "."]);
+    let ids = [
+        "pod-rules/service-account-token",
+        "no-privileged-debuggers",
+        "podsRunAsNonRoot",
+    ];
+    insta::assert_snapshot!(lines_of(&stdout(&output), &ids));
+}
+
 /// The lines of a `line` report that the checks `ids` produced.
 fn lines_of(text: &str, ids: &[&str]) -> String {
     text.lines()

@@ -10,12 +10,11 @@
 //! label.
 
 use cel::Value;
-use rayon::prelude::*;
 
+use super::Passed;
 use super::finding::{ContainerRef, Finding};
 use super::fingerprint::field_path;
 use super::policies::{decided_by, kind_span};
-use super::{Evaluation, Passed};
 use crate::cel as k8s_cel;
 use crate::config::{CustomCheck, SchemaTest, Test};
 use crate::model::object::Object;
@@ -25,39 +24,21 @@ use crate::settings::Settings;
 use crate::source::Span;
 use crate::yaml::{self, Node};
 
-/// Evaluates `checks` on `objects` (the objects of `evaluation`, in order) and adds the results.
-pub fn evaluate(
-    objects: &[Object],
-    checks: &[CustomCheck],
-    settings: &Settings,
-    evaluation: &mut Evaluation,
-) {
-    if checks.is_empty() {
-        return;
-    }
-    let per_object: Vec<(Vec<Finding>, Vec<Passed>)> = objects
-        .par_iter()
-        .map(|object| evaluate_object(object, checks, settings))
-        .collect();
-    for ((findings, passed), inspected) in per_object.into_iter().zip(&mut evaluation.inspected) {
-        evaluation.evaluated += findings.len() + passed.len();
-        inspected.checked |= !findings.is_empty() || !passed.is_empty();
-        inspected.passed.extend(passed);
-        evaluation.findings.extend(findings);
-    }
-}
-
-fn evaluate_object(
+/// Evaluates `checks` on `object`: the findings, and the checks it passed.
+pub(super) fn evaluate_object(
     object: &Object,
     checks: &[CustomCheck],
     settings: &Settings,
 ) -> (Vec<Finding>, Vec<Passed>) {
+    let mut results = (Vec::new(), Vec::new());
+    if checks.is_empty() {
+        return results;
+    }
     let viewed = workload::view(object, settings);
     let workload = match &viewed.view {
         View::Workload(workload) => Some(workload),
         _ => None,
     };
-    let mut results = (Vec::new(), Vec::new());
     let mut object_variables = k8s_cel::Variables::default();
     object_variables.set("object", k8s_cel::value_of(&object.root));
     for check in checks {
