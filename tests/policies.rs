@@ -161,8 +161,35 @@ fn policy_findings_on_owned_objects_count_as_their_top_owner() {
         "pod-rules/service-account-token",
         "no-privileged-debuggers",
         "podsRunAsNonRoot",
+        "configOwner",
     ];
     insta::assert_snapshot!(lines_of(&stdout(&output), &ids));
+    // The HTML report has a row per top owner and per other object a check applied to.
+    let page = stdout(&run_in(dir.path(), &["lint", "--format", "html", "."]));
+    let marker = r#"<script type="application/json" id="report-data">"#;
+    let start = page.find(marker).unwrap() + marker.len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&page[start..end]).unwrap();
+    let rows: Vec<String> = data["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let results = row["results"].as_array().unwrap();
+            let failed: Vec<&str> = results
+                .iter()
+                .filter(|result| result["result"] != "passed")
+                .map(|result| {
+                    data["checks"][result["check"].as_u64().unwrap() as usize]["id"]
+                        .as_str()
+                        .unwrap()
+                })
+                .filter(|id| ids.contains(id))
+                .collect();
+            format!("{} {}: {}", row["kind"], row["name"], failed.join(", "))
+        })
+        .collect();
+    insta::assert_snapshot!("owned_policies_html_rows", rows.join("\n"));
 }
 
 /// The lines of a `line` report that the checks `ids` produced.
