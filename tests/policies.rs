@@ -394,6 +394,21 @@ fn polaris_custom_checks_behave_like_custom_checks() {
 }
 
 #[test]
+fn polaris_schemas_are_templated_and_checks_narrowed_as_polaris_does() {
+    let dir = fixtures().join("polaris-templates");
+    let ids = [
+        "nameLabel",
+        "selectorMatchesLabels",
+        "imageNamedAfterContainer",
+        "initContainersPinned",
+        "cpuLimits",
+        "brokenTemplate",
+    ];
+    let output = run_in(&dir, &["lint", "--format", "line", "."]);
+    insta::assert_snapshot!(lines_of(&stdout(&output), &ids));
+}
+
+#[test]
 fn a_polaris_check_with_a_bad_schema_is_a_configuration_error() {
     let config = (".kubepatrol.yaml", "polarisConfig: polaris.yaml\n");
     assert_configuration_error(
@@ -409,6 +424,26 @@ fn a_polaris_check_with_a_bad_schema_is_a_configuration_error() {
     assert_configuration_error(
         &[config],
         ".kubepatrol.yaml:1:16: error: cannot read the Polaris configuration `polaris.yaml`",
+    );
+    assert_configuration_error(
+        &[
+            config,
+            (
+                "polaris.yaml",
+                "checks:\n  pinned: danger\ncustomChecks:\n  pinned:\n    target: Container\n    containers: {exclude: [sidecar]}\n    schema: {}\n",
+            ),
+        ],
+        "polaris.yaml:6:28: error: an entry of `containers.exclude` is `initContainer` or `container`",
+    );
+    assert_configuration_error(
+        &[
+            config,
+            (
+                "polaris.yaml",
+                "checks:\n  both: danger\ncustomChecks:\n  both:\n    target: Pod\n    schema: {}\n    schemaString: 'type: object'\n",
+            ),
+        ],
+        "polaris.yaml:7:5: error: a Polaris custom check has only one of `schema`, `schemaString` and `jsonSchema`",
     );
 }
 

@@ -20,7 +20,7 @@ use mapper::decode_pointer;
 
 pub use custom::{CustomCheck, Test};
 pub use mapper::{PolarisReader, parse, parse_reading, unknown_check_message};
-pub use polaris::SchemaTest;
+pub use polaris::{Schema, SchemaTest, schema_text};
 pub use search::{LoadedConfig, find, load, read_for_run};
 
 /// The file name looked for in the linted directory and its parents.
