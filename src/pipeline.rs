@@ -156,21 +156,20 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
     rendered
         .objects
         .retain(|object| !library_files.contains(&(object.file.0 as usize)));
-    let mut evaluation = evaluate::evaluate(&rendered.objects, rules::all(), &options.settings);
-    policies.evaluate(
-        &rendered.objects,
-        &mut evaluation,
-        options.report_unused_policies,
-    );
     let custom_checks = options
         .config
         .as_ref()
         .map_or(&[][..], |loaded| &loaded.config.custom_checks[..]);
-    evaluate::custom::evaluate(
+    let run_checks = evaluate::RunChecks {
+        policies: Some(&policies),
+        custom: custom_checks,
+        report_unused_policies: options.report_unused_policies,
+    };
+    let evaluation = evaluate::evaluate_with(
         &rendered.objects,
-        custom_checks,
+        rules::all(),
         &options.settings,
-        &mut evaluation,
+        run_checks,
     );
     let config_paths = options.config.as_ref().map_or_else(Vec::new, |config| {
         let canonical = discover::canonical_paths(&*options.files, &discovery.inputs);

@@ -23,6 +23,8 @@ pub struct ExtraWorkload {
     pub kind: String,
     /// Where its pod spec is; `None` when the kind is not to be inspected (`inspect: false`).
     pub pod: Option<ExtraPod>,
+    /// Its API resource (`rollouts`), which ValidatingAdmissionPolicies' resource rules name.
+    pub resource: Option<String>,
 }
 
 /// The pod spec of a configured workload kind.
@@ -64,6 +66,15 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// The API resource a `workloads:` entry gives the kind, if one does.
+    pub fn resource_of(&self, api_version: &str, kind: &str) -> Option<&str> {
+        let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+        self.extra_workloads
+            .iter()
+            .find(|workload| workload.matches(api_version, group, kind))
+            .and_then(|workload| workload.resource.as_deref())
+    }
+
     /// Replace the dangerous capability set; names are normalised like the container's.
     pub fn with_dangerous_capabilities<'a>(
         mut self,
@@ -137,6 +148,7 @@ mod tests {
             api_version: Some("serving.knative.dev".into()),
             kind: "Service".into(),
             pod: None,
+            resource: None,
         };
         assert!(rollout.matches("serving.knative.dev/v1", "serving.knative.dev", "Service"));
         assert!(!rollout.matches("v1", "", "Service"));

@@ -208,3 +208,41 @@ fn html_report_filters_in_chromium() {
         "passed checks are listed"
     );
 }
+
+/// The report data of an HTML page.
+fn page_data(page: &str) -> serde_json::Value {
+    let marker = r#"<script type="application/json" id="report-data">"#;
+    let start = page.find(marker).expect("data script") + marker.len();
+    let end = start + page[start..].find("</script>").expect("end of data");
+    serde_json::from_str(&page[start..end]).expect("data is JSON")
+}
+
+#[test]
+fn html_report_lists_objects_that_only_policies_check() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let page = dir.path().join("report.html");
+    let policies = fixtures().join("policies");
+    let output = run_in(&policies, &["lint", "--format", "html", "."]);
+    let html = String::from_utf8_lossy(&output.stdout).into_owned();
+    std::fs::write(&page, &html).expect("write the page");
+    let data = page_data(&html);
+    let rows = data["workloads"].as_array().expect("rows");
+    let service = rows
+        .iter()
+        .position(|row| row["kind"] == "Service")
+        .expect("the Service a policy judged is a row");
+
+    let all = rendered_dom(&chromium, &page, "");
+    assert_eq!(visible_rows(&all), (rows.len(), rows.len()));
+    assert!(all.contains("<h2>Checked objects</h2>"), "{all}");
+    let services = rendered_dom(&chromium, &page, "#kind=Service");
+    assert_eq!(visible_rows(&services), (1, 1));
+    // Its detail names the policy rule, at the level of the whole object.
+    let opened = rendered_dom(&chromium, &page, &format!("#open={service}"));
+    assert!(
+        opened.contains("<td>restrict-node-port/validate-nodeport</td>"),
+        "{opened}"
+    );
+    assert!(opened.contains("<td>object</td>"), "{opened}");
+}

@@ -131,6 +131,67 @@ fn the_configuration_can_leave_admission_policies_out() {
     );
 }
 
+#[test]
+fn workload_entries_name_the_resources_of_custom_kinds() {
+    let output = run_in(
+        &fixtures().join("admission-resources"),
+        &["lint", "--format", "line", "."],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    // The Rollout's built-in findings are another test's business.
+    let text = stdout(&output);
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.contains("container \""))
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn policy_findings_on_owned_objects_count_as_their_top_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    common::copy_dir(&fixtures().join("owned-policies"), dir.path());
+    std::fs::copy(
+        fixtures().join("cluster/kubectl-get.yaml"),
+        dir.path().join("kubectl-get.yaml"),
+    )
+    .unwrap();
+    let output = run_in(dir.path(), &["lint", "--format", "line", "."]);
+    let ids = [
+        "pod-rules/service-account-token",
+        "no-privileged-debuggers",
+        "podsRunAsNonRoot",
+        "configOwner",
+    ];
+    insta::assert_snapshot!(lines_of(&stdout(&output), &ids));
+    // The HTML report has a row per top owner and per other object a check applied to.
+    let page = stdout(&run_in(dir.path(), &["lint", "--format", "html", "."]));
+    let marker = r#"<script type="application/json" id="report-data">"#;
+    let start = page.find(marker).unwrap() + marker.len();
+    let end = start + page[start..].find("</script>").unwrap();
+    let data: serde_json::Value = serde_json::from_str(&page[start..end]).unwrap();
+    let rows: Vec<String> = data["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| {
+            let results = row["results"].as_array().unwrap();
+            let failed: Vec<&str> = results
+                .iter()
+                .filter(|result| result["result"] != "passed")
+                .map(|result| {
+                    data["checks"][result["check"].as_u64().unwrap() as usize]["id"]
+                        .as_str()
+                        .unwrap()
+                })
+                .filter(|id| ids.contains(id))
+                .collect();
+            format!("{} {}: {}", row["kind"], row["name"], failed.join(", "))
+        })
+        .collect();
+    insta::assert_snapshot!("owned_policies_html_rows", rows.join("\n"));
+}
+
 /// The lines of a `line` report that the checks `ids` produced.
 fn lines_of(text: &str, ids: &[&str]) -> String {
     text.lines()
@@ -333,6 +394,21 @@ fn polaris_custom_checks_behave_like_custom_checks() {
 }
 
 #[test]
+fn polaris_schemas_are_templated_and_checks_narrowed_as_polaris_does() {
+    let dir = fixtures().join("polaris-templates");
+    let ids = [
+        "nameLabel",
+        "selectorMatchesLabels",
+        "imageNamedAfterContainer",
+        "initContainersPinned",
+        "cpuLimits",
+        "brokenTemplate",
+    ];
+    let output = run_in(&dir, &["lint", "--format", "line", "."]);
+    insta::assert_snapshot!(lines_of(&stdout(&output), &ids));
+}
+
+#[test]
 fn a_polaris_check_with_a_bad_schema_is_a_configuration_error() {
     let config = (".kubepatrol.yaml", "polarisConfig: polaris.yaml\n");
     assert_configuration_error(
@@ -348,6 +424,26 @@ fn a_polaris_check_with_a_bad_schema_is_a_configuration_error() {
     assert_configuration_error(
         &[config],
         ".kubepatrol.yaml:1:16: error: cannot read the Polaris configuration `polaris.yaml`",
+    );
+    assert_configuration_error(
+        &[
+            config,
+            (
+                "polaris.yaml",
+                "checks:\n  pinned: danger\ncustomChecks:\n  pinned:\n    target: Container\n    containers: {exclude: [sidecar]}\n    schema: {}\n",
+            ),
+        ],
+        "polaris.yaml:6:28: error: an entry of `containers.exclude` is `initContainer` or `container`",
+    );
+    assert_configuration_error(
+        &[
+            config,
+            (
+                "polaris.yaml",
+                "checks:\n  both: danger\ncustomChecks:\n  both:\n    target: Pod\n    schema: {}\n    schemaString: 'type: object'\n",
+            ),
+        ],
+        "polaris.yaml:7:5: error: a Polaris custom check has only one of `schema`, `schemaString` and `jsonSchema`",
     );
 }
 

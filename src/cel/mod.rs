@@ -9,8 +9,10 @@
 //! extensions. What it lacks is added here: the libraries Kubernetes registers on top of
 //! cel-go (`library.rs`, `quantity.rs`, `network.rs`) and a runtime limit (`budget.rs`):
 //! cel-rust has no cost tracking, so every comprehension's range is charged to the evaluation
-//! and one that passes the limit is an error. Only the `regex` feature is enabled: policies do
-//! not use timestamps, and `chrono-tz` would add a time zone database to the binary.
+//! and one that passes the limit is an error. The `regex` and `chrono` features are enabled:
+//! `chrono` gives the `duration()` and `timestamp()` types Kubernetes' CEL has (comparison,
+//! arithmetic, the `get…` accessors, with time zone names through `chrono-tz`), which policies
+//! use on fields such as `metadata.creationTimestamp` or a CRD's timeout.
 //!
 //! Positions: a compile error names the offset in the expression; `place.rs` maps it to the
 //! file position of the YAML scalar the expression was written in, through block and flow

@@ -3,7 +3,8 @@ use super::*;
 fn eval(source: &str) -> Result<Value, String> {
     let object = value_of(&crate::yaml::parse(
         crate::source::FileId(0),
-        "spec:\n  containers:\n  - name: web\n    image: nginx:1.25\n    ports: [{containerPort: 80}]\n  hostNetwork: true\n",
+        "spec:\n  containers:\n  - name: web\n    image: nginx:1.25\n    ports: [{containerPort: 80}]\n  hostNetwork: true\n  \
+         progressDeadline: 10m\n  timeout: 90s\nmetadata:\n  creationTimestamp: '2024-03-01T12:30:00Z'\n",
         crate::yaml::Limits::default(),
     )
     .documents
@@ -54,6 +55,29 @@ fn kubernetes_quantities_addresses_and_urls() {
     holds("isIP('192.168.0.1') && !isCIDR('10.0.0.0/40') && string(ip('10.0.0.1')) == '10.0.0.1'");
     holds("url('https://example.com:8443/x?a=1').getPort() == '8443'");
     holds("url('https://example.com/x?a=1&a=2').getQuery()['a'] == ['1', '2']");
+}
+
+#[test]
+fn kubernetes_durations_and_timestamps() {
+    holds("duration(object.spec.progressDeadline) < duration('1h')");
+    holds("duration(object.spec.timeout) == duration('1m30s')");
+    holds("duration('1h') + duration('30m') > duration(object.spec.progressDeadline)");
+    holds("duration('2h30m').getMinutes() == 150 && duration('1.5s').getMilliseconds() == 1500");
+    holds("string(duration('1h30m')) == '5400s'");
+    holds("timestamp(object.metadata.creationTimestamp) < timestamp('2025-01-01T00:00:00Z')");
+    holds("timestamp(object.metadata.creationTimestamp).getFullYear() == 2024");
+    holds("timestamp(object.metadata.creationTimestamp).getHours('Europe/Paris') == 13");
+    holds(
+        "timestamp('2024-03-02T12:30:00Z') - timestamp(object.metadata.creationTimestamp) \
+         == duration('24h')",
+    );
+    holds(
+        "timestamp(object.metadata.creationTimestamp) + duration('30m') \
+         == timestamp('2024-03-01T13:00:00Z')",
+    );
+    // A value that is not a duration or a timestamp is an error, which fails a validation.
+    assert!(eval("duration('ten minutes') > duration('1m')").is_err());
+    assert!(eval("timestamp('yesterday') < timestamp('2025-01-01T00:00:00Z')").is_err());
 }
 
 #[test]

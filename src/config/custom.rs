@@ -59,6 +59,25 @@ pub enum Test {
     Schema(Arc<super::polaris::SchemaTest>),
 }
 
+impl Test {
+    /// Whether the check runs on an object of `kind` it targets (Polaris' `controllers:`).
+    pub fn runs_on_kind(&self, kind: &str) -> bool {
+        match self {
+            Test::Cel { .. } => true,
+            Test::Schema(test) => test.runs_on_kind(kind),
+        }
+    }
+
+    /// Whether a container check runs on an init (or sidecar) container, or an ephemeral one
+    /// (Polaris' `containers:`, and Polaris checks no ephemeral container).
+    pub fn runs_on_container(&self, init: bool, ephemeral: bool) -> bool {
+        match self {
+            Test::Cel { .. } => true,
+            Test::Schema(test) => test.runs_on_container(init, ephemeral),
+        }
+    }
+}
+
 /// Maps the `customChecks` sequence; `text` is the configuration file's text and `display`
 /// its name, for positions.
 pub(super) fn custom_checks(

@@ -127,7 +127,14 @@ const EXEMPTION_KEYS: &[&str] = &[
     "checks",
     "reason",
 ];
-const WORKLOAD_KEYS: &[&str] = &["apiVersion", "kind", "podSpec", "longRunning", "inspect"];
+const WORKLOAD_KEYS: &[&str] = &[
+    "apiVersion",
+    "kind",
+    "podSpec",
+    "longRunning",
+    "inspect",
+    "resource",
+];
 
 /// The position-aware mapping from YAML nodes to config values; collects every error.
 struct Mapper {
@@ -409,6 +416,7 @@ impl Mapper {
         let inspect = node
             .get("inspect")
             .and_then(|value| self.boolean(value, "workloads[].inspect"));
+        let resource = node.get("resource").and_then(|value| self.resource(value));
         let pod_spec = if inspect == Some(false) {
             if let Some(extra) = ["podSpec", "longRunning"]
                 .iter()
@@ -429,7 +437,26 @@ impl Mapper {
             pod_spec,
             long_running,
             inspect,
+            resource,
         })
+    }
+
+    /// A `workloads[].resource`: an API resource name as the API server spells it.
+    fn resource(&mut self, node: &Node) -> Option<String> {
+        let name = self.string(node, "workloads[].resource")?;
+        let valid = name.value.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && name
+                .value
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-');
+        if !valid {
+            self.error(
+                name.span,
+                "`resource` is the kind's API resource, lower case and plural, such as `rollouts`",
+            );
+            return None;
+        }
+        Some(name.value)
     }
 
     /// The `podSpec` pointer of a workload kind that is inspected.

@@ -20,7 +20,7 @@ use mapper::decode_pointer;
 
 pub use custom::{CustomCheck, Test};
 pub use mapper::{PolarisReader, parse, parse_reading, unknown_check_message};
-pub use polaris::SchemaTest;
+pub use polaris::{Schema, SchemaTest, schema_text};
 pub use search::{LoadedConfig, find, load, read_for_run};
 
 /// The file name looked for in the linted directory and its parents.
@@ -170,6 +170,11 @@ pub struct WorkloadKind {
     /// `false` declares a kind that carries no pod spec to check: it is neither inspected nor
     /// recognised by its shape.
     pub inspect: Option<bool>,
+    /// The kind's API resource, lower-case plural (`rollouts`), which the resource rules of
+    /// ValidatingAdmissionPolicies name; when absent, it is assumed from the kind by English
+    /// plural rules, with a note when that decides whether a policy applies.
+    #[cfg_attr(test, schemars(regex(pattern = r"^[a-z0-9][a-z0-9.-]*$")))]
+    pub resource: Option<String>,
 }
 
 impl Config {
@@ -193,6 +198,7 @@ impl Config {
                         pod_spec: decode_pointer(pointer),
                         long_running: workload.long_running.unwrap_or(true),
                     }),
+                resource: workload.resource.clone(),
             })
             .collect();
         settings
@@ -407,6 +413,29 @@ mod tests {
         assert!(found[1].1.contains("or `inspect: false`"));
         let config = parse(FileId(0), "workloads:\n- {kind: A, inspect: false}\n").expect("valid");
         assert_eq!(config.settings().extra_workloads[0].pod, None);
+    }
+
+    #[test]
+    fn a_workload_kind_names_its_api_resource() {
+        let config = parse(
+            FileId(0),
+            "workloads:\n- {apiVersion: argoproj.io, kind: Rollout, podSpec: /spec/template/spec, resource: rollouts}\n\
+             - {kind: Certificate, inspect: false, resource: certificates}\n",
+        )
+        .expect("valid");
+        let settings = config.settings();
+        assert_eq!(
+            settings.resource_of("argoproj.io/v1alpha1", "Rollout"),
+            Some("rollouts")
+        );
+        assert_eq!(settings.resource_of("example.com/v1", "Rollout"), None);
+        assert_eq!(
+            settings.resource_of("cert-manager.io/v1", "Certificate"),
+            Some("certificates")
+        );
+        let found = errors("workloads:\n- {kind: A, inspect: false, resource: Rollouts}\n");
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.contains("lower case and plural"), "{found:?}");
     }
 
     #[test]

@@ -1,11 +1,19 @@
 //! Polaris custom checks, read from the Polaris configuration `polarisConfig:` names, so that
 //! a team moving from Polaris keeps its rules.
 //!
-//! Polaris writes a custom check as a JSON Schema (`schema` in YAML, or `jsonSchema` as a JSON
-//! string) that a `target` must satisfy: `Container` (each container), `Pod` (the pod spec),
-//! `Controller` (every workload object) or one kind (`apps/Deployment`: the whole object). With
-//! `target: Container` and `schemaTarget: PodSpec`, the schema sees the pod spec holding only
-//! that container, as Polaris does. Each check becomes a custom check whose id is its key; its
+//! Polaris writes a custom check as a JSON Schema (`schema` in YAML, `schemaString` as YAML or
+//! JSON text, or `jsonSchema` as a JSON string) that a `target` must satisfy: `Container` (each
+//! container and init container), `PodSpec` (the pod spec), `Controller` (every workload object)
+//! or a kind (`apps/Deployment`, or just `Pod`: the whole object, matched by kind as Polaris
+//! does). With `target: Container` and `schemaTarget: PodSpec`, the schema sees the pod spec
+//! holding only that container, as Polaris does. `controllers: {include, exclude}` narrows the
+//! kinds a check runs on, `containers: {include, exclude}` (`initContainer`, `container`) the
+//! containers, as Polaris' `IsActionable` does.
+//!
+//! A schema whose text holds a Go template action (`{{`) is templated: Polaris executes it
+//! with the object being checked (see `render::helm::polaris`) before reading it, so it is
+//! kept as text here and compiled per object when the checks run; a `schema` mapping is
+//! templated as its JSON text, as Polaris marshals it. Each check becomes a custom check whose id is its key; its
 //! severity is the one the Polaris `checks:` map gives it (else its own `severity`), and a check
 //! Polaris would not run (`ignore`, or no severity at all) is left out, as Polaris leaves it.
 //! `failureMessage` is the finding's message and `successMessage` (what passing looks like) the
@@ -20,12 +28,53 @@ use crate::rules::{Category, Scope, Severity};
 use crate::source::{FileId, Span};
 use crate::yaml::{self, Node};
 
-/// A compiled Polaris schema and what it is applied to.
+/// A Polaris schema and what it is applied to.
 pub struct SchemaTest {
-    pub validator: jsonschema::Validator,
+    pub schema: Schema,
     /// Container target with `schemaTarget: PodSpec`: the schema sees the pod spec with only
     /// the container being checked.
     pub pod_spec: bool,
+    /// `controllers:`: the kinds the check runs on.
+    pub controllers: IncludeExclude,
+    /// `containers:`: `initContainer`, `container`.
+    pub containers: IncludeExclude,
+}
+
+/// A schema compiled once, or a template rendered for each object it checks.
+pub enum Schema {
+    Compiled(jsonschema::Validator),
+    /// The template's text: YAML or JSON once rendered.
+    Templated(String),
+}
+
+/// Polaris' `include`/`exclude` lists: none included means all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct IncludeExclude {
+    pub include: Vec<String>,
+    pub exclude: Vec<String>,
+}
+
+impl IncludeExclude {
+    pub fn admits(&self, name: &str) -> bool {
+        (self.include.is_empty() || self.include.iter().any(|included| included == name))
+            && !self.exclude.iter().any(|excluded| excluded == name)
+    }
+}
+
+impl SchemaTest {
+    /// Whether the check runs on an object of `kind` (Polaris' `controllers:`).
+    pub fn runs_on_kind(&self, kind: &str) -> bool {
+        self.controllers.admits(kind)
+    }
+
+    /// Whether a container check runs on an init container (`init`) or a container: Polaris
+    /// checks no ephemeral container, and `containers:` may leave either kind out.
+    pub fn runs_on_container(&self, init: bool, ephemeral: bool) -> bool {
+        !ephemeral
+            && self
+                .containers
+                .admits(if init { "initContainer" } else { "container" })
+    }
 }
 
 impl std::fmt::Debug for SchemaTest {
@@ -33,6 +82,8 @@ impl std::fmt::Debug for SchemaTest {
         formatter
             .debug_struct("SchemaTest")
             .field("pod_spec", &self.pod_spec)
+            .field("controllers", &self.controllers)
+            .field("containers", &self.containers)
             .finish_non_exhaustive()
     }
 }
@@ -117,9 +168,23 @@ fn custom_check(
         }
     };
     let (schema, span) = schema(node, errors)?;
-    let validator = jsonschema::validator_for(&schema)
-        .map_err(|problem| errors.push(error(span, format!("invalid JSON Schema: {problem}"))))
-        .ok()?;
+    let schema = match schema {
+        Source::Json(json) => Schema::Compiled(
+            jsonschema::validator_for(&json)
+                .map_err(|problem| {
+                    errors.push(error(span, format!("invalid JSON Schema: {problem}")));
+                })
+                .ok()?,
+        ),
+        Source::Template(text) => Schema::Templated(text),
+    };
+    let controllers = include_exclude(node, "controllers", None, errors)?;
+    let containers = include_exclude(
+        node,
+        "containers",
+        Some(&["initContainer", "container"]),
+        errors,
+    )?;
     let entry = register(Definition {
         id: id.to_owned(),
         title: text_of("successMessage").unwrap_or_else(|| id.to_owned()),
@@ -135,8 +200,10 @@ fn custom_check(
         entry,
         kinds,
         test: Test::Schema(Arc::new(SchemaTest {
-            validator,
+            schema,
             pod_spec,
+            controllers,
+            containers,
         })),
         field: None,
         span,
@@ -151,54 +218,162 @@ fn target(node: &Node, errors: &mut Vec<Diagnostic>) -> Option<(Scope, Vec<Strin
     };
     match value.as_str() {
         Some("Container") => Some((Scope::Container, Vec::new())),
-        Some("Pod") => Some((Scope::Pod, Vec::new())),
+        Some("PodSpec") => Some((Scope::Pod, Vec::new())),
         Some("Controller") => Some((Scope::Object, Vec::new())),
-        Some(kind) if kind.contains('/') => {
+        // Polaris matches any other target by kind: `apps/Deployment` or `Deployment`.
+        Some(kind) if !kind.is_empty() => {
             let kind = kind.rsplit('/').next().unwrap_or(kind);
             Some((Scope::Object, vec![kind.to_owned()]))
         }
         _ => {
             errors.push(error(
                 value.span,
-                "a Polaris `target` is `Container`, `Pod`, `Controller` or `group/Kind`",
+                "a Polaris `target` is `Container`, `PodSpec`, `Controller` or a kind (`apps/Deployment`)",
             ));
             None
         }
     }
 }
 
-/// The check's schema as JSON, with the span of where it was written.
-fn schema(node: &Node, errors: &mut Vec<Diagnostic>) -> Option<(serde_json::Value, Span)> {
-    if let Some(schema) = node.get("schema") {
-        return match yaml::to_json(schema) {
-            Ok(json) => Some((json, schema.span)),
-            Err(_) => {
-                errors.push(error(schema.span, "the schema has no JSON form"));
-                None
+/// A schema as written: JSON to compile, or a template to render per object.
+enum Source {
+    Json(serde_json::Value),
+    Template(String),
+}
+
+/// Whether schema text holds a Go template action.
+fn is_template(text: &str) -> bool {
+    text.contains("{{")
+}
+
+/// The check's schema, with the span of where it was written: `schema` (a mapping),
+/// `schemaString` (YAML or JSON text) or `jsonSchema` (JSON text); only one of them.
+fn schema(node: &Node, errors: &mut Vec<Diagnostic>) -> Option<(Source, Span)> {
+    let given: Vec<&crate::yaml::Entry> = ["schema", "schemaString", "jsonSchema"]
+        .iter()
+        .filter_map(|key| node.entry(key))
+        .collect();
+    let entry = match given.as_slice() {
+        [entry] => *entry,
+        [] => {
+            errors.push(error(
+                node.span,
+                "a Polaris custom check needs `schema` or `schemaString`",
+            ));
+            return None;
+        }
+        [_, second, ..] => {
+            errors.push(error(
+                second.key.span,
+                "a Polaris custom check has only one of `schema`, `schemaString` and `jsonSchema`",
+            ));
+            return None;
+        }
+    };
+    let value = &entry.value;
+    let source = match entry.key.as_str() {
+        Some("schema") => {
+            let Ok(json) = yaml::to_json(value) else {
+                errors.push(error(value.span, "the schema has no JSON form"));
+                return None;
+            };
+            // Polaris templates the schema's JSON text.
+            let text = json.to_string();
+            if is_template(&text) {
+                Source::Template(text)
+            } else {
+                Source::Json(json)
             }
-        };
+        }
+        Some(key) => {
+            let Some(text) = value.as_str() else {
+                errors.push(error(value.span, format!("`{key}` must be a string")));
+                return None;
+            };
+            if is_template(text) {
+                Source::Template(text.to_owned())
+            } else {
+                Source::Json(
+                    schema_text(text)
+                        .map_err(|problem| {
+                            errors.push(error(
+                                value.span,
+                                format!("`{key}` is not YAML or JSON: {problem}"),
+                            ));
+                        })
+                        .ok()?,
+                )
+            }
+        }
+        None => return None,
+    };
+    Some((source, value.span))
+}
+
+/// The JSON of schema text written in YAML or JSON (JSON is YAML).
+pub fn schema_text(text: &str) -> Result<serde_json::Value, String> {
+    let parsed = yaml::parse(FileId(0), text, yaml::Limits::default());
+    if let Some(problem) = parsed.errors.first() {
+        return Err(problem.message.clone());
     }
-    let Some(value) = node.get("jsonSchema") else {
+    match parsed.documents.first() {
+        Some(document) => {
+            yaml::to_json(&document.root).map_err(|_| "it has no JSON form".to_owned())
+        }
+        // Polaris reads blank text as the empty schema, which everything satisfies.
+        None => Ok(serde_json::Value::Object(serde_json::Map::new())),
+    }
+}
+
+/// Polaris' `controllers:` or `containers:` (`include` and `exclude` lists of strings, of
+/// `allowed` values when given).
+fn include_exclude(
+    node: &Node,
+    key: &str,
+    allowed: Option<&[&str]>,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<IncludeExclude> {
+    let Some(value) = node.get(key) else {
+        return Some(IncludeExclude::default());
+    };
+    if value.as_map().is_none() {
         errors.push(error(
-            node.span,
-            "a Polaris custom check needs `schema` or `jsonSchema`",
+            value.span,
+            format!("`{key}` is a mapping with `include` and `exclude` lists"),
         ));
         return None;
-    };
-    match value.as_str().map(serde_json::from_str) {
-        Some(Ok(json)) => Some((json, value.span)),
-        Some(Err(problem)) => {
-            errors.push(error(
-                value.span,
-                format!("`jsonSchema` is not JSON: {problem}"),
-            ));
-            None
-        }
-        None => {
-            errors.push(error(value.span, "`jsonSchema` must be a string"));
-            None
-        }
     }
+    let mut list = |name: &str| -> Option<Vec<String>> {
+        let Some(items) = value.get(name) else {
+            return Some(Vec::new());
+        };
+        let Some(items) = items.as_seq() else {
+            errors.push(error(items.span, format!("`{key}.{name}` must be a list")));
+            return None;
+        };
+        items
+            .iter()
+            .map(|item| match item.as_str() {
+                Some(text) if allowed.is_none_or(|allowed| allowed.contains(&text)) => {
+                    Some(text.to_owned())
+                }
+                _ => {
+                    let expected = allowed.map_or("a kind".to_owned(), |allowed| {
+                        format!("`{}`", allowed.join("` or `"))
+                    });
+                    errors.push(error(
+                        item.span,
+                        format!("an entry of `{key}.{name}` is {expected}"),
+                    ));
+                    None
+                }
+            })
+            .collect()
+    };
+    Some(IncludeExclude {
+        include: list("include")?,
+        exclude: list("exclude")?,
+    })
 }
 
 /// Polaris' categories (Security, Efficiency, Reliability) and kubepatrol's own.

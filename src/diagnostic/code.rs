@@ -124,6 +124,8 @@ catalogue! {
         "A CEL expression does not compile; the diagnostic points at the line and column of the error inside the YAML scalar that holds it, and the rule it belongs to is left out.";
     PolicyNotEvaluated = "policy-not-evaluated", "evaluate":
         "A ValidatingAdmissionPolicy cannot be evaluated offline (a `paramRef` to an object not in the input, an `authorizer` call) or has no binding in the input: said as a note, never passed silently.";
+    AssumedResource = "assumed-resource", "evaluate":
+        "Whether a ValidatingAdmissionPolicy's resource rule selects an object depended on the resource name of a kind that is not built into Kubernetes and that no `workloads:` entry gives a `resource`: the kind's English plural was assumed (how the API server's resources are named); a note, once per policy and kind: declare the kind with `resource:` in `workloads:` to be sure.";
     PolicyAudit = "policy-audit", "evaluate":
         "A ValidatingAdmissionPolicy whose binding only audits (`validationActions: [Audit]`) failed on an object: a note, as the API server only records it.";
     UnusedPolicy = "unused-policy", "evaluate":

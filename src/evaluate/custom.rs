@@ -10,54 +10,35 @@
 //! label.
 
 use cel::Value;
-use rayon::prelude::*;
 
+use super::Passed;
 use super::finding::{ContainerRef, Finding};
 use super::fingerprint::field_path;
 use super::policies::{decided_by, kind_span};
-use super::{Evaluation, Passed};
 use crate::cel as k8s_cel;
-use crate::config::{CustomCheck, SchemaTest, Test};
+use crate::config::{CustomCheck, Schema, SchemaTest, Test, schema_text};
 use crate::model::object::Object;
-use crate::model::workload::{self, Container, View, Workload};
+use crate::model::workload::{self, Container, ContainerKind, View, Workload};
 use crate::rules::{Label, Scope};
 use crate::settings::Settings;
 use crate::source::Span;
 use crate::yaml::{self, Node};
 
-/// Evaluates `checks` on `objects` (the objects of `evaluation`, in order) and adds the results.
-pub fn evaluate(
-    objects: &[Object],
-    checks: &[CustomCheck],
-    settings: &Settings,
-    evaluation: &mut Evaluation,
-) {
-    if checks.is_empty() {
-        return;
-    }
-    let per_object: Vec<(Vec<Finding>, Vec<Passed>)> = objects
-        .par_iter()
-        .map(|object| evaluate_object(object, checks, settings))
-        .collect();
-    for ((findings, passed), inspected) in per_object.into_iter().zip(&mut evaluation.inspected) {
-        evaluation.evaluated += findings.len() + passed.len();
-        inspected.checked |= !findings.is_empty() || !passed.is_empty();
-        inspected.passed.extend(passed);
-        evaluation.findings.extend(findings);
-    }
-}
-
-fn evaluate_object(
+/// Evaluates `checks` on `object`: the findings, and the checks it passed.
+pub(super) fn evaluate_object(
     object: &Object,
     checks: &[CustomCheck],
     settings: &Settings,
 ) -> (Vec<Finding>, Vec<Passed>) {
+    let mut results = (Vec::new(), Vec::new());
+    if checks.is_empty() {
+        return results;
+    }
     let viewed = workload::view(object, settings);
     let workload = match &viewed.view {
         View::Workload(workload) => Some(workload),
         _ => None,
     };
-    let mut results = (Vec::new(), Vec::new());
     let mut object_variables = k8s_cel::Variables::default();
     object_variables.set("object", k8s_cel::value_of(&object.root));
     for check in checks {
@@ -66,7 +47,7 @@ fn evaluate_object(
         } else {
             check.kinds.iter().any(|kind| *kind == object.id.kind)
         };
-        if !applies {
+        if !applies || !check.test.runs_on_kind(&object.id.kind) {
             continue;
         }
         let subject = Subject {
@@ -77,7 +58,13 @@ fn evaluate_object(
         match (check.entry.meta.scope, workload) {
             (Scope::Pod, Some(workload)) => subject.judge(Some(workload), None, &mut results),
             (Scope::Container, Some(workload)) => {
-                for container in &workload.containers {
+                let runs_on = |container: &&Container<'_>| {
+                    let init =
+                        matches!(container.kind, ContainerKind::Init | ContainerKind::Sidecar);
+                    let ephemeral = container.kind == ContainerKind::Ephemeral;
+                    check.test.runs_on_container(init, ephemeral)
+                };
+                for container in workload.containers.iter().filter(runs_on) {
                     subject.judge(Some(workload), Some(container), &mut results);
                 }
             }
@@ -130,7 +117,13 @@ impl Subject<'_> {
                 workload,
                 container,
             ),
-            Test::Schema(test) => schema_failure(test, self.object, workload, container),
+            Test::Schema(test) => schema_failure(
+                test,
+                self.check.entry.meta.id,
+                self.object,
+                workload,
+                container,
+            ),
         };
         let Some(Failure {
             message,
@@ -237,10 +230,28 @@ fn fallback(
 /// The first violation's instance path gives the position.
 fn schema_failure(
     test: &SchemaTest,
+    id: &str,
     object: &Object,
     workload: Option<&Workload<'_>>,
     container: Option<&Container<'_>>,
 ) -> Option<Failure> {
+    let templated;
+    let validator = match &test.schema {
+        Schema::Compiled(validator) => validator,
+        Schema::Templated(text) => match templated_schema(id, text, object, workload, container) {
+            Ok(validator) => {
+                templated = validator;
+                &templated
+            }
+            Err(message) => {
+                return Some(Failure {
+                    message: Some(message),
+                    at: None,
+                    detail: None,
+                });
+            }
+        },
+    };
     let (base, json) = match (container, workload) {
         (Some(container), Some(workload)) if test.pod_spec => {
             (workload.spec, pod_spec_of(workload.spec, container.node))
@@ -256,7 +267,7 @@ fn schema_failure(
             detail: None,
         });
     };
-    let violation = test.validator.iter_errors(&json).next()?;
+    let violation = validator.iter_errors(&json).next()?;
     let mut pointer: Vec<String> = violation
         .instance_path()
         .as_str()
@@ -277,6 +288,34 @@ fn schema_failure(
         at: pointed_at(base, &pointer),
         detail: Some(violation.to_string()),
     })
+}
+
+/// The schema a templated Polaris check has for this subject: the template executed with the
+/// object, and for pod spec and container checks the `Polaris` map (`PodSpec`, `PodTemplate`,
+/// `Container`) Polaris adds; then read as YAML or JSON. Why not, as the failure's message.
+fn templated_schema(
+    id: &str,
+    text: &str,
+    object: &Object,
+    workload: Option<&Workload<'_>>,
+    container: Option<&Container<'_>>,
+) -> Result<jsonschema::Validator, String> {
+    let mut polaris: Vec<(&str, &Node)> = Vec::new();
+    if let Some(workload) = workload {
+        polaris.push(("PodSpec", workload.spec));
+        if let Some(template) = pod_template(&object.root, workload.spec_key) {
+            polaris.push(("PodTemplate", template));
+        }
+    }
+    if let Some(container) = container {
+        polaris.push(("Container", container.node));
+    }
+    let rendered = crate::render::helm::polaris::render_schema(id, text, &object.root, &polaris)
+        .map_err(|error| format!("the schema template does not render: {error}"))?;
+    let json = schema_text(&rendered)
+        .map_err(|error| format!("the rendered schema is not YAML or JSON: {error}"))?;
+    jsonschema::validator_for(&json)
+        .map_err(|error| format!("the rendered schema is not a valid JSON Schema: {error}"))
 }
 
 /// The pod spec `spec` as JSON with `container` its only container, as Polaris validates a
@@ -324,9 +363,15 @@ fn pointed_at(base: &Node, pointer: &[String]) -> Option<Span> {
 /// The `metadata` beside the pod spec whose `spec:` key is at `spec_key`: the pod template's
 /// (a Pod's own for a Pod).
 fn pod_metadata(root: &Node, spec_key: Span) -> Option<&Node> {
+    pod_template(root, spec_key)?.get("metadata")
+}
+
+/// The mapping that holds the pod spec whose `spec:` key is at `spec_key`: the pod template
+/// (a Pod itself for a Pod).
+fn pod_template(root: &Node, spec_key: Span) -> Option<&Node> {
     let entries = root.as_map()?;
     if entries.iter().any(|entry| entry.key.span == spec_key) {
-        return root.get("metadata");
+        return Some(root);
     }
     let children: Box<dyn Iterator<Item = &Node>> = match root.as_seq() {
         Some(items) => Box::new(items.iter()),
@@ -334,7 +379,7 @@ fn pod_metadata(root: &Node, spec_key: Span) -> Option<&Node> {
     };
     children
         .filter(|child| child.span.start <= spec_key.start && spec_key.end <= child.span.end)
-        .find_map(|child| pod_metadata(child, spec_key))
+        .find_map(|child| pod_template(child, spec_key))
 }
 
 #[cfg(test)]

@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::config::CustomCheck;
 use crate::diagnostic::Diagnostic;
 use crate::evaluate::finding::{ContainerRef, Finding};
 use crate::evaluate::fingerprint::field_path;
+use crate::evaluate::policies::Policies;
 use crate::model::object::{Object, ObjectId};
 use crate::model::workload::{self, Container, InvalidField, View, Viewed, reads_invalid};
 use crate::rules::{RuleEntry, Scope, Verdict, Violation};
@@ -62,25 +64,59 @@ pub struct Passed {
     pub container: Option<ContainerRef>,
 }
 
+/// The checks a run defines besides the built-in ones.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct RunChecks<'a> {
+    /// The policies the run read.
+    pub policies: Option<&'a Policies>,
+    /// The configuration's `customChecks` (CEL, and Polaris schema checks).
+    pub custom: &'a [CustomCheck],
+    /// Whether a policy rule that applies to no object is an `unused-policy` note.
+    pub report_unused_policies: bool,
+}
+
+/// Runs the built-in `rules` on every object.
 pub fn evaluate(
     objects: &[Object],
     rules: &'static [RuleEntry],
     settings: &Settings,
 ) -> Evaluation {
-    let mut per_object: Vec<Evaluation> = objects
+    evaluate_with(objects, rules, settings, RunChecks::default())
+}
+
+/// Runs the built-in `rules` and the run's own checks on every object. Every finding of an
+/// owned object, whatever its check, is attributed to its top owner (see `owners`).
+pub fn evaluate_with(
+    objects: &[Object],
+    rules: &'static [RuleEntry],
+    settings: &Settings,
+    run: RunChecks<'_>,
+) -> Evaluation {
+    let namespaces = policies::InputNamespaces::of(objects);
+    let (mut per_object, leftovers): (Vec<Evaluation>, Vec<policies::Leftover>) = objects
         .par_iter()
         .map(|object| {
-            crate::guard::isolate(|| evaluate_object(object, rules, settings)).unwrap_or_else(
-                |message| Evaluation {
+            crate::guard::isolate(|| {
+                let mut part = evaluate_object(object, rules, settings);
+                let leftover = run.policies.map(|policies| {
+                    policies.evaluate_object(object, objects, &namespaces, settings, &mut part)
+                });
+                let (findings, passed) = custom::evaluate_object(object, run.custom, settings);
+                part.add(findings, passed);
+                (part, leftover.unwrap_or_default())
+            })
+            .unwrap_or_else(|message| {
+                let part = Evaluation {
                     diagnostics: vec![crate::guard::internal_error(
                         crate::diagnostic::Location::Span(object.root.span),
                         &message,
                     )],
                     ..Evaluation::default()
-                },
-            )
+                };
+                (part, policies::Leftover::default())
+            })
         })
-        .collect();
+        .unzip();
     let mut evaluation = Evaluation {
         findings: attribute_owned(objects, &mut per_object),
         ..Evaluation::default()
@@ -94,11 +130,27 @@ pub fn evaluate(
             evaluation.inspected.append(&mut part.inspected);
         }
     }
+    if let Some(policies) = run.policies {
+        let notes = policies.conclude(leftovers, run.report_unused_policies);
+        evaluation.diagnostics.extend(notes);
+    }
     // Stable: findings at the same place keep object and container order.
     evaluation
         .findings
         .sort_by(|a, b| (a.primary(), a.rule.meta.id).cmp(&(b.primary(), b.rule.meta.id)));
     evaluation
+}
+
+impl Evaluation {
+    /// Adds the results of checks on this one object: its findings, and the checks it passed.
+    fn add(&mut self, findings: Vec<Finding>, passed: Vec<Passed>) {
+        self.evaluated += findings.len() + passed.len();
+        if let Some(inspected) = self.inspected.first_mut() {
+            inspected.checked |= !findings.is_empty() || !passed.is_empty();
+            inspected.passed.extend(passed);
+        }
+        self.findings.extend(findings);
+    }
 }
 
 /// Take the findings of the objects that are part of a top owner out of `per_object` (in

@@ -14,18 +14,19 @@
 
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use super::finding::Finding;
 use super::fingerprint::field_path;
 use super::{Evaluation, Passed};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::object::Object;
-use crate::policy::admission::{Actions, AdmissionBinding, AdmissionOutcome, AdmissionPolicy};
+use crate::policy::admission::{
+    Actions, AdmissionBinding, AdmissionOutcome, AdmissionPolicy, resource_of,
+};
 use crate::policy::kyverno::{KyvernoPolicy, KyvernoRule, Namespaces, RuleOutcome};
 use crate::policy::{Failure, ObjectBindings};
 use crate::rules::dynamic::{Definition, register};
 use crate::rules::{Category, Label, RuleEntry, Scope, Severity};
+use crate::settings::Settings;
 use crate::source::{SourceMap, Span};
 use crate::yaml::Node;
 
@@ -116,48 +117,62 @@ impl Policies {
             .collect()
     }
 
-    /// Evaluates every rule on every object, in parallel over objects. `evaluation` holds the
-    /// built-in checks' results for the same objects, in the same order; the policies' are
-    /// added to it.
-    /// With `report_unused`, a policy rule that applies to no object is an `unused-policy`
-    /// note.
-    pub fn evaluate(&self, objects: &[Object], evaluation: &mut Evaluation, report_unused: bool) {
+    /// Evaluates every rule on `object`, one of `input`, whose `Namespace` objects are
+    /// `namespaces`. The findings and passes go to the object's evaluation, the rest is what
+    /// [`Policies::conclude`] reports once every object is evaluated.
+    pub(super) fn evaluate_object(
+        &self,
+        object: &Object,
+        input: &[Object],
+        namespaces: &InputNamespaces,
+        settings: &Settings,
+        part: &mut Evaluation,
+    ) -> Leftover {
+        let mut results = Results::default();
         if self.is_empty() {
-            return;
+            return results.leftover;
         }
-        let namespaces = InputNamespaces::of(objects);
-        let per_object: Vec<Results> = objects
-            .par_iter()
-            .map(|object| {
-                let mut results = Results::default();
-                let base = ObjectBindings::new(object);
-                results.merge(self.evaluate_object(object, &base, &namespaces));
-                self.evaluate_admission(object, objects, &base, &namespaces, &mut results);
-                results
-            })
-            .collect();
+        let base = ObjectBindings::new(object);
+        results.merge(self.evaluate_kyverno(object, &base, namespaces));
+        self.evaluate_admission(object, input, &base, namespaces, settings, &mut results);
+        part.add(results.findings, results.passed);
+        part.diagnostics.extend(results.audits);
+        results.leftover
+    }
+
+    /// The notes of every object's leftovers: `policy-not-evaluated` and `assumed-resource`
+    /// once per reason and place, however many objects they concern, and with `report_unused`
+    /// an `unused-policy` note for each rule that applied to no object.
+    pub(super) fn conclude(
+        &self,
+        leftovers: Vec<Leftover>,
+        report_unused: bool,
+    ) -> Vec<Diagnostic> {
         let mut undecided = Vec::new();
+        let mut assumed = Vec::new();
         let mut applied: Vec<&'static RuleEntry> = Vec::new();
-        for (results, inspected) in per_object.into_iter().zip(&mut evaluation.inspected) {
-            applied.extend(results.applied);
-            evaluation.evaluated += results.findings.len() + results.passed.len();
-            inspected.checked |= !results.findings.is_empty() || !results.passed.is_empty();
-            inspected.passed.extend(results.passed);
-            evaluation.findings.extend(results.findings);
-            evaluation.diagnostics.extend(results.audits);
-            undecided.extend(results.undecided);
+        for leftover in leftovers {
+            undecided.extend(leftover.undecided);
+            assumed.extend(leftover.assumed);
+            applied.extend(leftover.applied);
         }
-        if report_unused {
-            evaluation.diagnostics.extend(self.unused(&applied));
+        let mut diagnostics = Vec::new();
+        if report_unused && !self.is_empty() {
+            diagnostics.extend(self.unused(&applied));
         }
-        // One note per reason and place, however many objects it left undecided.
-        undecided.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-        undecided.dedup();
-        evaluation
-            .diagnostics
-            .extend(undecided.into_iter().map(|(reason, span)| {
-                Diagnostic::note(Code::PolicyNotEvaluated, Location::Span(span), reason)
-            }));
+        for (code, mut notes) in [
+            (Code::PolicyNotEvaluated, undecided),
+            (Code::AssumedResource, assumed),
+        ] {
+            notes.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+            notes.dedup();
+            diagnostics.extend(
+                notes
+                    .into_iter()
+                    .map(|(reason, span)| Diagnostic::note(code, Location::Span(span), reason)),
+            );
+        }
+        diagnostics
     }
 
     /// `unused-policy` notes for the rules not in `applied`.
@@ -194,13 +209,21 @@ impl Policies {
         input: &[Object],
         base: &ObjectBindings<'_>,
         namespaces: &dyn Namespaces,
+        settings: &Settings,
         results: &mut Results,
     ) {
+        let resource = resource_of(&object.id.api_version, &object.id.kind, settings);
         for (policy, bindings, entry) in &self.admission {
             for binding in bindings {
-                let outcome = policy.evaluate(binding, object, input, base, namespaces);
+                if policy.rests_on_assumed(binding, object, &resource) {
+                    results
+                        .leftover
+                        .assumed
+                        .push((assumed_note(policy, object, &resource.name), policy.span));
+                }
+                let outcome = policy.evaluate(binding, object, &resource, input, base, namespaces);
                 if outcome != AdmissionOutcome::Skip {
-                    results.applied.push(entry);
+                    results.leftover.applied.push(entry);
                 }
                 match outcome {
                     AdmissionOutcome::Skip => {}
@@ -209,7 +232,7 @@ impl Policies {
                         container: None,
                     }),
                     AdmissionOutcome::Undecided { reason, span } => {
-                        results.undecided.push((reason, span));
+                        results.leftover.undecided.push((reason, span));
                     }
                     AdmissionOutcome::Fail(failures) => {
                         for failure in &failures {
@@ -221,7 +244,7 @@ impl Policies {
         }
     }
 
-    fn evaluate_object(
+    fn evaluate_kyverno(
         &self,
         object: &Object,
         base: &ObjectBindings<'_>,
@@ -234,7 +257,7 @@ impl Policies {
             };
             let outcome = rule.evaluate(object, base, namespaces);
             if outcome != RuleOutcome::Skip {
-                results.applied.push(entry);
+                results.leftover.applied.push(entry);
             }
             match outcome {
                 RuleOutcome::Skip => {}
@@ -264,8 +287,16 @@ struct Results {
     passed: Vec<Passed>,
     /// `policy-audit` notes.
     audits: Vec<Diagnostic>,
+    leftover: Leftover,
+}
+
+/// What one object's evaluation leaves for the run's notes (see [`Policies::conclude`]).
+#[derive(Debug, Default)]
+pub(super) struct Leftover {
     /// Why a policy could not be evaluated, and where.
     undecided: Vec<(String, Span)>,
+    /// Which policy matched a kind by an assumed resource name, and where.
+    assumed: Vec<(String, Span)>,
     /// The checks that applied to the object (passed, failed or undecided).
     applied: Vec<&'static RuleEntry>,
 }
@@ -275,8 +306,9 @@ impl Results {
         self.findings.extend(other.findings);
         self.passed.extend(other.passed);
         self.audits.extend(other.audits);
-        self.undecided.extend(other.undecided);
-        self.applied.extend(other.applied);
+        self.leftover.undecided.extend(other.leftover.undecided);
+        self.leftover.assumed.extend(other.leftover.assumed);
+        self.leftover.applied.extend(other.leftover.applied);
     }
 
     /// A failed validation: a finding of its binding's severity, or a note when the binding
@@ -303,6 +335,16 @@ impl Results {
         found.message = failure.message.clone();
         self.findings.push(found);
     }
+}
+
+/// The `assumed-resource` note of `policy` on `object`, whose resource was assumed `resource`.
+fn assumed_note(policy: &AdmissionPolicy, object: &Object, resource: &str) -> String {
+    format!(
+        "{} ({}) is not a built-in kind and no `workloads:` entry gives its `resource`: \
+         ValidatingAdmissionPolicy {} took its resource to be `{resource}`, the English plural \
+         resources usually have; declare `resource:` in a `workloads:` entry for the kind to be sure",
+        object.id.kind, object.id.api_version, policy.name
+    )
 }
 
 fn audit(
@@ -347,10 +389,10 @@ fn admission_definition(policy: &AdmissionPolicy, sources: &SourceMap) -> Defini
 }
 
 /// The input's `Namespace` objects by name, converted once.
-struct InputNamespaces(std::collections::HashMap<String, cel::Value>);
+pub(super) struct InputNamespaces(std::collections::HashMap<String, cel::Value>);
 
 impl InputNamespaces {
-    fn of(objects: &[Object]) -> InputNamespaces {
+    pub(super) fn of(objects: &[Object]) -> InputNamespaces {
         let namespaces = objects
             .iter()
             .filter(|object| object.id.kind == "Namespace" && object.id.api_version == "v1")

@@ -891,6 +891,7 @@ mod tests {
                     pod_spec: vec!["spec".into(), "template".into(), "spec".into()],
                     long_running: true,
                 }),
+                resource: None,
             });
         let workload = workload_of(&service, &settings);
         assert_eq!(workload.containers[0].name, Some("app"));
@@ -905,6 +906,7 @@ mod tests {
                 api_version: None,
                 kind: kind.into(),
                 pod,
+                resource: None,
             });
         settings
     }

@@ -24,6 +24,7 @@ use super::{CelField, Failure, invalid_policy, named_fields, strings_at};
 use crate::cel as k8s_cel;
 use crate::diagnostic::Diagnostic;
 use crate::model::object::{Object, group_of};
+use crate::settings::Settings;
 use crate::source::{SourceMap, Span};
 use crate::yaml::Node;
 
@@ -146,19 +147,42 @@ impl AdmissionPolicy {
         })
     }
 
-    /// Evaluates the policy on `object` through `binding`; `input` is every object of the
-    /// input, where parameters and namespaces are looked up.
+    /// Whether the policy applying to `object` through `binding` depends on its
+    /// assumed resource name: a resource rule of the object's group and version names
+    /// resources, and either the assumed one or the object's group explicitly.
+    pub fn rests_on_assumed(
+        &self,
+        binding: &AdmissionBinding,
+        object: &Object,
+        resource: &KindResource,
+    ) -> bool {
+        resource.assumed
+            && [&self.constraints, &binding.resources]
+                .iter()
+                .flat_map(|resources| resources.rules.iter().chain(&resources.exclude))
+                .any(|rule| rule.names_resource_for(&object.id.api_version, &resource.name))
+    }
+
+    /// Evaluates the policy on `object` (of API resource `resource`) through `binding`;
+    /// `input` is every object of the input, where parameters and namespaces are looked up.
     pub fn evaluate(
         &self,
         binding: &AdmissionBinding,
         object: &Object,
+        resource: &KindResource,
         input: &[Object],
         base: &ObjectBindings<'_>,
         namespaces: &dyn Namespaces,
     ) -> AdmissionOutcome {
         let labels_of_namespace = |name: &str| namespace_labels(name, input);
-        if !self.constraints.selects(object, &labels_of_namespace)
-            || (binding.resources.given && !binding.resources.selects(object, &labels_of_namespace))
+        let resource = &resource.name;
+        if !self
+            .constraints
+            .selects(object, resource, &labels_of_namespace)
+            || (binding.resources.given
+                && !binding
+                    .resources
+                    .selects(object, resource, &labels_of_namespace))
         {
             return AdmissionOutcome::Skip;
         }
@@ -359,9 +383,13 @@ impl Resources {
     /// Whether the object is selected: by a resource rule (every object when there are none,
     /// for a binding's `matchResources`), not excluded, in a selected namespace, with selected
     /// labels.
-    fn selects(&self, object: &Object, namespace_labels: &dyn Fn(&str) -> Node) -> bool {
-        let resource = resource_of(&object.id.kind);
-        let matched = |rule: &ResourceRule| rule.matches(&object.id.api_version, &resource);
+    fn selects(
+        &self,
+        object: &Object,
+        resource: &str,
+        namespace_labels: &dyn Fn(&str) -> Node,
+    ) -> bool {
+        let matched = |rule: &ResourceRule| rule.matches(&object.id.api_version, resource);
         let namespace_selected = match (&self.namespace_selector, &object.id.namespace) {
             (Some(selector), Some(namespace)) => {
                 selector.selects(Some(&namespace_labels(namespace)))
@@ -390,12 +418,26 @@ impl ResourceRule {
         }
     }
 
-    fn matches(&self, api_version: &str, resource: &str) -> bool {
+    /// Whether the rule would select an object of `api_version` by its resource name alone:
+    /// it lists resources (not `*`), and either `resource` or the object's group by name.
+    fn names_resource_for(&self, api_version: &str, resource: &str) -> bool {
+        let group = group_of(api_version);
+        self.on_create
+            && !self.resources.iter().any(|listed| listed == "*")
+            && (self.resources.iter().any(|listed| listed == resource)
+                || self.groups.iter().any(|listed| listed == group))
+            && self.matches_version(api_version)
+    }
+
+    fn matches_version(&self, api_version: &str) -> bool {
         let version = api_version.rsplit('/').next().unwrap_or(api_version);
         let listed = |values: &[String], value: &str| values.iter().any(|v| v == "*" || v == value);
+        listed(&self.groups, group_of(api_version)) && listed(&self.versions, version)
+    }
+
+    fn matches(&self, api_version: &str, resource: &str) -> bool {
         self.on_create
-            && listed(&self.groups, group_of(api_version))
-            && listed(&self.versions, version)
+            && self.matches_version(api_version)
             && self.resources.iter().any(|listed| {
                 // `pods/status` names a subresource, which creation does not touch.
                 listed == "*" || listed == resource
@@ -403,22 +445,130 @@ impl ResourceRule {
     }
 }
 
-/// The resource (plural, lower case) of a kind: the table of the kinds policies name, then
-/// English plural rules, which is how the API server's resources are named.
-pub fn resource_of(kind: &str) -> String {
-    const IRREGULAR: &[(&str, &str)] = &[
-        ("Endpoints", "endpoints"),
-        ("NetworkPolicy", "networkpolicies"),
-        ("PodSecurityPolicy", "podsecuritypolicies"),
-        ("Ingress", "ingresses"),
-        ("IngressClass", "ingressclasses"),
-        ("StorageClass", "storageclasses"),
-        ("PriorityClass", "priorityclasses"),
-        ("RuntimeClass", "runtimeclasses"),
-    ];
-    if let Some((_, resource)) = IRREGULAR.iter().find(|(known, _)| *known == kind) {
-        return (*resource).to_owned();
+/// The API resource of an object's kind, as resource rules name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KindResource {
+    /// Lower case and plural: `deployments`.
+    pub name: String,
+    /// Whether it was assumed by English plural rules: a kind neither built into Kubernetes nor
+    /// given a `resource` by a `workloads:` entry.
+    pub assumed: bool,
+}
+
+/// The built-in kinds of Kubernetes and their resources: those whose resource is not the
+/// regular plural of the kind are why the table exists, the others make the answer exact.
+const BUILT_IN_RESOURCES: &[(&str, &str)] = &[
+    ("APIService", "apiservices"),
+    ("Binding", "bindings"),
+    ("CSIDriver", "csidrivers"),
+    ("CSINode", "csinodes"),
+    ("CSIStorageCapacity", "csistoragecapacities"),
+    ("CertificateSigningRequest", "certificatesigningrequests"),
+    ("ClusterRole", "clusterroles"),
+    ("ClusterRoleBinding", "clusterrolebindings"),
+    ("ClusterTrustBundle", "clustertrustbundles"),
+    ("ComponentStatus", "componentstatuses"),
+    ("ConfigMap", "configmaps"),
+    ("ControllerRevision", "controllerrevisions"),
+    ("CronJob", "cronjobs"),
+    ("CustomResourceDefinition", "customresourcedefinitions"),
+    ("DaemonSet", "daemonsets"),
+    ("Deployment", "deployments"),
+    ("DeviceClass", "deviceclasses"),
+    ("EndpointSlice", "endpointslices"),
+    ("Endpoints", "endpoints"),
+    ("Event", "events"),
+    ("FlowSchema", "flowschemas"),
+    ("HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+    ("IPAddress", "ipaddresses"),
+    ("Ingress", "ingresses"),
+    ("IngressClass", "ingressclasses"),
+    ("Job", "jobs"),
+    ("Lease", "leases"),
+    ("LimitRange", "limitranges"),
+    ("MutatingAdmissionPolicy", "mutatingadmissionpolicies"),
+    (
+        "MutatingAdmissionPolicyBinding",
+        "mutatingadmissionpolicybindings",
+    ),
+    (
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+    ),
+    ("Namespace", "namespaces"),
+    ("NetworkPolicy", "networkpolicies"),
+    ("Node", "nodes"),
+    ("PersistentVolume", "persistentvolumes"),
+    ("PersistentVolumeClaim", "persistentvolumeclaims"),
+    ("Pod", "pods"),
+    ("PodDisruptionBudget", "poddisruptionbudgets"),
+    ("PodSecurityPolicy", "podsecuritypolicies"),
+    ("PodTemplate", "podtemplates"),
+    ("PriorityClass", "priorityclasses"),
+    ("PriorityLevelConfiguration", "prioritylevelconfigurations"),
+    ("ReplicaSet", "replicasets"),
+    ("ReplicationController", "replicationcontrollers"),
+    ("ResourceClaim", "resourceclaims"),
+    ("ResourceClaimTemplate", "resourceclaimtemplates"),
+    ("ResourceQuota", "resourcequotas"),
+    ("ResourceSlice", "resourceslices"),
+    ("Role", "roles"),
+    ("RoleBinding", "rolebindings"),
+    ("RuntimeClass", "runtimeclasses"),
+    ("Secret", "secrets"),
+    ("Service", "services"),
+    ("ServiceAccount", "serviceaccounts"),
+    ("ServiceCIDR", "servicecidrs"),
+    ("StatefulSet", "statefulsets"),
+    ("StorageClass", "storageclasses"),
+    ("ValidatingAdmissionPolicy", "validatingadmissionpolicies"),
+    (
+        "ValidatingAdmissionPolicyBinding",
+        "validatingadmissionpolicybindings",
+    ),
+    (
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+    ),
+    ("VolumeAttachment", "volumeattachments"),
+    ("VolumeAttributesClass", "volumeattributesclasses"),
+];
+
+/// Whether `group` is one of Kubernetes' own API groups (the core group is `""`): only there
+/// does the built-in table name the kind; a custom resource may reuse a built-in kind's name
+/// (Knative's `Service`).
+fn is_built_in_group(group: &str) -> bool {
+    matches!(
+        group,
+        "" | "apps" | "batch" | "autoscaling" | "policy" | "extensions"
+    ) || group.ends_with(".k8s.io")
+}
+
+/// The resource of the kind: the `workloads:` entry's `resource`, the built-in table, then
+/// the kind's English plural, which is how the API server's resources are named (assumed).
+pub fn resource_of(api_version: &str, kind: &str, settings: &Settings) -> KindResource {
+    let known = |name: &str| KindResource {
+        name: name.to_owned(),
+        assumed: false,
+    };
+    if let Some(configured) = settings.resource_of(api_version, kind) {
+        return known(configured);
     }
+    let built_in = BUILT_IN_RESOURCES
+        .iter()
+        .find(|(known, _)| *known == kind)
+        .filter(|_| is_built_in_group(group_of(api_version)));
+    if let Some((_, resource)) = built_in {
+        return known(resource);
+    }
+    KindResource {
+        name: english_plural(kind),
+        assumed: true,
+    }
+}
+
+/// The lower-case English plural of a kind.
+fn english_plural(kind: &str) -> String {
     let lower = kind.to_ascii_lowercase();
     if let Some(stem) = lower
         .strip_suffix('y')
@@ -473,21 +623,60 @@ fn namespace_labels(name: &str, input: &[Object]) -> Node {
 
 #[cfg(test)]
 mod tests {
-    use super::resource_of;
+    use super::*;
+    use crate::settings::ExtraWorkload;
 
     #[test]
     fn kinds_become_resources() {
-        for (kind, resource) in [
-            ("Pod", "pods"),
-            ("Deployment", "deployments"),
-            ("NetworkPolicy", "networkpolicies"),
-            ("Ingress", "ingresses"),
-            ("Endpoints", "endpoints"),
-            ("Gateway", "gateways"),
-            ("PodDisruptionBudget", "poddisruptionbudgets"),
-            ("CronJob", "cronjobs"),
+        let settings = Settings::default();
+        for (api_version, kind, resource, assumed) in [
+            ("v1", "Pod", "pods", false),
+            ("apps/v1", "Deployment", "deployments", false),
+            (
+                "networking.k8s.io/v1",
+                "NetworkPolicy",
+                "networkpolicies",
+                false,
+            ),
+            ("networking.k8s.io/v1", "Ingress", "ingresses", false),
+            ("v1", "Endpoints", "endpoints", false),
+            (
+                "policy/v1",
+                "PodDisruptionBudget",
+                "poddisruptionbudgets",
+                false,
+            ),
+            ("batch/v1", "CronJob", "cronjobs", false),
+            // Custom resources: assumed, even where a built-in kind has the name.
+            ("gateway.networking.k8s.io/v1", "Gateway", "gateways", true),
+            ("serving.knative.dev/v1", "Service", "services", true),
+            ("example.com/v1", "Proxy", "proxies", true),
+            ("example.com/v1", "Mesh", "meshes", true),
         ] {
-            assert_eq!(resource_of(kind), resource, "{kind}");
+            let found = resource_of(api_version, kind, &settings);
+            assert_eq!(
+                (found.name.as_str(), found.assumed),
+                (resource, assumed),
+                "{kind}"
+            );
         }
+    }
+
+    #[test]
+    fn a_workload_entry_names_the_resource_of_its_kind() {
+        let mut settings = Settings::default();
+        settings.extra_workloads.push(ExtraWorkload {
+            api_version: Some("chaos-mesh.org".into()),
+            kind: "PodChaos".into(),
+            pod: None,
+            resource: Some("podchaos".into()),
+        });
+        let found = resource_of("chaos-mesh.org/v1alpha1", "PodChaos", &settings);
+        assert_eq!((found.name.as_str(), found.assumed), ("podchaos", false));
+        let elsewhere = resource_of("example.com/v1", "PodChaos", &settings);
+        assert_eq!(
+            (elsewhere.name.as_str(), elsewhere.assumed),
+            ("podchaoses", true)
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! `--format html`: one self-contained page (no network requests) with the overview, a chart per
-//! category and a workload table that filters in the browser. The page's data is one JSON
+//! category and a table of the checked objects that filters in the browser: workloads, bindings,
+//! and every other object (a Service, a ConfigMap) a custom check or policy applied to, whose
+//! results are at the check's level (`object`) rather than a pod's. The page's data is one JSON
 //! document; the script in `html/report.js` draws the page from it, and builds a workload's
 //! checks and YAML only when the user opens it, so a report of thousands of workloads stays
 //! quick.

@@ -30,6 +30,7 @@ pub(crate) struct Define {
 pub(crate) struct Engine {
     templates: HashMap<String, Rc<Define>>,
     limits: Limits,
+    functions: funcs::Functions,
 }
 
 /// Helm's placeholder for nil, printed by Go and deleted from every rendered file.
@@ -40,6 +41,16 @@ impl Engine {
         Engine {
             templates: HashMap::new(),
             limits,
+            functions: funcs::Functions::Helm,
+        }
+    }
+
+    /// An engine whose templates call `functions`; with Polaris' set, `<no value>` is printed
+    /// as Go prints it, not deleted as Helm deletes it.
+    pub(crate) fn with_functions(limits: Limits, functions: funcs::Functions) -> Engine {
+        Engine {
+            functions,
+            ..Engine::new(limits)
         }
     }
 
@@ -56,8 +67,9 @@ impl Engine {
             text: text.to_string(),
             origin,
         });
-        let parsed =
-            parse(&source, &funcs::is_function).map_err(|error| error.in_source(&source))?;
+        let functions = self.functions;
+        let parsed = parse(&source, &|name| functions.defines(name))
+            .map_err(|error| error.in_source(&source))?;
         register(&mut self.templates, name.to_string(), &source, parsed.root);
         for (define, body) in parsed.defines {
             register(&mut self.templates, define, &source, body);
@@ -80,7 +92,10 @@ impl Engine {
             .cloned()
             .ok_or_else(|| TemplateError::at(0, format!("no template {name:?}")))?;
         let out = exec.run(&define, data)?;
-        Ok(remove_all(&out, NO_VALUE))
+        match self.functions {
+            funcs::Functions::Helm => Ok(remove_all(&out, NO_VALUE)),
+            funcs::Functions::Polaris => Ok(out),
+        }
     }
 }
 
@@ -579,6 +594,7 @@ impl Exec<'_> {
         pos: usize,
     ) -> Result<Val, Failure> {
         funcs::check_arity(name, args.len()).map_err(Failure::Message)?;
+        let args = self.engine.functions.arguments(name, args);
         match name {
             "include" => self.include(&args).map(Val::traced),
             "tpl" => self.tpl(frame, &args, pos).map(Val::traced),

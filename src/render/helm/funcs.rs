@@ -1421,6 +1421,44 @@ impl Val {
     }
 }
 
+/// The functions a template may call: Helm's (Go's builtins, Sprig's and Helm's own), or
+/// Polaris' (Go's builtins, and `hasPrefix`/`hasSuffix` with the argument order of Go's
+/// `strings` package, the reverse of Sprig's).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum Functions {
+    #[default]
+    Helm,
+    Polaris,
+}
+
+/// Go's `text/template` builtins: every function a plain Go template knows.
+const GO_BUILTINS: &[&str] = &[
+    "and", "or", "not", "len", "index", "slice", "print", "printf", "println", "urlquery", "html",
+    "js", "call", "eq", "ne", "lt", "le", "gt", "ge",
+];
+
+impl Functions {
+    /// Whether `name` is a function of this set.
+    pub(crate) fn defines(self, name: &str) -> bool {
+        match self {
+            Functions::Helm => is_function(name),
+            Functions::Polaris => {
+                is_function(name)
+                    && (GO_BUILTINS.contains(&name) || matches!(name, "hasPrefix" | "hasSuffix"))
+            }
+        }
+    }
+
+    /// The arguments in the order [`call`] takes them: Polaris' `hasPrefix s prefix` is
+    /// Sprig's `hasPrefix prefix s`.
+    pub(crate) fn arguments(self, name: &str, mut args: Vec<Val>) -> Vec<Val> {
+        if self == Functions::Polaris && matches!(name, "hasPrefix" | "hasSuffix") {
+            args.reverse();
+        }
+        args
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,7 @@ pub(crate) mod format;
 pub(crate) mod funcs;
 pub(crate) mod lex;
 pub(crate) mod parse;
+pub(crate) mod polaris;
 pub(crate) mod semver;
 pub(crate) mod text;
 pub(crate) mod value;

@@ -47,7 +47,7 @@
 
   function stats() {
     var list = el("dl", { class: "stats" });
-    [["Files", data.files], ["Objects", data.objects], ["Workloads", data.workloads.length],
+    [["Files", data.files], ["Objects", data.objects], ["Checked objects", data.workloads.length],
      ["Checks evaluated", data.evaluated], ["Passed", data.total.passed, "passed"],
      ["Warnings", data.total.warning, "warning"], ["Dangers", data.total.danger, "danger"],
      ["High risks", data.highRisks, data.highRisks ? "danger" : ""]].forEach(function (item) {
@@ -161,7 +161,9 @@
     var body = el("tbody");
     results.forEach(function (result) {
       var check = data.checks[result.check];
-      var level = result.containerKind === null ? "pod" :
+      // A result without a container is at the check's own level: the pod, a binding, or the
+      // whole object (a Service a policy judged).
+      var level = result.containerKind === null ? check.level :
         (result.containerKind === "regular" ? "container " : result.containerKind + " container ") + (result.container || "(unnamed)");
       var about = result.result === "passed" ? el("td", { text: check.success }) : el("td", {}, [
         el("div", { text: result.message + (result.lines.length ? " (line " + result.lines[0] + ")" : "") }),
@@ -258,7 +260,7 @@
       if (show) visible++;
     });
     var count = document.getElementById("visible-count");
-    count.textContent = visible + " of " + data.workloads.length + " workloads";
+    count.textContent = visible + " of " + data.workloads.length + " objects";
     count.setAttribute("data-visible", visible);
     var params = [];
     if (filters.risk.checked) params.push("risk=1");
@@ -296,7 +298,7 @@
     fragment.appendChild(row);
   });
   body.appendChild(fragment);
-  if (!data.workloads.length) body.appendChild(el("tr", {}, [el("td", { colspan: 8, class: "empty", text: "No workloads found" })]));
+  if (!data.workloads.length) body.appendChild(el("tr", {}, [el("td", { colspan: 8, class: "empty", text: "No checked objects" })]));
   fillSelect("filter-namespace", unique(data.workloads.map(namespaceKey)));
   fillSelect("filter-kind", unique(data.workloads.map(function (w) { return w.kind; })));
 
