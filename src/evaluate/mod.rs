@@ -42,6 +42,8 @@ pub struct Inspected {
     pub checked: bool,
     /// The kustomizations the object was rendered through (see [`Object::via`]).
     pub via: Vec<crate::source::FileId>,
+    /// The values set the object's chart was rendered with (see [`Object::values_set`]).
+    pub values_set: Option<String>,
     pub passed: Vec<Passed>,
     /// Checks that did not run on the object because a field they read has the wrong type.
     pub skipped: Vec<Skipped>,
@@ -141,6 +143,7 @@ fn evaluate_object(
             root: object.root.clone(),
             checked: false,
             via: object.via.clone(),
+            values_set: object.values_set.clone(),
             passed: Vec::new(),
             skipped: Vec::new(),
         }],
@@ -261,6 +264,7 @@ fn finding(
             .unwrap_or_default(),
         labels: violation.labels,
         via: object.via.clone(),
+        values_set: object.values_set.clone(),
         found_in: None,
     }
 }

@@ -38,6 +38,8 @@ pub struct Object {
     /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
     /// manifest.
     pub via: Vec<FileId>,
+    /// For an object of a chart rendered with a configured values set: the set's name.
+    pub values_set: Option<String>,
 }
 
 /// Turn parsed documents into objects. Documents that are not Kubernetes objects (no `kind`:
@@ -53,6 +55,7 @@ pub fn objects_of(file: FileId, documents: &[Document]) -> (Vec<Object>, Vec<Dia
             root: root.clone(),
             helm_template: document.helm_source.clone(),
             via: Vec::new(),
+            values_set: None,
         };
         let Some(id) = identified(&document.root, &mut diagnostics) else {
             continue;

@@ -16,9 +16,13 @@
 //!
 //! `.Release` is what `helm template` sets without a name: `release-name` in namespace
 //! `default`, installing revision 1. `.Capabilities` are helm v3.17.1's defaults (Kubernetes
-//! v1.32.0 and its built-in API versions). Archived subcharts (`charts/x.tgz`) arrive unpacked
+//! v1.32.0 and its built-in API versions). A values set (see [`ValuesSet`]) renders with its
+//! values files and `set` values over the chart's (see [`super::overrides`]), its release name
+//! and namespace, its kube version in place of the default and its API versions added to the
+//! defaults, as `helm template` does with `--kube-version` and `--api-versions`; its objects
+//! and diagnostics name it. Archived subcharts (`charts/x.tgz`) arrive unpacked
 //! from the loader under `charts/x.tgz/`, and are subchart folders like any other. Not
-//! rendered: `import-values`, values files other than the chart's `values.yaml`.
+//! rendered: `import-values`.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +35,7 @@ use super::{Limits, STACK_SIZE};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::files::{ChartFile, LoadedChart};
 use crate::model::object::{Object as KubeObject, objects_of};
+use crate::model::values_set::ValuesSet;
 use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::{self, Document, Entry, Node, Value};
 
@@ -105,16 +110,14 @@ pub(crate) struct RenderedChart {
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-/// A chart to render: its `Chart.yaml` input, its files, and the values files given on top of
-/// its `values.yaml` (later ones win, as `-f` files do).
+/// A chart to render: its `Chart.yaml` input, its files, and the values set it renders with
+/// (`None`: its `values.yaml` alone, as release [`RELEASE_NAME`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Request<'a> {
     pub(crate) chart_file: FileId,
     pub(crate) chart: &'a LoadedChart,
     pub(crate) sources: &'a SourceMap,
-    pub(crate) values_files: &'a [FileId],
-    /// `.Release.Name` (`lint` uses [`RELEASE_NAME`]).
-    pub(crate) release_name: &'a str,
+    pub(crate) values_set: Option<&'a ValuesSet>,
 }
 
 /// One template's rendered text.
@@ -133,6 +136,14 @@ pub(crate) fn render_chart(request: Request<'_>) -> RenderedChart {
     };
     for output in &outputs {
         objects_from(output, request.chart_file, &mut rendered);
+    }
+    if let Some(set) = request.values_set {
+        for object in &mut rendered.objects {
+            object.values_set = Some(set.name.clone());
+        }
+        for diagnostic in &mut rendered.diagnostics {
+            diagnostic.message = format!("{} (values set `{}`)", diagnostic.message, set.name);
+        }
     }
     rendered
 }
@@ -393,7 +404,11 @@ fn text_of<'s>(
     }
 }
 
-fn parse_yaml(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Node> {
+pub(super) fn parse_yaml(
+    file: FileId,
+    text: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Node> {
     let parsed = yaml::parse(file, text, yaml::Limits::default());
     for error in &parsed.errors {
         diagnostics.push(Diagnostic::error(
@@ -744,8 +759,22 @@ fn chart_object(metadata: &Node, is_root: bool) -> Val {
     })
 }
 
-fn capabilities() -> Val {
+/// `.Capabilities`: helm's defaults, the kube version `set` gives in place of the default
+/// one and its API versions added (an unreadable kube version is an error at its line).
+fn capabilities(set: Option<&ValuesSet>, diagnostics: &mut Vec<Diagnostic>) -> Val {
     let (version, major, minor) = KUBE_VERSION;
+    let mut kube_version = (version.to_owned(), major.to_owned(), minor.to_owned());
+    if let Some((text, span)) = set.and_then(|set| set.kube_version.as_ref()) {
+        match super::semver::kube_version(text) {
+            Some(parsed) => kube_version = parsed,
+            None => diagnostics.push(Diagnostic::error(
+                Code::InvalidConfig,
+                Location::Span(*span),
+                format!("invalid kube version {text:?}: Invalid Semantic Version"),
+            )),
+        }
+    }
+    let (version, major, minor) = kube_version;
     let kube = Val::object(Object {
         type_name: "chartutil.KubeVersion",
         fields: vec![
@@ -755,6 +784,7 @@ fn capabilities() -> Val {
         ],
         methods: Methods::KubeVersion,
     });
+    let extra_api_versions = set.map_or(&[][..], |set| &set.api_versions[..]);
     let apis = Val::object(Object {
         type_name: "chartutil.VersionSet",
         fields: Vec::new(),
@@ -762,6 +792,7 @@ fn capabilities() -> Val {
             API_VERSIONS
                 .iter()
                 .map(|version| version.to_string())
+                .chain(extra_api_versions.iter().cloned())
                 .collect(),
         ),
     });
@@ -785,10 +816,16 @@ fn capabilities() -> Val {
     })
 }
 
-fn release(name: &str) -> Val {
+fn release(set: Option<&ValuesSet>) -> Val {
+    let name = set
+        .and_then(|set| set.release_name.as_deref())
+        .unwrap_or(RELEASE_NAME);
+    let namespace = set
+        .and_then(|set| set.namespace.as_deref())
+        .unwrap_or(RELEASE_NAMESPACE);
     map_of(vec![
         ("Name", Val::str(name)),
-        ("Namespace", Val::str(RELEASE_NAMESPACE)),
+        ("Namespace", Val::str(namespace)),
         ("IsUpgrade", Val::bool(false)),
         ("IsInstall", Val::bool(true)),
         ("Revision", Val::int(1)),
@@ -888,8 +925,7 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         chart_file,
         chart,
         sources,
-        values_files,
-        release_name,
+        values_set,
     } = request;
     let mut diagnostics = Vec::new();
     let mut outputs = Vec::new();
@@ -904,18 +940,16 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         );
         return (outputs, vec![note]);
     }
-    for file in values_files {
-        let text = sources
-            .get(*file)
-            .map(|source| source.text.as_str())
-            .unwrap_or_default();
-        if let Some(node) = parse_yaml(*file, text, &mut diagnostics) {
-            root.values = coalesce(&from_node(&node), &root.values);
-        }
+    if let Some(set) = values_set {
+        let user = super::overrides::user_values(set, sources, &mut diagnostics);
+        root.values = coalesce(&user, &root.values);
     }
     resolve_dependencies(&mut root, &mut diagnostics);
     validate_schemas(&root, chart, chart_file, &mut diagnostics);
-    let shared = (release(release_name), capabilities());
+    let shared = (
+        release(values_set),
+        capabilities(values_set, &mut diagnostics),
+    );
     let mut templates = Vec::new();
     collect_templates(&root, chart, sources, true, &shared, &mut templates);
     // Helm parses deepest paths first, and reverse-alphabetically among equals: the last
