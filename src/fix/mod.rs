@@ -206,6 +206,7 @@ fn plan_allowed(outcome: &Outcome, settings: &Settings, options: &FixOptions) ->
             helm_template: None,
             via: Vec::new(),
             values_set: None,
+            computed_from: Vec::new(),
         })
         .collect();
     // A finding and its inspected object share one `Arc` of the object's id (see `evaluate`).

@@ -1014,6 +1014,7 @@ fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChar
     let Output { name, file, text } = output;
     let fallback = Span::new(*file, 0, 0);
     let mut documents = Vec::new();
+    let mut computed = Vec::new();
     for (start, end) in split_manifests(&text.text) {
         let piece = text.slice(start, end);
         let parsed = yaml::parse(*file, &piece.text, yaml::Limits::default());
@@ -1028,6 +1029,9 @@ fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChar
                 message,
             ));
         }
+        for document in &parsed.documents {
+            computed_inputs(&document.root, &piece, fallback, &mut computed);
+        }
         documents.extend(parsed.documents.into_iter().map(|document| Document {
             root: remap(&document.root, &piece, fallback),
             helm_source: Some(name.clone()),
@@ -1037,6 +1041,7 @@ fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChar
     let (mut objects, mut diagnostics) = objects_of(*file, &documents);
     for object in &mut objects {
         object.via = vec![chart_file];
+        object.computed_from = computed.clone();
     }
     rendered.objects.append(&mut objects);
     rendered.diagnostics.append(&mut diagnostics);
@@ -1066,6 +1071,34 @@ fn remap(node: &Node, output: &Traced, fallback: Span) -> Node {
         scalar => scalar.clone(),
     };
     Node { span, value }
+}
+
+/// For every scalar of `node` (in the rendered text) a function computed from values: where
+/// the scalar maps to (the action) and the spans of those values.
+fn computed_inputs(
+    node: &Node,
+    output: &Traced,
+    fallback: Span,
+    computed: &mut Vec<(Span, Vec<Span>)>,
+) {
+    match &node.value {
+        Value::Seq(items) => {
+            for item in items.iter() {
+                computed_inputs(item, output, fallback, computed);
+            }
+        }
+        Value::Map(entries) => {
+            for entry in entries.iter() {
+                computed_inputs(&entry.value, output, fallback, computed);
+            }
+        }
+        _ => {
+            let inputs = output.inputs_within(node.span.start as usize, node.span.end as usize);
+            if !inputs.is_empty() {
+                computed.push((map_span(node.span, output, fallback), inputs));
+            }
+        }
+    }
 }
 
 fn map_span(span: Span, output: &Traced, fallback: Span) -> Span {
