@@ -355,4 +355,12 @@ fn configuration_mistakes_are_errors_at_their_line() {
     );
     assert_eq!(code, Some(2));
     insta::assert_snapshot!("render_errors", text);
+    let (code, text) = lint_with_config("charts:\n  - path: charts/*\n    renderDefault: false\n");
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        text,
+        "charts/web/Chart.yaml:1:1: note: not rendered: the configuration turns off this chart's \
+         default render (`renderDefault: false`) and names no values set for it \
+         [helm-chart-error]\n"
+    );
 }

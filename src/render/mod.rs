@@ -157,6 +157,15 @@ fn render_chart(
     sources: &SourceMap,
     rendered: &mut Rendered,
 ) {
+    if chart.values_sets_only && chart.values_sets.is_empty() {
+        rendered.diagnostics.push(Diagnostic::note(
+            Code::HelmChartError,
+            Location::File(file),
+            "not rendered: the configuration turns off this chart's default render \
+             (`renderDefault: false`) and names no values set for it",
+        ));
+        return;
+    }
     let default = (!chart.values_sets_only).then_some(None);
     for values_set in default
         .into_iter()
