@@ -251,8 +251,9 @@ fn override_files_and_set_values_are_where_findings_point() {
         &values_fixture(),
         &["lint", "--format", "json", "."],
     ));
-    // `allowPrivilegeEscalation: true` written in the prod set's -f file; the default render's
-    // finding (the field missing) points at the container's name in the template.
+    // `allowPrivilegeEscalation: true` in the prod set's -f file overrides values.yaml's
+    // `false`: the finding points at the -f file. The debug set's `privileged: true`, from its
+    // `set` mapping, points at that configuration line. The default render has no finding.
     assert_eq!(
         placed(&report, "privilegeEscalationAllowed"),
         [
@@ -262,12 +263,6 @@ fn override_files_and_set_values_are_where_findings_point() {
                 "charts/web/ci/prod-values.yaml".into(),
                 4,
                 29
-            ),
-            (
-                String::new(),
-                "charts/web/templates/deployment.yaml".into(),
-                25,
-                17
             ),
         ]
     );
