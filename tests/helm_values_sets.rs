@@ -219,6 +219,16 @@ fn lint_names_the_values_set_of_each_finding() {
 }
 
 #[test]
+fn a_values_sets_file_named_alone_is_linted_through_its_chart() {
+    let whole = run_in(&values_fixture(), &["lint", "--format", "line", "."]);
+    let named = run_in(
+        &values_fixture(),
+        &["lint", "--format", "line", "charts/web/ci/prod-values.yaml"],
+    );
+    assert_eq!(stdout(&named), stdout(&whole));
+}
+
+#[test]
 fn human_output_names_the_values_set() {
     let output = run_in(
         &values_fixture(),
