@@ -181,6 +181,20 @@ fn values_sets_render_as_helm_renders_them() {
             kube_version: Some("1.25.0"),
             api_versions: &["monitoring.coreos.com/v1", "autoscaling/v2beta2"],
         });
+        // A subchart enabled and configured from the parent, and `global` values.
+        cases.push(Case {
+            root: shared.clone(),
+            chart: "argoproj__argo-helm/charts/argo-cd",
+            release: "argo",
+            namespace: Some("argocd"),
+            values: &[],
+            set: &[
+                "redis-ha.enabled=true,redis-ha.haproxy.replicas=2",
+                "global.domain=argo.example.com,global.logging.level=debug",
+            ],
+            kube_version: Some("1.30.1"),
+            api_versions: &["monitoring.coreos.com/v1"],
+        });
         cases.push(Case {
             root: shared,
             chart: "prometheus-community__helm-charts/charts/prometheus-node-exporter",
