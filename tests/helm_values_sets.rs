@@ -374,6 +374,18 @@ fn configuration_mistakes_are_errors_at_their_line() {
     );
     assert_eq!(code, Some(2));
     insta::assert_snapshot!("render_errors", text);
+    // Helm refuses a kube version the chart's `kubeVersion` excludes; the render is still linted.
+    let (code, text) = lint_with_config(
+        "charts:\n  - path: charts/*\n    valuesSets:\n      - name: old\n        kubeVersion: \"1.25\"\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        text.starts_with(
+            "charts/web/Chart.yaml:4:14: error: chart requires kubeVersion: >=1.27.0-0 which is \
+             incompatible with Kubernetes v1.25.0 (values set `old`) [helm-chart-error]\n"
+        ),
+        "{text}"
+    );
     let (code, text) = lint_with_config("charts:\n  - path: charts/*\n    renderDefault: false\n");
     assert_eq!(code, Some(0));
     assert_eq!(

@@ -20,7 +20,8 @@
 //! values files and `set` values over the chart's (see [`super::overrides`]), its release name
 //! and namespace, its kube version in place of the default and its API versions added to the
 //! defaults, as `helm template` does with `--kube-version` and `--api-versions`; its objects
-//! and diagnostics name it. Archived subcharts (`charts/x.tgz`) arrive unpacked
+//! and diagnostics name it. A kube version the chart's `kubeVersion` constraint excludes is an
+//! error at the constraint, as Helm's refusal is. Archived subcharts (`charts/x.tgz`) arrive unpacked
 //! from the loader under `charts/x.tgz/`, and are subchart folders like any other. Not
 //! rendered: `import-values`.
 
@@ -759,21 +760,50 @@ fn chart_object(metadata: &Node, is_root: bool) -> Val {
     })
 }
 
-/// `.Capabilities`: helm's defaults, the kube version `set` gives in place of the default
-/// one and its API versions added (an unreadable kube version is an error at its line).
-fn capabilities(set: Option<&ValuesSet>, diagnostics: &mut Vec<Diagnostic>) -> Val {
+/// `.Capabilities.KubeVersion`'s version, major and minor: the kube version `set` gives, else
+/// helm's default (an unreadable kube version is an error at its line).
+fn kube_version(
+    set: Option<&ValuesSet>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (String, String, String) {
     let (version, major, minor) = KUBE_VERSION;
-    let mut kube_version = (version.to_owned(), major.to_owned(), minor.to_owned());
-    if let Some((text, span)) = set.and_then(|set| set.kube_version.as_ref()) {
-        match super::semver::kube_version(text) {
-            Some(parsed) => kube_version = parsed,
-            None => diagnostics.push(Diagnostic::error(
-                Code::InvalidConfig,
-                Location::Span(*span),
-                format!("invalid kube version {text:?}: Invalid Semantic Version"),
-            )),
-        }
+    let default = (version.to_owned(), major.to_owned(), minor.to_owned());
+    let Some((text, span)) = set.and_then(|set| set.kube_version.as_ref()) else {
+        return default;
+    };
+    super::semver::kube_version(text).unwrap_or_else(|| {
+        diagnostics.push(Diagnostic::error(
+            Code::InvalidConfig,
+            Location::Span(*span),
+            format!("invalid kube version {text:?}: Invalid Semantic Version"),
+        ));
+        default
+    })
+}
+
+/// Helm's check of the chart's `kubeVersion` constraint against the kube version it renders
+/// for: an error at the constraint when they are incompatible (Helm refuses the release;
+/// kubepatrol still lints what renders).
+fn check_kube_version(metadata: &Node, version: &str, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(constraint) = metadata.get("kubeVersion") else {
+        return;
+    };
+    let Some(text) = constraint.as_str().filter(|text| !text.is_empty()) else {
+        return;
+    };
+    if super::semver::compare(text, version) != Ok(true) {
+        diagnostics.push(Diagnostic::error(
+            Code::HelmChartError,
+            Location::Span(constraint.span),
+            format!(
+                "chart requires kubeVersion: {text} which is incompatible with Kubernetes {version}"
+            ),
+        ));
     }
+}
+
+/// `.Capabilities`: helm's defaults with `kube_version` and the API versions `set` adds.
+fn capabilities(kube_version: (String, String, String), set: Option<&ValuesSet>) -> Val {
     let (version, major, minor) = kube_version;
     let kube = Val::object(Object {
         type_name: "chartutil.KubeVersion",
@@ -946,10 +976,9 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
     }
     resolve_dependencies(&mut root, &mut diagnostics);
     validate_schemas(&root, chart, chart_file, &mut diagnostics);
-    let shared = (
-        release(values_set),
-        capabilities(values_set, &mut diagnostics),
-    );
+    let kube_version = kube_version(values_set, &mut diagnostics);
+    check_kube_version(&root.metadata, &kube_version.0, &mut diagnostics);
+    let shared = (release(values_set), capabilities(kube_version, values_set));
     let mut templates = Vec::new();
     collect_templates(&root, chart, sources, true, &shared, &mut templates);
     // Helm parses deepest paths first, and reverse-alphabetically among equals: the last
