@@ -497,7 +497,7 @@ fn helm_values_set(
     let span = crate::source::Span::new(chart_file, 0, 0);
     let mut set = Vec::new();
     for argument in &options.set {
-        match values_set::parse_set(argument, span) {
+        match values_set::parse_set(argument, span, None) {
             Ok(mut assignments) => set.append(&mut assignments),
             Err(message) => diagnostics.push(Diagnostic::error(
                 Code::InvalidConfig,

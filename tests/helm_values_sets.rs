@@ -340,10 +340,11 @@ fn baselines_keep_values_sets_apart() {
 
 /// The configuration in `dir` (written by the test) linted: exit code and line output.
 fn lint_with_config(config: &str) -> (Option<i32>, String) {
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!(
-        "kubepatrol-values-sets-{}-{}",
-        std::process::id(),
-        config.len()
+        "kubepatrol-values-sets-{}-{run}",
+        std::process::id()
     ));
     let _ = std::fs::remove_dir_all(&dir);
     let chart = dir.join("charts/web");
@@ -360,6 +361,27 @@ fn lint_with_config(config: &str) -> (Option<i32>, String) {
     let output = run_in(&dir, &["lint", "--format", "line", "."]);
     let _ = std::fs::remove_dir_all(&dir);
     (output.status.code(), stdout(&output))
+}
+
+#[test]
+fn set_values_point_at_their_text_in_the_configuration() {
+    let config = "charts:\n  - path: charts/*\n    renderDefault: false\n    valuesSets:\n      - name: ci\n        set: [\"image.tag=1.0,securityContext.privileged=true\"]\n";
+    let (_, text) = lint_with_config(config);
+    let line = config
+        .lines()
+        .position(|line| line.contains("privileged="))
+        .unwrap()
+        + 1;
+    let column = config.lines().nth(line - 1).unwrap().find("true").unwrap() + 1;
+    let privileged: Vec<&str> = text
+        .lines()
+        .filter(|finding| finding.ends_with("[runAsPrivileged]"))
+        .collect();
+    assert_eq!(privileged.len(), 1, "{text}");
+    assert!(
+        privileged[0].starts_with(&format!(".kubepatrol.yaml:{line}:{column}: danger:")),
+        "{text}"
+    );
 }
 
 #[test]

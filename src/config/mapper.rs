@@ -52,6 +52,7 @@ fn map(
             .collect(),
         defer_unknown_ids,
         unresolved: Vec::new(),
+        text: text.to_owned(),
     };
     if let Some(extra) = parsed.documents.get(1) {
         mapper.error(extra.root.span, "the configuration is one YAML document");
@@ -147,6 +148,8 @@ struct Mapper {
     /// Whether an unknown check id is recorded in `unresolved` rather than an error.
     defer_unknown_ids: bool,
     unresolved: Vec<Spanned<String>>,
+    /// The file's text, to place `set` values inside the scalars that write them.
+    text: String,
 }
 
 impl Mapper {
@@ -491,18 +494,26 @@ impl Mapper {
     /// A values set's `set`: `--set` arguments, or a mapping of `--set` paths to the values
     /// their scalars spell; each assignment points at the scalar that wrote it.
     fn assignments(&mut self, node: &Node) -> Vec<Assignment> {
-        let arguments: Vec<(String, Span)> = match &node.value {
-            Value::Seq(items) => items
-                .iter()
-                .filter_map(|item| self.string(item, "valuesSets[].set[]"))
-                .map(|argument| (argument.value, argument.span))
-                .collect(),
+        let arguments: Vec<(String, Span, Option<u32>)> = match &node.value {
+            Value::Seq(items) => {
+                let strings: Vec<Spanned<String>> = items
+                    .iter()
+                    .filter_map(|item| self.string(item, "valuesSets[].set[]"))
+                    .collect();
+                strings
+                    .into_iter()
+                    .map(|argument| {
+                        let verbatim = self.verbatim_at(&argument.value, argument.span);
+                        (argument.value, argument.span, verbatim)
+                    })
+                    .collect()
+            }
             Value::Map(entries) => entries
                 .iter()
                 .filter_map(|entry| {
                     let path = self.string(&entry.key, "valuesSets[].set")?;
                     let value = self.set_value(&entry.value)?;
-                    Some((format!("{}={value}", path.value), entry.value.span))
+                    Some((format!("{}={value}", path.value), entry.value.span, None))
                 })
                 .collect(),
             _ => {
@@ -515,13 +526,31 @@ impl Mapper {
             }
         };
         let mut assignments = Vec::new();
-        for (argument, span) in arguments {
-            match values_set::parse_set(&argument, span) {
+        for (argument, span, verbatim) in arguments {
+            match values_set::parse_set(&argument, span, verbatim) {
                 Ok(mut parsed) => assignments.append(&mut parsed),
                 Err(message) => self.error(span, format!("invalid `set` value: {message}")),
             }
         }
         assignments
+    }
+
+    /// Where `value`, the string of the scalar at `span`, is written verbatim: the scalar's
+    /// start, or the byte after its opening quote; `None` when escapes or folding changed it.
+    fn verbatim_at(&self, value: &str, span: Span) -> Option<u32> {
+        let raw = self
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default();
+        if raw == value {
+            return Some(span.start);
+        }
+        let quoted = ['"', '\''].iter().any(|quote| {
+            raw.strip_prefix(*quote)
+                .and_then(|rest| rest.strip_suffix(*quote))
+                == Some(value)
+        });
+        quoted.then_some(span.start + 1)
     }
 
     /// A mapping value of `set` as `--set` text, escaped so that it stays one value.

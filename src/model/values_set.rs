@@ -65,12 +65,23 @@ pub enum SetValue {
     List(Vec<SetValue>),
 }
 
-/// The assignments of one `--set` argument, each carrying `span`; or Helm's error message.
-pub fn parse_set(text: &str, span: Span) -> Result<Vec<Assignment>, String> {
+/// The assignments of one `--set` argument written at `span`, or Helm's error message. When
+/// the argument's text is written verbatim in the file from byte `verbatim_at` on (a scalar
+/// without escapes), each assignment's span is its value's text; otherwise `span`.
+pub fn parse_set(
+    text: &str,
+    span: Span,
+    verbatim_at: Option<u32>,
+) -> Result<Vec<Assignment>, String> {
+    let mut offsets: Vec<usize> = text.char_indices().map(|(offset, _)| offset).collect();
+    offsets.push(text.len());
     let mut parser = Parser {
         chars: text.chars().collect(),
+        offsets,
         at: 0,
         span,
+        verbatim_at,
+        value_end: 0,
         assignments: Vec::new(),
     };
     loop {
@@ -96,8 +107,13 @@ fn error<T>(message: String) -> Parsed<T> {
 
 struct Parser {
     chars: Vec<char>,
+    /// The byte offset of each character, and the text's length.
+    offsets: Vec<usize>,
     at: usize,
     span: Span,
+    verbatim_at: Option<u32>,
+    /// Where the value [`Parser::value`] read last ends (a character index).
+    value_end: usize,
     assignments: Vec<Assignment>,
 }
 
@@ -127,12 +143,18 @@ impl Parser {
         }
     }
 
-    fn assign(&mut self, path: Vec<Step>, value: SetValue) {
-        self.assignments.push(Assignment {
-            path,
-            value,
-            span: self.span,
-        });
+    /// Record an assignment of the value written at characters `start..end`.
+    fn assign(&mut self, path: Vec<Step>, value: SetValue, start: usize, end: usize) {
+        let byte = |index: usize| self.offsets.get(index).copied().unwrap_or_default();
+        let span = match self.verbatim_at {
+            Some(base) if start < end => Span::new(
+                self.span.file,
+                base as usize + byte(start),
+                base as usize + byte(end),
+            ),
+            _ => self.span,
+        };
+        self.assignments.push(Assignment { path, value, span });
     }
 
     /// Helm's `parser.key`: one key, then what follows it.
@@ -149,14 +171,15 @@ impl Parser {
             }
             Some('=') => {
                 path.push(Step::Key(key));
+                let start = self.at;
                 let value = self.value();
                 match value {
                     Ok(value) => {
-                        self.assign(path, value);
+                        self.assign(path, value, start, self.value_end);
                         Ok(())
                     }
                     Err(Stop::End) => {
-                        self.assign(path, SetValue::Str(String::new()));
+                        self.assign(path, SetValue::Str(String::new()), start, start);
                         Err(Stop::End)
                     }
                     Err(stop) => Err(stop),
@@ -220,12 +243,16 @@ impl Parser {
         match last {
             None => Err(Stop::End),
             Some('=') => {
+                let start = self.at;
                 let value = match self.value() {
                     Ok(value) => value,
-                    Err(Stop::End) => SetValue::Str(String::new()),
+                    Err(Stop::End) => {
+                        self.value_end = start;
+                        SetValue::Str(String::new())
+                    }
                     Err(stop) => return Err(stop),
                 };
-                self.assign(path, value);
+                self.assign(path, value, start, self.value_end);
                 Ok(())
             }
             Some('[') => {
@@ -245,7 +272,11 @@ impl Parser {
                 self.at += 1;
                 self.list()
             }
-            Some(_) => Ok(typed(&self.until(&[',']).0)),
+            Some(_) => {
+                let (text, last) = self.until(&[',']);
+                self.value_end = if last.is_some() { self.at - 1 } else { self.at };
+                Ok(typed(&text))
+            }
         }
     }
 
@@ -256,6 +287,7 @@ impl Parser {
             match last {
                 None => return error("list must terminate with '}'".to_owned()),
                 Some('}') => {
+                    self.value_end = self.at;
                     if self.chars.get(self.at) == Some(&',') {
                         self.at += 1;
                     }
@@ -296,7 +328,7 @@ mod tests {
     use super::*;
 
     fn parsed(text: &str) -> Vec<(Vec<Step>, SetValue)> {
-        parse_set(text, Span::new(FileId(0), 0, 0))
+        parse_set(text, Span::new(FileId(0), 0, 0), None)
             .unwrap_or_else(|message| panic!("{text}: {message}"))
             .into_iter()
             .map(|assignment| (assignment.path, assignment.value))
@@ -356,8 +388,23 @@ mod tests {
     }
 
     #[test]
+    fn values_written_verbatim_are_placed_exactly() {
+        let text = r"a=one,b={x,y},c=é\,d,e=";
+        let spans: Vec<(usize, usize)> = parse_set(text, Span::new(FileId(0), 0, 99), Some(10))
+            .unwrap()
+            .into_iter()
+            .map(|assignment| (assignment.span.start as usize, assignment.span.end as usize))
+            .collect();
+        let at = |value: &str| {
+            let start = 10 + text.find(value).unwrap();
+            (start, start + value.len())
+        };
+        assert_eq!(spans, [at("one"), at("{x,y}"), at(r"é\,d"), (0, 99)]);
+    }
+
+    #[test]
     fn helm_errors_are_kept() {
-        let error = |text: &str| parse_set(text, Span::new(FileId(0), 0, 0)).unwrap_err();
+        let error = |text: &str| parse_set(text, Span::new(FileId(0), 0, 0), None).unwrap_err();
         assert_eq!(error("a"), "key \"a\" has no value");
         assert_eq!(error("a,b=1"), "key \"a\" has no value (cannot end with ,)");
         assert_eq!(error("a={x,y"), "list must terminate with '}'");

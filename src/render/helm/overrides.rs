@@ -239,7 +239,7 @@ mod tests {
             values_files,
             set: set
                 .iter()
-                .flat_map(|text| parse_set(text, span).unwrap_or_default())
+                .flat_map(|text| parse_set(text, span, None).unwrap_or_default())
                 .collect(),
             release_name: None,
             namespace: None,
