@@ -33,6 +33,6 @@ pub mod report;
 pub mod rules;
 
 pub use pipeline::{
-    HelmTemplate, LintOptions, Outcome, helm_template, lint, lint_bytes, lint_options_for,
-    load_and_render, load_and_render_in,
+    HelmTemplate, HelmTemplateOptions, LintOptions, Outcome, helm_template, lint, lint_bytes,
+    lint_options_for, load_and_render, load_and_render_in,
 };

@@ -9,6 +9,7 @@ use crate::evaluate::Inspected;
 use crate::evaluate::finding::Finding;
 use crate::evaluate::policies::Policies;
 use crate::exempt::{Suppressed, baseline};
+use crate::model::values_set::{self, ValuesSet};
 use crate::model::workload;
 use crate::source::SourceMap;
 use crate::vfs::{Disk, FileSystem, Files};
@@ -138,7 +139,10 @@ fn lint_discovered(options: &LintOptions, discovery: discover::Discovery) -> Out
         &discovery.context,
         options.limits,
         &inspected,
-        policy::files_policies_read,
+        LintReading {
+            whole: policy::files_policies_read,
+            config: options.config.as_ref(),
+        },
     );
     let (policies, policy_diagnostics) = Policies::read(
         &rendered.objects,
@@ -272,13 +276,22 @@ pub fn load_and_render_in(
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
 ) -> (load::Loaded, render::Rendered) {
-    load_render(files, sources, inputs, context, limits, inspected, |_| {
-        Vec::new()
-    })
+    let reading = LintReading {
+        whole: |_| Vec::new(),
+        config: None,
+    };
+    load_render(files, sources, inputs, context, limits, inspected, reading)
 }
 
-/// [`load_and_render_in`], giving the outlined files `whole` names their whole trees back (those
-/// policies read).
+/// What a lint run reads besides its inputs.
+struct LintReading<'c> {
+    /// The outlined files whose whole trees policies read.
+    whole: fn(&[crate::model::files::LoadedFile]) -> Vec<crate::source::FileId>,
+    /// The configuration, whose `charts:` entries name values sets.
+    config: Option<&'c config::LoadedConfig>,
+}
+
+/// [`load_and_render_in`], reading what `reading` asks for too.
 fn load_render(
     files: &dyn FileSystem,
     sources: SourceMap,
@@ -286,14 +299,14 @@ fn load_render(
     context: &[discover::Input],
     limits: load::LoadLimits,
     inspected: load::InspectedKind<'_>,
-    whole: fn(&[crate::model::files::LoadedFile]) -> Vec<crate::source::FileId>,
+    reading: LintReading<'_>,
 ) -> (load::Loaded, render::Rendered) {
     let mut loaded = load::load_after(files, sources, inputs, limits, inspected);
-    let restored = whole(&loaded.files);
+    let restored = (reading.whole)(&loaded.files);
     loaded.restore(&restored, limits);
     let mut tree =
         load::kustomize::follow_references(files, inputs, context, &mut loaded, limits, inspected);
-    tree.charts = load::helm::read_charts(files, inputs, &mut loaded, limits);
+    tree.charts = load::helm::read_charts(files, inputs, &mut loaded, limits, reading.config);
     let rendered = render::render(
         inputs,
         loaded.first_input,
@@ -409,19 +422,34 @@ pub struct HelmTemplate {
     pub sources: SourceMap,
 }
 
-/// Render the chart in `directory` as `helm template RELEASE DIR --namespace default
-/// [-f VALUES]... [--include-crds]` would print it (the differential test compares the two).
-pub fn helm_template(
-    directory: &Path,
-    release: &str,
-    values: &[PathBuf],
-    include_crds: bool,
-) -> HelmTemplate {
+/// The arguments of a `helm template` run that [`helm_template`] reproduces.
+#[derive(Debug, Default)]
+pub struct HelmTemplateOptions {
+    /// The release name.
+    pub release: String,
+    /// `--namespace` (default `default`).
+    pub namespace: Option<String>,
+    /// `-f` files, in order.
+    pub values: Vec<PathBuf>,
+    /// `--set` arguments, in order.
+    pub set: Vec<String>,
+    /// `--kube-version`.
+    pub kube_version: Option<String>,
+    /// `--api-versions`, each one version.
+    pub api_versions: Vec<String>,
+    /// `--include-crds`.
+    pub include_crds: bool,
+}
+
+/// Render the chart in `directory` as `helm template RELEASE DIR [--namespace NS] [-f VALUES]...
+/// [--set ARG]... [--kube-version V] [--api-versions A]... [--include-crds]` would print it
+/// (the differential tests compare the two).
+pub fn helm_template(directory: &Path, options: &HelmTemplateOptions) -> HelmTemplate {
     let mut loaded = load::Loaded::default();
     let (chart, values_files) = load::helm::read_chart_with_values(
         &Disk,
         directory,
-        values,
+        &options.values,
         &mut loaded,
         load::LoadLimits::default(),
     );
@@ -433,14 +461,15 @@ pub fn helm_template(
     let mut text = String::new();
     match chart_file {
         Some(chart_file) => {
+            let values_set = helm_values_set(options, values_files, chart_file, &mut diagnostics);
             let request = render::helm::chart::Request {
                 chart_file,
                 chart: &chart,
                 sources: &loaded.sources,
-                values_files: &values_files,
-                release_name: release,
+                values_set: Some(&values_set),
             };
-            let (manifest, mut errors) = render::helm::chart::manifest(request, include_crds);
+            let (manifest, mut errors) =
+                render::helm::chart::manifest(request, options.include_crds);
             text = manifest;
             diagnostics.append(&mut errors);
         }
@@ -454,5 +483,36 @@ pub fn helm_template(
         text,
         diagnostics,
         sources: loaded.sources,
+    }
+}
+
+/// The values set `helm template`'s arguments describe; a `--set` Helm cannot parse is an error.
+fn helm_values_set(
+    options: &HelmTemplateOptions,
+    values_files: Vec<crate::source::FileId>,
+    chart_file: crate::source::FileId,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> ValuesSet {
+    let span = crate::source::Span::new(chart_file, 0, 0);
+    let mut set = Vec::new();
+    for argument in &options.set {
+        match values_set::parse_set(argument, span, None) {
+            Ok(mut assignments) => set.append(&mut assignments),
+            Err(message) => diagnostics.push(Diagnostic::error(
+                Code::InvalidConfig,
+                Location::Path(format!("--set {argument}")),
+                message,
+            )),
+        }
+    }
+    ValuesSet {
+        name: options.release.clone(),
+        span,
+        values_files,
+        set,
+        release_name: Some(options.release.clone()),
+        namespace: options.namespace.clone(),
+        kube_version: options.kube_version.clone().map(|version| (version, span)),
+        api_versions: options.api_versions.clone(),
     }
 }

@@ -103,7 +103,11 @@ fn archived_subcharts_render_as_helm_renders_them() {
         "{}",
         String::from_utf8_lossy(&expected.stderr)
     );
-    let native = kubepatrol::helm_template(&chart, "kp", &[], false);
+    let options = kubepatrol::HelmTemplateOptions {
+        release: "kp".into(),
+        ..Default::default()
+    };
+    let native = kubepatrol::helm_template(&chart, &options);
     assert!(native.diagnostics.is_empty(), "{:?}", native.diagnostics);
     assert_eq!(native.text, String::from_utf8(expected.stdout).unwrap());
     assert!(

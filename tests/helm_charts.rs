@@ -231,3 +231,50 @@ fn a_named_values_or_template_file_is_linted_through_its_chart() {
         );
     }
 }
+
+#[test]
+fn computed_values_name_the_values_that_fed_them() {
+    let output = run_in(
+        &fixtures().join("helm-provenance"),
+        &["lint", "--format", "json", "web"],
+    );
+    let report = json(&output);
+    let finding = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|finding| {
+            finding["check"] == "tagNotSpecified" && finding["object"]["name"] == "computed"
+        })
+        .expect("the computed image's finding");
+    let labels: Vec<(String, u64, u64, bool)> = finding["labels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|label| {
+            (
+                label["file"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("web/")
+                    .to_string(),
+                label["start"]["line"].as_u64().unwrap(),
+                label["start"]["column"].as_u64().unwrap(),
+                label["primary"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let at = |file: &str, after: &str, needle: &str, primary: bool| {
+        let (line, column) = position(file, after, needle);
+        (file.to_string(), line, column, primary)
+    };
+    // The printf action, then `image.repository` and `image.tag` in values.yaml.
+    assert_eq!(
+        labels,
+        [
+            at("templates/computed.yaml", "image:", "printf", true),
+            at("values.yaml", "repository:", "nginx", false),
+            at("values.yaml", "tag:", "latest", false),
+        ]
+    );
+}

@@ -89,7 +89,13 @@ fn native_output(charts: &Path, row: &Row) -> kubepatrol::HelmTemplate {
         .iter()
         .map(|values| chart_dir.join(values))
         .collect();
-    kubepatrol::helm_template(&chart_dir, "kp", &values, row.include_crds)
+    let options = kubepatrol::HelmTemplateOptions {
+        release: "kp".into(),
+        values,
+        include_crds: row.include_crds,
+        ..Default::default()
+    };
+    kubepatrol::helm_template(&chart_dir, &options)
 }
 
 fn helm_output(helm: &Path, charts: &Path, row: &Row) -> String {

@@ -4,14 +4,15 @@
 use globset::Glob;
 
 use super::{
-    CheckGrade, CheckSelection, Config, CustomCheck, Exemption, Grade, Pattern, Spanned,
-    WorkloadKind,
+    ChartValues, CheckGrade, CheckSelection, Config, ConfiguredValuesSet, CustomCheck, Exemption,
+    Grade, Pattern, Spanned, WorkloadKind,
 };
 use crate::diagnostic::{Code, Diagnostic, Location};
+use crate::model::values_set::{self, Assignment, ValuesSet};
 use crate::rules::{self, RuleEntry, explain};
 use crate::settings::FailOn;
 use crate::source::{FileId, Span};
-use crate::yaml::{self, Entry, Node};
+use crate::yaml::{self, Entry, Node, Value};
 
 /// Reads the Polaris configuration that `polarisConfig:` (the node given) names and maps its
 /// custom checks, adding its problems to the errors.
@@ -51,6 +52,7 @@ fn map(
             .collect(),
         defer_unknown_ids,
         unresolved: Vec::new(),
+        text: text.to_owned(),
     };
     if let Some(extra) = parsed.documents.get(1) {
         mapper.error(extra.root.span, "the configuration is one YAML document");
@@ -117,6 +119,17 @@ const TOP_LEVEL_KEYS: &[&str] = &[
     "admissionPolicies",
     "customChecks",
     "polarisConfig",
+    "charts",
+];
+const CHART_KEYS: &[&str] = &["path", "renderDefault", "valuesSets"];
+const VALUES_SET_KEYS: &[&str] = &[
+    "name",
+    "valuesFiles",
+    "set",
+    "releaseName",
+    "namespace",
+    "kubeVersion",
+    "apiVersions",
 ];
 const EXEMPTION_KEYS: &[&str] = &[
     "file",
@@ -142,6 +155,8 @@ struct Mapper {
     /// Whether an unknown check id is recorded in `unresolved` rather than an error.
     defer_unknown_ids: bool,
     unresolved: Vec<Spanned<String>>,
+    /// The file's text, to place `set` values inside the scalars that write them.
+    text: String,
 }
 
 impl Mapper {
@@ -195,6 +210,7 @@ impl Mapper {
                         Some(self.strings(value, "dangerousCapabilities"));
                 }
                 "workloads" => config.workloads = self.items(value, "workloads", Self::workload),
+                "charts" => config.charts = self.items(value, "charts", Self::chart),
                 "exclude" => {
                     let globs = self.strings(value, "exclude");
                     for glob in &globs {
@@ -395,6 +411,176 @@ impl Mapper {
             span: node.span,
         };
         Some(exemption)
+    }
+
+    fn chart(&mut self, node: &Node) -> Option<ChartValues> {
+        self.mapping(node, "charts[]", CHART_KEYS);
+        node.as_map()?;
+        let path = match node.get("path") {
+            Some(path) => self.optional_pattern(Some(path), "charts[].path"),
+            None => {
+                self.error(
+                    node.span,
+                    "a `charts` entry needs `path` (a glob on chart directories)",
+                );
+                None
+            }
+        };
+        let render_default = node
+            .get("renderDefault")
+            .and_then(|value| self.boolean(value, "charts[].renderDefault"))
+            .unwrap_or(true);
+        let values_sets = node.get("valuesSets").map_or_else(Vec::new, |sets| {
+            self.items(sets, "charts[].valuesSets", Self::values_set)
+        });
+        for (index, set) in values_sets.iter().enumerate() {
+            let earlier = values_sets.get(..index).unwrap_or_default();
+            if earlier.iter().any(|other| other.set.name == set.set.name) {
+                self.error(
+                    set.set.span,
+                    format!("values set `{}` is named twice in this entry", set.set.name),
+                );
+            }
+        }
+        Some(ChartValues {
+            path: path?,
+            render_default,
+            values_sets,
+            span: node.span,
+        })
+    }
+
+    fn values_set(&mut self, node: &Node) -> Option<ConfiguredValuesSet> {
+        self.mapping(node, "valuesSets[]", VALUES_SET_KEYS);
+        node.as_map()?;
+        let text = |mapper: &mut Self, key: &str| {
+            node.get(key)
+                .and_then(|value| mapper.string(value, &format!("valuesSets[].{key}")))
+        };
+        let name = match node.get("name") {
+            Some(name) => self.string(name, "valuesSets[].name"),
+            None => {
+                self.error(
+                    node.span,
+                    "a values set needs a `name` (findings name the set by it)",
+                );
+                None
+            }
+        };
+        let release_name = text(self, "releaseName");
+        let namespace = text(self, "namespace");
+        let kube_version = text(self, "kubeVersion");
+        let values_files = node.get("valuesFiles").map_or_else(Vec::new, |files| {
+            self.strings(files, "valuesSets[].valuesFiles")
+        });
+        let api_versions = node.get("apiVersions").map_or_else(Vec::new, |versions| {
+            self.strings(versions, "valuesSets[].apiVersions")
+        });
+        let set = node
+            .get("set")
+            .map_or_else(Vec::new, |set| self.assignments(set));
+        let name = name?;
+        Some(ConfiguredValuesSet {
+            values_files,
+            set: ValuesSet {
+                name: name.value,
+                span: name.span,
+                values_files: Vec::new(),
+                set,
+                release_name: release_name.map(|name| name.value),
+                namespace: namespace.map(|namespace| namespace.value),
+                kube_version: kube_version.map(|version| (version.value, version.span)),
+                api_versions: api_versions
+                    .into_iter()
+                    .map(|version| version.value)
+                    .collect(),
+            },
+        })
+    }
+
+    /// A values set's `set`: `--set` arguments, or a mapping of `--set` paths to the values
+    /// their scalars spell; each assignment points at the scalar that wrote it.
+    fn assignments(&mut self, node: &Node) -> Vec<Assignment> {
+        let arguments: Vec<(String, Span, Option<u32>)> = match &node.value {
+            Value::Seq(items) => {
+                let strings: Vec<Spanned<String>> = items
+                    .iter()
+                    .filter_map(|item| self.string(item, "valuesSets[].set[]"))
+                    .collect();
+                strings
+                    .into_iter()
+                    .map(|argument| {
+                        let verbatim = self.verbatim_at(&argument.value, argument.span);
+                        (argument.value, argument.span, verbatim)
+                    })
+                    .collect()
+            }
+            Value::Map(entries) => entries
+                .iter()
+                .filter_map(|entry| {
+                    let path = self.string(&entry.key, "valuesSets[].set")?;
+                    let value = self.set_value(&entry.value)?;
+                    Some((format!("{}={value}", path.value), entry.value.span, None))
+                })
+                .collect(),
+            _ => {
+                self.type_error(
+                    node,
+                    "valuesSets[].set",
+                    "a sequence of `--set` arguments or a mapping of paths to values",
+                );
+                Vec::new()
+            }
+        };
+        let mut assignments = Vec::new();
+        for (argument, span, verbatim) in arguments {
+            match values_set::parse_set(&argument, span, verbatim) {
+                Ok(mut parsed) => assignments.append(&mut parsed),
+                Err(message) => self.error(span, format!("invalid `set` value: {message}")),
+            }
+        }
+        assignments
+    }
+
+    /// Where `value`, the string of the scalar at `span`, is written verbatim: the scalar's
+    /// start, or the byte after its opening quote; `None` when escapes or folding changed it.
+    fn verbatim_at(&self, value: &str, span: Span) -> Option<u32> {
+        let raw = self
+            .text
+            .get(span.start as usize..span.end as usize)
+            .unwrap_or_default();
+        if raw == value {
+            return Some(span.start);
+        }
+        let quoted = ['"', '\''].iter().any(|quote| {
+            raw.strip_prefix(*quote)
+                .and_then(|rest| rest.strip_suffix(*quote))
+                == Some(value)
+        });
+        quoted.then_some(span.start + 1)
+    }
+
+    /// A mapping value of `set` as `--set` text, escaped so that it stays one value.
+    fn set_value(&mut self, node: &Node) -> Option<String> {
+        let spelled = match &node.value {
+            Value::Null => "null".to_owned(),
+            Value::Bool(flag) => flag.to_string(),
+            Value::Int(number) => number.to_string(),
+            Value::Float(number) => number.to_string(),
+            Value::Str(text) => text.to_string(),
+            Value::Seq(_) | Value::Map(_) => {
+                self.type_error(node, "valuesSets[].set", "a mapping to scalars");
+                return None;
+            }
+        };
+        let mut escaped = String::with_capacity(spelled.len());
+        for (index, c) in spelled.chars().enumerate() {
+            if matches!(c, '\\' | ',') || (index == 0 && c == '{') {
+                escaped.push('\\');
+            }
+            escaped.push(c);
+        }
+        Some(escaped)
     }
 
     fn workload(&mut self, node: &Node) -> Option<WorkloadKind> {

@@ -70,6 +70,9 @@ pub struct Config {
     /// A Polaris configuration whose `customChecks` (JSON Schema) become checks, relative to
     /// this file.
     pub polaris_config: Option<Spanned<String>>,
+    /// Helm charts rendered with further values sets, by chart directory glob.
+    #[cfg_attr(test, schemars(default))]
+    pub charts: Vec<ChartValues>,
     /// The ids `checks:` and `exemptions:` name that no check had when the file was read: a
     /// run's policy rules (`<policy>/<rule>`, a ValidatingAdmissionPolicy's name), checked
     /// with [`Config::unresolved_errors`] once the policies are known.
@@ -150,6 +153,37 @@ pub struct Exemption {
     /// The entry in the config file.
     #[cfg_attr(test, schemars(skip))]
     pub span: Span,
+}
+
+/// A `charts:` entry: the values sets every chart whose directory matches `path` is rendered
+/// with, each a render of its own.
+#[derive(Clone, Debug)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
+#[cfg_attr(test, schemars(deny_unknown_fields, rename_all = "camelCase"))]
+pub struct ChartValues {
+    /// Glob on the chart's directory, relative to the directory of the config file
+    /// (`charts/*`, `deploy/web`).
+    pub path: Pattern,
+    /// Whether the chart is still rendered with its own `values.yaml` alone, besides the
+    /// values sets (default true).
+    #[cfg_attr(test, schemars(default = "schema::default_true"))]
+    pub render_default: bool,
+    /// The values sets, each rendered on its own.
+    #[cfg_attr(test, schemars(default, schema_with = "schema::values_sets"))]
+    pub values_sets: Vec<ConfiguredValuesSet>,
+    /// The entry in the config file.
+    #[cfg_attr(test, schemars(skip))]
+    pub span: Span,
+}
+
+/// One values set as configured: what it renders with, its values files still as written.
+#[derive(Clone, Debug)]
+pub struct ConfiguredValuesSet {
+    /// Values files relative to the chart's directory, as `helm template -f` takes them
+    /// (later ones win).
+    pub values_files: Vec<Spanned<String>>,
+    /// The rest of the set: its name, `set` values, release and capabilities.
+    pub set: crate::model::values_set::ValuesSet,
 }
 
 /// A kind that carries a pod spec.
@@ -293,6 +327,39 @@ mod schema {
                 },
             },
         })
+    }
+
+    /// `charts[].valuesSets`: what `mapper.rs` maps into [`super::ConfiguredValuesSet`]s.
+    pub(super) fn values_sets(_: &mut SchemaGenerator) -> Schema {
+        let text = json_schema!({ "type": "string" });
+        let assignment = json_schema!({
+            "type": "string",
+            "description": "Helm's --set syntax: `a.b=c`, `list[0].name=x`, `a={x,y}`, `\\` escapes `,` `.` `{`; several separated by commas.",
+        });
+        json_schema!({ "type": "array", "items": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name"],
+            "properties": {
+                "valuesFiles": { "type": "array", "items": text, "description": "Values files relative to the chart's directory, as `helm template -f` takes them (later ones win)." },
+                "name": { "type": "string", "description": "How findings and diagnostics name the set (`values set prod`); unique per chart." },
+                "set": {
+                    "description": "Values set as `helm template --set` sets them, after the values files: a list of --set arguments, or a mapping of --set paths to values.",
+                    "oneOf": [
+                        { "type": "array", "items": assignment },
+                        { "type": "object", "additionalProperties": { "type": ["string", "number", "boolean", "null"] } },
+                    ],
+                },
+                "releaseName": { "type": "string", "description": "`.Release.Name` (default `release-name`)." },
+                "namespace": { "type": "string", "description": "`.Release.Namespace` (default `default`)." },
+                "kubeVersion": { "type": "string", "description": "`.Capabilities.KubeVersion`, as --kube-version (default v1.32.0)." },
+                "apiVersions": { "type": "array", "items": text, "description": "API versions added to `.Capabilities.APIVersions`, as --api-versions." },
+            },
+        }})
+    }
+
+    pub(super) fn default_true() -> bool {
+        true
     }
 
     pub(super) fn grades(generator: &mut SchemaGenerator) -> Schema {

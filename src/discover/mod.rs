@@ -182,8 +182,9 @@ fn named_input(
 }
 
 /// The `Chart.yaml` of the chart that renders `file` when `file` is a template (under a
-/// chart's `templates/`) or a chart's `values.yaml`, in a chart or one of its subcharts: what
-/// an editor lints when such a file is open.
+/// chart's `templates/`) or a chart's `values.yaml` or other YAML file (the values files of
+/// values sets, `ci/prod-values.yaml`; not `crds/`, which holds plain manifests), in a chart or
+/// one of its subcharts: what an editor lints when such a file is open.
 pub fn rendering_chart(files: &dyn FileSystem, file: &Path) -> Option<PathBuf> {
     ChartCache::default().rendering_chart(files, file)
 }
@@ -512,11 +513,24 @@ impl ChartCache {
 
     /// See [`rendering_chart`].
     fn rendering_chart(&mut self, files: &dyn FileSystem, file: &Path) -> Option<PathBuf> {
-        let parent = file.parent()?;
-        let is_values = file.file_name().is_some_and(|name| name == "values.yaml")
-            && self.is_chart(files, parent);
-        let mut chart = if is_values {
-            parent.to_path_buf()
+        let is_yaml = file
+            .extension()
+            .is_some_and(|extension| extension == "yaml" || extension == "yml")
+            && file.file_name().is_some_and(|name| name != "Chart.yaml");
+        let values_of = is_yaml
+            .then(|| {
+                file.ancestors()
+                    .skip(1)
+                    .find(|dir| self.is_chart(files, dir))
+                    .map(Path::to_path_buf)
+            })
+            .flatten()
+            .filter(|chart| {
+                file.strip_prefix(chart)
+                    .is_ok_and(|relative| !relative.starts_with("crds"))
+            });
+        let mut chart = if let Some(chart) = values_of {
+            chart
         } else {
             file.ancestors()
                 .skip(1)
@@ -583,6 +597,7 @@ mod tests {
             "web/charts/db/values.yaml",
             "web/charts/db/templates/deep/sts.yaml",
             "web/ci/values.yaml",
+            "web/crds/crd.yaml",
             "plain/templates/x.yaml",
             "plain/values.yaml",
         ] {
@@ -596,12 +611,13 @@ mod tests {
             "web/templates/_helpers.tpl",
             "web/charts/db/values.yaml",
             "web/charts/db/templates/deep/sts.yaml",
+            "web/ci/values.yaml",
         ] {
             assert_eq!(chart(file), web, "{file}");
         }
         for file in [
             "web/Chart.yaml",
-            "web/ci/values.yaml",
+            "web/crds/crd.yaml",
             "plain/templates/x.yaml",
             "plain/values.yaml",
         ] {

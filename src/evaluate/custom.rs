@@ -163,6 +163,7 @@ impl Subject<'_> {
                 },
             ],
             via: self.object.via.clone(),
+            values_set: self.object.values_set.clone(),
             found_in: None,
         });
     }

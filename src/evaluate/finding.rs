@@ -32,6 +32,8 @@ pub struct Finding {
     /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
     /// manifest.
     pub via: Vec<FileId>,
+    /// The configured values set the chart was rendered with (see [`crate::model::object::Object::values_set`]).
+    pub values_set: Option<String>,
     /// For a finding reported as part of its top owner (`object`), the owned object it was
     /// found in: a Pod of a ReplicaSet of a Deployment (see `evaluate::owners`).
     pub found_in: Option<Arc<ObjectId>>,

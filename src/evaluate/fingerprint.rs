@@ -78,14 +78,16 @@ fn item_name(item: &Node, index: usize) -> String {
 
 impl Finding {
     /// A stable identity of the finding: check, object (apiVersion, kind, namespace, name),
-    /// container name and field path, hashed to 16 hex digits.
+    /// container name and field path, and for a chart rendered with a configured values set
+    /// the set's name (the same chart's renders are often the same objects: a finding of the
+    /// `prod` set is not the default render's), hashed to 16 hex digits.
     pub fn fingerprint(&self) -> String {
         let object = &self.object;
         let container = self
             .container
             .as_ref()
             .and_then(|container| container.name.as_deref());
-        let parts = [
+        let mut parts = vec![
             self.rule.meta.id,
             &object.api_version,
             &object.kind,
@@ -94,6 +96,7 @@ impl Finding {
             container.unwrap_or(""),
             &self.field,
         ];
+        parts.extend(self.values_set.as_deref());
         format!("{:016x}", fnv1a(&parts))
     }
 }

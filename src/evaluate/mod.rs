@@ -17,7 +17,7 @@ use crate::evaluate::fingerprint::field_path;
 use crate::evaluate::policies::Policies;
 use crate::model::object::{Object, ObjectId};
 use crate::model::workload::{self, Container, InvalidField, View, Viewed, reads_invalid};
-use crate::rules::{RuleEntry, Scope, Verdict, Violation};
+use crate::rules::{Label, RuleEntry, Scope, Verdict, Violation};
 use crate::settings::Settings;
 use crate::yaml::Node;
 
@@ -44,6 +44,8 @@ pub struct Inspected {
     pub checked: bool,
     /// The kustomizations the object was rendered through (see [`Object::via`]).
     pub via: Vec<crate::source::FileId>,
+    /// The values set the object's chart was rendered with (see [`Object::values_set`]).
+    pub values_set: Option<String>,
     pub passed: Vec<Passed>,
     /// Checks that did not run on the object because a field they read has the wrong type.
     pub skipped: Vec<Skipped>,
@@ -193,6 +195,7 @@ fn evaluate_object(
             root: object.root.clone(),
             checked: false,
             via: object.via.clone(),
+            values_set: object.values_set.clone(),
             passed: Vec::new(),
             skipped: Vec::new(),
         }],
@@ -311,10 +314,34 @@ fn finding(
             .first()
             .map(|label| field_path(&object.root, label.span))
             .unwrap_or_default(),
-        labels: violation.labels,
+        labels: with_inputs(violation.labels, object),
         via: object.via.clone(),
+        values_set: object.values_set.clone(),
         found_in: None,
     }
+}
+
+/// `labels` and, after each label at a value a chart's template computed from values, a
+/// secondary label at each of those values.
+fn with_inputs(labels: Vec<Label>, object: &Object) -> Vec<Label> {
+    if object.computed_from.is_empty() {
+        return labels;
+    }
+    let mut all = Vec::with_capacity(labels.len());
+    for label in labels {
+        let inputs = object
+            .computed_from
+            .iter()
+            .find(|(span, _)| *span == label.span)
+            .map(|(_, inputs)| inputs.clone())
+            .unwrap_or_default();
+        all.push(label);
+        all.extend(inputs.into_iter().map(|span| Label {
+            span,
+            text: "a value the template computed it from".to_owned(),
+        }));
+    }
+    all
 }
 
 fn container_ref(container: &Container<'_>) -> ContainerRef {

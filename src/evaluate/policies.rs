@@ -484,6 +484,7 @@ fn finding(
         field: field_path(&object.root, decided),
         labels,
         via: object.via.clone(),
+        values_set: object.values_set.clone(),
         found_in: None,
     }
 }

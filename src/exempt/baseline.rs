@@ -34,6 +34,9 @@ struct Entry {
     name: Option<String>,
     container: Option<String>,
     field: String,
+    /// The configured values set of a chart finding (part of its fingerprint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    values_set: Option<String>,
 }
 
 /// A loaded baseline: how many times each fingerprint was recorded.
@@ -116,6 +119,7 @@ pub fn write(findings: &[Finding], out: &mut dyn Write) -> io::Result<()> {
                 e.container.clone(),
                 e.check.clone(),
                 e.field.clone(),
+                e.values_set.clone(),
             )
         };
         key(a).cmp(&key(b))
@@ -142,6 +146,7 @@ fn entry(finding: &Finding) -> Entry {
             .as_ref()
             .and_then(|container| container.name.clone()),
         field: finding.field.clone(),
+        values_set: finding.values_set.clone(),
     }
 }
 

@@ -205,6 +205,8 @@ fn plan_allowed(outcome: &Outcome, settings: &Settings, options: &FixOptions) ->
             root: inspected.root.clone(),
             helm_template: None,
             via: Vec::new(),
+            values_set: None,
+            computed_from: Vec::new(),
         })
         .collect();
     // A finding and its inspected object share one `Arc` of the object's id (see `evaluate`).

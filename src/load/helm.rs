@@ -15,6 +15,7 @@ use std::path::Path;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 
 use super::{LoadLimits, Loaded, read_error};
+use crate::config::LoadedConfig;
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::discover::{Input, InputKind, Source, clean_display};
 use crate::model::files::{ChartFile, LoadedChart, LoadedFile};
@@ -28,6 +29,7 @@ pub(crate) fn read_charts(
     inputs: &[Input],
     loaded: &mut Loaded,
     limits: LoadLimits,
+    config: Option<&LoadedConfig>,
 ) -> std::collections::HashMap<FileId, LoadedChart> {
     let mut charts = std::collections::HashMap::new();
     let mut chart_dirs = Vec::new();
@@ -39,7 +41,11 @@ pub(crate) fn read_charts(
             continue;
         };
         let file = FileId(u32::try_from(loaded.first_input + index).unwrap_or(u32::MAX));
-        charts.insert(file, read_chart_files(files, directory, loaded, limits));
+        let mut chart = read_chart_files(files, directory, loaded, limits);
+        if let Some(config) = config {
+            configure_values_sets(files, directory, config, &mut chart, loaded, limits);
+        }
+        charts.insert(file, chart);
         chart_dirs.push(directory.to_path_buf());
     }
     for (index, input) in inputs.iter().enumerate() {
@@ -59,6 +65,58 @@ pub(crate) fn read_charts(
         }
     }
     charts
+}
+
+/// Give `chart` the values sets of every `charts:` entry whose `path` matches its directory
+/// (relative to the configuration's), reading their values files relative to the chart; a
+/// values file that cannot be read is an error at the configuration line that names it.
+fn configure_values_sets(
+    files: &dyn FileSystem,
+    directory: &Path,
+    config: &LoadedConfig,
+    chart: &mut LoadedChart,
+    loaded: &mut Loaded,
+    limits: LoadLimits,
+) {
+    let canonical = files
+        .canonical(directory)
+        .unwrap_or_else(|| directory.to_path_buf());
+    let Ok(relative) = canonical.strip_prefix(&config.dir) else {
+        return;
+    };
+    let relative = relative.to_string_lossy().replace('\\', "/");
+    let entries = config
+        .config
+        .charts
+        .iter()
+        .filter(|entry| entry.path.matches(&relative));
+    for entry in entries {
+        chart.values_sets_only |= !entry.render_default;
+        for configured in &entry.values_sets {
+            let mut set = configured.set.clone();
+            for path in &configured.values_files {
+                let full = directory.join(&path.value);
+                match files.read(&full, limits.max_file_bytes) {
+                    Ok(bytes) => set.values_files.push(add_source(
+                        loaded,
+                        &full,
+                        String::from_utf8_lossy(&bytes).into_owned(),
+                    )),
+                    Err(error) => {
+                        let mut diagnostic = read_error(error, Location::Span(path.span), limits);
+                        diagnostic.message = format!(
+                            "values file {} of values set `{}` (chart {relative}): {}",
+                            clean_display(&full),
+                            set.name,
+                            diagnostic.message
+                        );
+                        loaded.diagnostics.push(diagnostic);
+                    }
+                }
+            }
+            chart.values_sets.push(set);
+        }
+    }
 }
 
 /// The chart in `directory` and the values files given for it (their file ids, in order),

@@ -60,6 +60,10 @@ pub struct FileTree {
 #[derive(Debug, Default)]
 pub(crate) struct LoadedChart {
     pub(crate) files: BTreeMap<String, ChartFile>,
+    /// The values sets the configuration names for the chart, values files read.
+    pub(crate) values_sets: Vec<crate::model::values_set::ValuesSet>,
+    /// Whether the configuration turned off the render with the chart's own values alone.
+    pub(crate) values_sets_only: bool,
 }
 
 /// A chart file: text that findings may point into (templates, values, `Chart.yaml`) is in

@@ -5,4 +5,5 @@ pub(crate) mod files;
 pub mod kinds;
 pub(crate) mod kustomization;
 pub mod object;
+pub mod values_set;
 pub mod workload;

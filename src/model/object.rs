@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::source::FileId;
+use crate::source::{FileId, Span};
 use crate::yaml::{Document, Node};
 
 /// Who an object is, for reports.
@@ -38,6 +38,12 @@ pub struct Object {
     /// The kustomizations (overlay roots) the object was rendered through; empty for a plain
     /// manifest.
     pub via: Vec<FileId>,
+    /// For an object of a chart rendered with a configured values set: the set's name.
+    pub values_set: Option<String>,
+    /// For an object a chart rendered: each value a template function computed from values
+    /// (`printf "%s:%s" .repo .tag`), as the span it maps to (the action) and the spans of the
+    /// values that fed it.
+    pub computed_from: Vec<(Span, Vec<Span>)>,
 }
 
 /// Turn parsed documents into objects. Documents that are not Kubernetes objects (no `kind`:
@@ -53,6 +59,8 @@ pub fn objects_of(file: FileId, documents: &[Document]) -> (Vec<Object>, Vec<Dia
             root: root.clone(),
             helm_template: document.helm_source.clone(),
             via: Vec::new(),
+            values_set: None,
+            computed_from: Vec::new(),
         };
         let Some(id) = identified(&document.root, &mut diagnostics) else {
             continue;

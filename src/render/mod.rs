@@ -74,15 +74,7 @@ pub fn render(
             if input.kind == InputKind::Kustomization {
                 render_kustomization(&context, loaded, &mut part);
             } else if let Some(chart) = tree.charts.get(&file) {
-                let request = helm::chart::Request {
-                    chart_file: file,
-                    chart,
-                    sources,
-                    values_files: &[],
-                    release_name: helm::chart::RELEASE_NAME,
-                };
-                let chart = helm::chart::render_chart(request);
-                (part.objects, part.diagnostics) = (chart.objects, chart.diagnostics);
+                render_chart(file, chart, sources, &mut part);
             } else {
                 let (objects, diagnostics) = objects_of(loaded.file, &loaded.documents);
                 // Values files and transformer configurations beside a kustomization hold no
@@ -155,6 +147,40 @@ fn unreferenced_notes(
             )
         })
         .collect()
+}
+
+/// A chart with its own values (unless the configuration turned that off), then with each
+/// values set the configuration names for it.
+fn render_chart(
+    file: FileId,
+    chart: &crate::model::files::LoadedChart,
+    sources: &SourceMap,
+    rendered: &mut Rendered,
+) {
+    if chart.values_sets_only && chart.values_sets.is_empty() {
+        rendered.diagnostics.push(Diagnostic::note(
+            Code::HelmChartError,
+            Location::File(file),
+            "not rendered: the configuration turns off this chart's default render \
+             (`renderDefault: false`) and names no values set for it",
+        ));
+        return;
+    }
+    let default = (!chart.values_sets_only).then_some(None);
+    for values_set in default
+        .into_iter()
+        .chain(chart.values_sets.iter().map(Some))
+    {
+        let request = helm::chart::Request {
+            chart_file: file,
+            chart,
+            sources,
+            values_set,
+        };
+        let mut chart = helm::chart::render_chart(request);
+        rendered.objects.append(&mut chart.objects);
+        rendered.diagnostics.append(&mut chart.diagnostics);
+    }
 }
 
 fn render_kustomization(

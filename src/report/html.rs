@@ -252,7 +252,11 @@ fn workload_data<'a>(
         namespace: id.namespace.as_deref(),
         name: id.name.as_deref(),
         file: sources.display(span.file),
-        overlay: super::shared::overlays(sources, &workload.inspected.via),
+        overlay: super::shared::overlays(
+            sources,
+            &workload.inspected.via,
+            workload.inspected.values_set.as_deref(),
+        ),
         first_line: first.line,
         yaml: sources
             .get(span.file)

@@ -111,15 +111,17 @@ fn by_object<'s, 'a>(sources: &SourceMap, shown: &'s [Shown<'a>]) -> Vec<ObjectF
 /// and 3 more overlays`: the objects of every member, then their overlays, the first few named.
 fn object_header(sources: &SourceMap, shown: &Shown<'_>) -> String {
     let mut objects: Vec<String> = Vec::new();
-    let mut overlays: Vec<FileId> = Vec::new();
+    let mut overlays: Vec<String> = Vec::new();
     for member in shown.members() {
         let object = member.object_subject();
         if !objects.contains(&object) {
             objects.push(object);
         }
         for file in &member.via {
-            if !overlays.contains(file) {
-                overlays.push(*file);
+            let overlay =
+                super::shared::rendered_through(sources, *file, member.values_set.as_deref());
+            if !overlays.contains(&overlay) {
+                overlays.push(overlay);
             }
         }
     }
@@ -133,7 +135,7 @@ fn object_header(sources: &SourceMap, shown: &Shown<'_>) -> String {
     let named: Vec<&str> = overlays
         .iter()
         .take(OVERLAYS_NAMED)
-        .map(|file| sources.display(*file))
+        .map(String::as_str)
         .collect();
     header.push_str(&format!(" via {}", named.join(", ")));
     let rest = overlays.len().saturating_sub(OVERLAYS_NAMED);

@@ -76,6 +76,9 @@ struct WorkloadSummary<'a> {
     /// The overlays the object was rendered through, as in findings.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     via: Vec<&'a str>,
+    /// The configured values set the object's chart was rendered with.
+    #[serde(rename = "valuesSet", skip_serializing_if = "Option::is_none")]
+    values_set: Option<&'a str>,
     pod: Tally,
     container: Tally,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -134,9 +137,12 @@ struct JsonFinding<'a> {
     helm_template: Option<&'a str>,
     container: Option<JsonContainer<'a>>,
     labels: Vec<JsonLabel<'a>>,
-    /// The kustomization files (overlays) the object was rendered through.
+    /// The kustomization files (overlays) or the chart the object was rendered through.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     via: Vec<&'a str>,
+    /// The configured values set the chart was rendered with.
+    #[serde(rename = "valuesSet", skip_serializing_if = "Option::is_none")]
+    values_set: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -352,6 +358,7 @@ fn workload_summary<'a>(
             .iter()
             .map(|file| sources.display(*file))
             .collect(),
+        values_set: workload.inspected.values_set.as_deref(),
         pod: workload.pod,
         container: workload.container,
         passed,
@@ -395,6 +402,7 @@ fn finding<'a>(outcome: &'a Outcome, finding: &'a Finding) -> JsonFinding<'a> {
             .iter()
             .map(|file| outcome.sources.display(*file))
             .collect(),
+        values_set: finding.values_set.as_deref(),
     }
 }
 

@@ -249,7 +249,9 @@ impl<'a> Pair<'a> {
         let sources = &report.outcome.sources;
         let inspected = workload.inspected;
         let mut name = subject_of(&inspected.id, self.container);
-        if let Some(overlays) = shared::overlays(sources, &inspected.via) {
+        if let Some(overlays) =
+            shared::overlays(sources, &inspected.via, inspected.values_set.as_deref())
+        {
             name = format!("{name} via {overlays}");
         }
         let outcome = if !self.findings.is_empty() {

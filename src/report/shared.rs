@@ -99,7 +99,9 @@ pub(super) fn group_suppressed(suppressed: &[Suppressed]) -> Vec<(Shown<'_>, &Su
 /// `Deployment dev/web via overlays/dev/kustomization.yaml; Deployment prod/web via …`.
 pub(crate) fn subject(sources: &SourceMap, shown: &Shown<'_>) -> String {
     let first = shown.first();
-    let overlays = |finding: &Finding| overlays(sources, &finding.via).unwrap_or_default();
+    let overlays = |finding: &Finding| {
+        overlays(sources, &finding.via, finding.values_set.as_deref()).unwrap_or_default()
+    };
     let subject = first.subject();
     if first.via.is_empty() {
         return subject;
@@ -116,12 +118,29 @@ pub(crate) fn subject(sources: &SourceMap, shown: &Shown<'_>) -> String {
 }
 
 /// The overlays an object was rendered through, for the formats that list objects: `None` for
-/// a plain manifest.
-pub(super) fn overlays(sources: &SourceMap, via: &[crate::source::FileId]) -> Option<String> {
+/// a plain manifest. A chart rendered with a configured values set names it:
+/// `charts/web/Chart.yaml (values set prod)`.
+pub(super) fn overlays(
+    sources: &SourceMap,
+    via: &[crate::source::FileId],
+    values_set: Option<&str>,
+) -> Option<String> {
     (!via.is_empty()).then(|| {
         via.iter()
-            .map(|file| sources.display(*file))
+            .map(|file| rendered_through(sources, *file, values_set))
             .collect::<Vec<_>>()
             .join(", ")
     })
+}
+
+/// One overlay or chart an object was rendered through, with the chart's values set if any.
+pub(super) fn rendered_through(
+    sources: &SourceMap,
+    file: crate::source::FileId,
+    values_set: Option<&str>,
+) -> String {
+    match values_set {
+        Some(set) => format!("{} (values set {set})", sources.display(file)),
+        None => sources.display(file).to_owned(),
+    }
 }

@@ -102,7 +102,11 @@ fn workloads(report: &Report<'_>) -> Table<6> {
             sources.display(span.file),
             sources.position(span).0.line
         );
-        if let Some(overlays) = super::shared::overlays(sources, &workload.inspected.via) {
+        if let Some(overlays) = super::shared::overlays(
+            sources,
+            &workload.inspected.via,
+            workload.inspected.values_set.as_deref(),
+        ) {
             file = format!("{file} via {overlays}");
         }
         table.row([

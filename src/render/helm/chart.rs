@@ -16,9 +16,14 @@
 //!
 //! `.Release` is what `helm template` sets without a name: `release-name` in namespace
 //! `default`, installing revision 1. `.Capabilities` are helm v3.17.1's defaults (Kubernetes
-//! v1.32.0 and its built-in API versions). Archived subcharts (`charts/x.tgz`) arrive unpacked
+//! v1.32.0 and its built-in API versions). A values set (see [`ValuesSet`]) renders with its
+//! values files and `set` values over the chart's (see [`super::overrides`]), its release name
+//! and namespace, its kube version in place of the default and its API versions added to the
+//! defaults, as `helm template` does with `--kube-version` and `--api-versions`; its objects
+//! and diagnostics name it. A kube version the chart's `kubeVersion` constraint excludes is an
+//! error at the constraint, as Helm's refusal is. Archived subcharts (`charts/x.tgz`) arrive unpacked
 //! from the loader under `charts/x.tgz/`, and are subchart folders like any other. Not
-//! rendered: `import-values`, values files other than the chart's `values.yaml`.
+//! rendered: `import-values`.
 
 use std::collections::BTreeMap;
 
@@ -31,6 +36,7 @@ use super::{Limits, STACK_SIZE};
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::model::files::{ChartFile, LoadedChart};
 use crate::model::object::{Object as KubeObject, objects_of};
+use crate::model::values_set::ValuesSet;
 use crate::source::{FileId, SourceMap, Span};
 use crate::yaml::{self, Document, Entry, Node, Value};
 
@@ -105,16 +111,14 @@ pub(crate) struct RenderedChart {
     pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
-/// A chart to render: its `Chart.yaml` input, its files, and the values files given on top of
-/// its `values.yaml` (later ones win, as `-f` files do).
+/// A chart to render: its `Chart.yaml` input, its files, and the values set it renders with
+/// (`None`: its `values.yaml` alone, as release [`RELEASE_NAME`]).
 #[derive(Clone, Copy)]
 pub(crate) struct Request<'a> {
     pub(crate) chart_file: FileId,
     pub(crate) chart: &'a LoadedChart,
     pub(crate) sources: &'a SourceMap,
-    pub(crate) values_files: &'a [FileId],
-    /// `.Release.Name` (`lint` uses [`RELEASE_NAME`]).
-    pub(crate) release_name: &'a str,
+    pub(crate) values_set: Option<&'a ValuesSet>,
 }
 
 /// One template's rendered text.
@@ -133,6 +137,14 @@ pub(crate) fn render_chart(request: Request<'_>) -> RenderedChart {
     };
     for output in &outputs {
         objects_from(output, request.chart_file, &mut rendered);
+    }
+    if let Some(set) = request.values_set {
+        for object in &mut rendered.objects {
+            object.values_set = Some(set.name.clone());
+        }
+        for diagnostic in &mut rendered.diagnostics {
+            diagnostic.message = format!("{} (values set `{}`)", diagnostic.message, set.name);
+        }
     }
     rendered
 }
@@ -393,7 +405,11 @@ fn text_of<'s>(
     }
 }
 
-fn parse_yaml(file: FileId, text: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Node> {
+pub(super) fn parse_yaml(
+    file: FileId,
+    text: &str,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Node> {
     let parsed = yaml::parse(file, text, yaml::Limits::default());
     for error in &parsed.errors {
         diagnostics.push(Diagnostic::error(
@@ -744,8 +760,51 @@ fn chart_object(metadata: &Node, is_root: bool) -> Val {
     })
 }
 
-fn capabilities() -> Val {
+/// `.Capabilities.KubeVersion`'s version, major and minor: the kube version `set` gives, else
+/// helm's default (an unreadable kube version is an error at its line).
+fn kube_version(
+    set: Option<&ValuesSet>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> (String, String, String) {
     let (version, major, minor) = KUBE_VERSION;
+    let default = (version.to_owned(), major.to_owned(), minor.to_owned());
+    let Some((text, span)) = set.and_then(|set| set.kube_version.as_ref()) else {
+        return default;
+    };
+    super::semver::kube_version(text).unwrap_or_else(|| {
+        diagnostics.push(Diagnostic::error(
+            Code::InvalidConfig,
+            Location::Span(*span),
+            format!("invalid kube version {text:?}: Invalid Semantic Version"),
+        ));
+        default
+    })
+}
+
+/// Helm's check of the chart's `kubeVersion` constraint against the kube version it renders
+/// for: an error at the constraint when they are incompatible (Helm refuses the release;
+/// kubepatrol still lints what renders).
+fn check_kube_version(metadata: &Node, version: &str, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(constraint) = metadata.get("kubeVersion") else {
+        return;
+    };
+    let Some(text) = constraint.as_str().filter(|text| !text.is_empty()) else {
+        return;
+    };
+    if super::semver::compare(text, version) != Ok(true) {
+        diagnostics.push(Diagnostic::error(
+            Code::HelmChartError,
+            Location::Span(constraint.span),
+            format!(
+                "chart requires kubeVersion: {text} which is incompatible with Kubernetes {version}"
+            ),
+        ));
+    }
+}
+
+/// `.Capabilities`: helm's defaults with `kube_version` and the API versions `set` adds.
+fn capabilities(kube_version: (String, String, String), set: Option<&ValuesSet>) -> Val {
+    let (version, major, minor) = kube_version;
     let kube = Val::object(Object {
         type_name: "chartutil.KubeVersion",
         fields: vec![
@@ -755,6 +814,7 @@ fn capabilities() -> Val {
         ],
         methods: Methods::KubeVersion,
     });
+    let extra_api_versions = set.map_or(&[][..], |set| &set.api_versions[..]);
     let apis = Val::object(Object {
         type_name: "chartutil.VersionSet",
         fields: Vec::new(),
@@ -762,6 +822,7 @@ fn capabilities() -> Val {
             API_VERSIONS
                 .iter()
                 .map(|version| version.to_string())
+                .chain(extra_api_versions.iter().cloned())
                 .collect(),
         ),
     });
@@ -785,10 +846,16 @@ fn capabilities() -> Val {
     })
 }
 
-fn release(name: &str) -> Val {
+fn release(set: Option<&ValuesSet>) -> Val {
+    let name = set
+        .and_then(|set| set.release_name.as_deref())
+        .unwrap_or(RELEASE_NAME);
+    let namespace = set
+        .and_then(|set| set.namespace.as_deref())
+        .unwrap_or(RELEASE_NAMESPACE);
     map_of(vec![
         ("Name", Val::str(name)),
-        ("Namespace", Val::str(RELEASE_NAMESPACE)),
+        ("Namespace", Val::str(namespace)),
         ("IsUpgrade", Val::bool(false)),
         ("IsInstall", Val::bool(true)),
         ("Revision", Val::int(1)),
@@ -888,8 +955,7 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         chart_file,
         chart,
         sources,
-        values_files,
-        release_name,
+        values_set,
     } = request;
     let mut diagnostics = Vec::new();
     let mut outputs = Vec::new();
@@ -904,18 +970,15 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         );
         return (outputs, vec![note]);
     }
-    for file in values_files {
-        let text = sources
-            .get(*file)
-            .map(|source| source.text.as_str())
-            .unwrap_or_default();
-        if let Some(node) = parse_yaml(*file, text, &mut diagnostics) {
-            root.values = coalesce(&from_node(&node), &root.values);
-        }
+    if let Some(set) = values_set {
+        let user = super::overrides::user_values(set, sources, &mut diagnostics);
+        root.values = coalesce(&user, &root.values);
     }
     resolve_dependencies(&mut root, &mut diagnostics);
     validate_schemas(&root, chart, chart_file, &mut diagnostics);
-    let shared = (release(release_name), capabilities());
+    let kube_version = kube_version(values_set, &mut diagnostics);
+    check_kube_version(&root.metadata, &kube_version.0, &mut diagnostics);
+    let shared = (release(values_set), capabilities(kube_version, values_set));
     let mut templates = Vec::new();
     collect_templates(&root, chart, sources, true, &shared, &mut templates);
     // Helm parses deepest paths first, and reverse-alphabetically among equals: the last
@@ -980,6 +1043,7 @@ fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChar
     let Output { name, file, text } = output;
     let fallback = Span::new(*file, 0, 0);
     let mut documents = Vec::new();
+    let mut computed = Vec::new();
     for (start, end) in split_manifests(&text.text) {
         let piece = text.slice(start, end);
         let parsed = yaml::parse(*file, &piece.text, yaml::Limits::default());
@@ -994,6 +1058,9 @@ fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChar
                 message,
             ));
         }
+        for document in &parsed.documents {
+            computed_inputs(&document.root, &piece, fallback, &mut computed);
+        }
         documents.extend(parsed.documents.into_iter().map(|document| Document {
             root: remap(&document.root, &piece, fallback),
             helm_source: Some(name.clone()),
@@ -1003,6 +1070,7 @@ fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChar
     let (mut objects, mut diagnostics) = objects_of(*file, &documents);
     for object in &mut objects {
         object.via = vec![chart_file];
+        object.computed_from = computed.clone();
     }
     rendered.objects.append(&mut objects);
     rendered.diagnostics.append(&mut diagnostics);
@@ -1032,6 +1100,34 @@ fn remap(node: &Node, output: &Traced, fallback: Span) -> Node {
         scalar => scalar.clone(),
     };
     Node { span, value }
+}
+
+/// For every scalar of `node` (in the rendered text) a function computed from values: where
+/// the scalar maps to (the action) and the spans of those values.
+fn computed_inputs(
+    node: &Node,
+    output: &Traced,
+    fallback: Span,
+    computed: &mut Vec<(Span, Vec<Span>)>,
+) {
+    match &node.value {
+        Value::Seq(items) => {
+            for item in items.iter() {
+                computed_inputs(item, output, fallback, computed);
+            }
+        }
+        Value::Map(entries) => {
+            for entry in entries.iter() {
+                computed_inputs(&entry.value, output, fallback, computed);
+            }
+        }
+        _ => {
+            let inputs = output.inputs_within(node.span.start as usize, node.span.end as usize);
+            if !inputs.is_empty() {
+                computed.push((map_span(node.span, output, fallback), inputs));
+            }
+        }
+    }
 }
 
 fn map_span(span: Span, output: &Traced, fallback: Span) -> Span {

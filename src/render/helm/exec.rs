@@ -598,7 +598,12 @@ impl Exec<'_> {
         match name {
             "include" => self.include(&args).map(Val::traced),
             "tpl" => self.tpl(frame, &args, pos).map(Val::traced),
-            _ => funcs::call(name, args, &self.engine.limits).map_err(Failure::Message),
+            _ => {
+                let inputs = input_spans(frame, &args);
+                let result =
+                    funcs::call(name, args, &self.engine.limits).map_err(Failure::Message)?;
+                Ok(with_inputs(result, inputs))
+            }
         }
     }
 
@@ -705,6 +710,54 @@ fn executing(source: &Rc<Source>, pos: usize, arg: &Arg, message: String) -> Tem
         arg.describe()
     );
     TemplateError::at(pos, text).in_source(source)
+}
+
+/// Where the arguments of a function call were written, outside the template calling it (a
+/// literal format string is part of the action, not an input): values' spans, and the inputs
+/// of strings computed from values.
+fn input_spans(frame: &Frame<'_>, args: &[Val]) -> Vec<Span> {
+    let own_file = match frame.source.origin {
+        SourceOrigin::File(file) => Some(file),
+        SourceOrigin::Value(_) => None,
+    };
+    let mut spans: Vec<Span> = Vec::new();
+    for arg in args {
+        let found: Vec<Span> = match &arg.kind {
+            Kind::Str(text) => text
+                .segments
+                .iter()
+                .map(|segment| segment.origin.span)
+                .chain(
+                    text.inputs
+                        .iter()
+                        .flat_map(|inputs| inputs.origins.iter().copied()),
+                )
+                .collect(),
+            _ => arg.origin.map(|origin| origin.span).into_iter().collect(),
+        };
+        for span in found {
+            if Some(span.file) != own_file && !spans.contains(&span) {
+                spans.push(span);
+            }
+        }
+    }
+    spans
+}
+
+/// A string a function computed without keeping any origin of its own, marked as computed from
+/// `inputs`; any other result as it is.
+fn with_inputs(result: Val, inputs: Vec<Span>) -> Val {
+    match &result.kind {
+        Kind::Str(text)
+            if result.origin.is_none()
+                && text.segments.is_empty()
+                && text.inputs.is_empty()
+                && !inputs.is_empty() =>
+        {
+            Val::traced(Traced::computed(text.text.clone(), inputs))
+        }
+        _ => result,
+    }
 }
 
 /// What `{{ value }}` prints (`<no value>` for nil), with its origin.

@@ -23,6 +23,7 @@ pub(crate) mod exec;
 pub(crate) mod format;
 pub(crate) mod funcs;
 pub(crate) mod lex;
+pub(crate) mod overrides;
 pub(crate) mod parse;
 pub(crate) mod polaris;
 pub(crate) mod semver;

@@ -300,6 +300,24 @@ pub(crate) fn object(text: &str) -> Result<Val, String> {
     }))
 }
 
+/// A `--kube-version` as Helm's `chartutil.ParseKubeVersion` reads it: `.Capabilities.KubeVersion`'s
+/// `Version` (`v` and the normalized version), `Major` and `Minor`.
+pub(crate) fn kube_version(text: &str) -> Option<(String, String, String)> {
+    let version = parse_version(text)?;
+    let mut normalized = format!("v{}.{}.{}", version.major, version.minor, version.patch);
+    if !version.prerelease.is_empty() {
+        normalized.push_str(&format!("-{}", version.prerelease));
+    }
+    if !version.metadata.is_empty() {
+        normalized.push_str(&format!("+{}", version.metadata));
+    }
+    Some((
+        normalized,
+        version.major.to_string(),
+        version.minor.to_string(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

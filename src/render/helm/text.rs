@@ -3,7 +3,8 @@
 //! The engine's output is a [`Traced`] string: the text, and for byte ranges of it the [`Span`]
 //! that wrote them (a literal in a template, or a value in a values file). Ranges not covered
 //! were computed by the template action that printed them; the executor fills those with the
-//! action's span when it writes them out.
+//! action's span when it writes them out. A range a function computed from values (`printf
+//! "%s:%s" .repo .tag`) also keeps the spans of those values as its [`Inputs`].
 
 use crate::source::Span;
 
@@ -24,19 +25,58 @@ pub(crate) struct Segment {
     pub(crate) origin: Origin,
 }
 
-/// A string and, for some of its byte ranges (sorted, not overlapping), their origins.
+/// A range `start..end` of a [`Traced`] text computed from the values written at `origins`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Inputs {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+    pub(crate) origins: std::sync::Arc<[Span]>,
+}
+
+/// A string and, for some of its byte ranges (sorted, not overlapping), their origins, and the
+/// inputs of the ranges functions computed.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct Traced {
     pub(crate) text: String,
     pub(crate) segments: Vec<Segment>,
+    pub(crate) inputs: Vec<Inputs>,
 }
 
 impl Traced {
     pub(crate) fn plain(text: impl Into<String>) -> Self {
         Traced {
             text: text.into(),
-            segments: Vec::new(),
+            ..Traced::default()
         }
+    }
+
+    /// `text` computed from the values written at `origins` (none: plain text).
+    pub(crate) fn computed(text: impl Into<String>, origins: Vec<Span>) -> Self {
+        let mut traced = Traced::plain(text);
+        if !origins.is_empty() && !traced.is_empty() {
+            traced.inputs.push(Inputs {
+                start: 0,
+                end: to_u32(traced.len()),
+                origins: origins.into(),
+            });
+        }
+        traced
+    }
+
+    /// The spans of the values every range of `start..end` was computed from, each once.
+    pub(crate) fn inputs_within(&self, start: usize, end: usize) -> Vec<Span> {
+        let (start, end) = (to_u32(start), to_u32(end));
+        let mut spans: Vec<Span> = Vec::new();
+        let overlapping = self
+            .inputs
+            .iter()
+            .filter(|inputs| inputs.start < end && start < inputs.end);
+        for span in overlapping.flat_map(|inputs| inputs.origins.iter()) {
+            if !spans.contains(span) {
+                spans.push(*span);
+            }
+        }
+        spans
     }
 
     /// `text`, all of it from `origin` (when known).
@@ -81,6 +121,11 @@ impl Traced {
         if let Some(fallback) = fallback {
             self.fill(base + covered, base + other.text.len(), fallback);
         }
+        self.inputs.extend(other.inputs.iter().map(|inputs| Inputs {
+            start: inputs.start.saturating_add(to_u32(base)),
+            end: inputs.end.saturating_add(to_u32(base)),
+            origins: inputs.origins.clone(),
+        }));
         self.text.push_str(&other.text);
     }
 
@@ -113,7 +158,22 @@ impl Traced {
             .iter()
             .filter_map(|segment| clip(segment, start, end))
             .collect();
-        Traced { text, segments }
+        let (from, to) = (to_u32(start), to_u32(end));
+        let inputs = self
+            .inputs
+            .iter()
+            .filter(|inputs| inputs.start < to && from < inputs.end)
+            .map(|inputs| Inputs {
+                start: inputs.start.max(from) - from,
+                end: inputs.end.min(to) - from,
+                origins: inputs.origins.clone(),
+            })
+            .collect();
+        Traced {
+            text,
+            segments,
+            inputs,
+        }
     }
 
     /// The origin of the byte at `offset`, mapped into its source.
@@ -219,6 +279,16 @@ mod tests {
         outer.push_traced(&inner, Some(origin(100, 110, false)));
         assert_eq!(outer.origin_at(0).map(|span| span.start), Some(100));
         assert_eq!(outer.origin_at(2).map(|span| span.start), Some(5));
+    }
+
+    #[test]
+    fn computed_ranges_keep_their_inputs_through_pushes_and_slices() {
+        let inputs = vec![Span::new(FileId(1), 3, 8), Span::new(FileId(1), 20, 26)];
+        let mut text = Traced::plain("image: ");
+        text.push_traced(&Traced::computed("nginx:1.2", inputs.clone()), None);
+        assert_eq!(text.inputs_within(0, 7), []);
+        assert_eq!(text.inputs_within(7, 16), inputs);
+        assert_eq!(text.slice(9, 12).inputs_within(0, 3), inputs);
     }
 
     #[test]
