@@ -1,15 +1,16 @@
 //! The functions templates can call: Go's builtins, Helm's own (`include` and `tpl` live in the
 //! executor, which they re-enter), and the Sprig functions Helm registers that real charts use:
 //! every one `../shared/charts/FUNCTIONS.md` counts, and their close relatives. Sprig functions
-//! not listed in [`FUNCTIONS`] (`camelcase`, `sha512sum`, `dateModify`, ...) and Helm's
-//! `toToml`/`fromToml`/`toYamlPretty`/`getHostByName` are not implemented: a template using one
-//! fails to parse with Go's "function not defined", reported at its line. Arguments are checked as Go's reflection checks a typed parameter: a `string`
+//! not listed in [`FUNCTIONS`] (`camelcase`, `sha512sum`, `dateModify`, ...) are not
+//! implemented: a template using one fails to parse with Go's "function not defined", reported
+//! at its line. Arguments are checked as Go's reflection checks a typed parameter: a `string`
 //! parameter refuses a number ("wrong type for value; expected string; got float64"), and a
 //! function is called with the number of arguments it declares.
 //!
 //! Functions that would be random or read the clock give fixed, recognisably fake output:
 //! `randAlphaNum 5` is `xxxxx`-shaped text of the asked length, `now` is 2000-01-01T00:00:00Z,
-//! `uuidv4` is all zeros, and certificates and keys are PEM blocks whose body decodes to
+//! `uuidv4` is all zeros, `getHostByName` is empty (what `helm template` gives without
+//! `--enable-dns`: Helm swaps Sprig's DNS lookup out), and certificates and keys are PEM blocks whose body decodes to
 //! `KUBEPATROL-FAKE-NOT-A-REAL-KEY` (never a real key).
 
 use std::cell::RefCell;
@@ -20,6 +21,7 @@ use super::encode;
 use super::format::{go_quote, sprint, sprint_value, sprintf, sprintln};
 use super::semver;
 use super::text::Traced;
+use super::toml;
 use super::value::{Kind, Map, Methods, Object, Slot, Val};
 use super::yaml_out;
 
@@ -61,6 +63,9 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("fromJson", 1, Some(1)),
     ("fromJsonArray", 1, Some(1)),
     ("lookup", 4, Some(4)),
+    ("toToml", 1, Some(1)),
+    ("fromToml", 1, Some(1)),
+    ("toYamlPretty", 1, Some(1)),
     // Sprig: strings.
     ("quote", 0, None),
     ("squote", 0, None),
@@ -109,6 +114,7 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("randNumeric", 1, Some(1)),
     ("shuffle", 1, Some(1)),
     ("uuidv4", 0, Some(0)),
+    ("getHostByName", 1, Some(1)),
     // Sprig: defaults and types.
     ("default", 1, None),
     ("empty", 1, Some(1)),
@@ -588,6 +594,9 @@ fn helm(name: &str, args: &[Val]) -> Result<Option<Val>, String> {
         "toPrettyJson" => Val::str(encode::to_json(&arg(args, 0), true, true)),
         "fromJson" => encode::from_json(&string_arg(args, 0)?, false),
         "fromJsonArray" => encode::from_json(&string_arg(args, 0)?, true),
+        "toToml" => Val::str(toml::to_toml(&arg(args, 0))),
+        "fromToml" => toml::from_toml(&string_arg(args, 0)?),
+        "toYamlPretty" => Val::traced(yaml_out::to_yaml_pretty(&arg(args, 0))),
         "lookup" => {
             for position in 0..4 {
                 string_arg(args, position)?;
@@ -863,6 +872,12 @@ fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, Str
         }
         "shuffle" => Val::str(string_arg(args, 0)?),
         "uuidv4" => Val::str("00000000-0000-4000-8000-000000000000"),
+        // Helm replaces Sprig's DNS lookup unless `--enable-dns` is given, which kubepatrol
+        // never does: the name resolves to nothing, on every machine, online or not.
+        "getHostByName" => {
+            string_arg(args, 0)?;
+            Val::str("")
+        }
         _ => return Ok(None),
     };
     Ok(Some(value))
