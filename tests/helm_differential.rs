@@ -6,8 +6,9 @@
 //! (random passwords, generated certificates) are compared by the identity of each document.
 //! A row helm refuses (CHARTS.md's status: a values.schema.json violation) must be refused
 //! natively too. Rows that differ for a known cause would be listed in `EXCEPTIONS`; the test
-//! also reports how
-//! many rows are byte-identical (every deterministic row helm renders is, today).
+//! also reports how many rows are byte-identical (every deterministic row helm renders is,
+//! today). A row with random output must be identical but for the lines helm's own two runs
+//! of the row disagree on (helm renders it twice), and the test counts those rows too.
 
 #![allow(
     clippy::unwrap_used,
@@ -208,6 +209,41 @@ fn compare(row: &Row, expected: &str, actual: &str) -> Result<bool, String> {
     Ok(expected == actual)
 }
 
+/// Whether `native` equals helm's `first` output in every line that helm's `second` run of the
+/// same row printed identically: only the lines random functions wrote (passwords,
+/// certificates, checksums of them) may differ, and they may differ in number. A line of
+/// `native` added where helm's runs agree, or a stable line changed or missing, is a difference.
+fn identical_outside_random_lines(first: &str, second: &str, native: &str) -> bool {
+    let random: std::collections::BTreeSet<usize> = similar::TextDiff::from_lines(first, second)
+        .ops()
+        .iter()
+        .flat_map(|op| match op.tag() {
+            similar::DiffTag::Equal => 0..0,
+            _ => op.old_range(),
+        })
+        .collect();
+    similar::TextDiff::from_lines(first, native)
+        .ops()
+        .iter()
+        .all(|op| {
+            let old = op.old_range();
+            match op.tag() {
+                similar::DiffTag::Equal => true,
+                // An insertion is random only next to (or inside) random lines.
+                similar::DiffTag::Insert => {
+                    random.contains(&old.start)
+                        || old
+                            .start
+                            .checked_sub(1)
+                            .is_some_and(|before| random.contains(&before))
+                }
+                similar::DiffTag::Delete | similar::DiffTag::Replace => {
+                    old.into_iter().all(|line| random.contains(&line))
+                }
+            }
+        })
+}
+
 #[test]
 fn native_rendering_matches_helm_on_every_chart_row() {
     let Some(charts) = charts_dir() else { return };
@@ -220,32 +256,38 @@ fn native_rendering_matches_helm_on_every_chart_row() {
     let rows = rows(&charts);
     assert!(rows.len() > 100, "CHARTS.md lists every row");
     // Both sides per row, four rows at a time: helm processes and native renders in parallel.
-    let rendered: Vec<(String, kubepatrol::HelmTemplate)> = std::thread::scope(|scope| {
-        let chunks: Vec<_> = rows.chunks(rows.len().div_ceil(4)).collect();
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|chunk| {
-                scope.spawn(|| {
-                    chunk
-                        .iter()
-                        .map(|row| {
-                            (
-                                helm_output(&helm, &charts, row),
-                                native_output(&charts, row),
-                            )
-                        })
-                        .collect::<Vec<_>>()
+    // A row with random output is rendered by helm twice, to learn which lines are random.
+    let rendered: Vec<(String, Option<String>, kubepatrol::HelmTemplate)> =
+        std::thread::scope(|scope| {
+            let chunks: Vec<_> = rows.chunks(rows.len().div_ceil(4)).collect();
+            let handles: Vec<_> = chunks
+                .into_iter()
+                .map(|chunk| {
+                    scope.spawn(|| {
+                        chunk
+                            .iter()
+                            .map(|row| {
+                                let second = (!row.deterministic && !row.helm_fails)
+                                    .then(|| helm_output(&helm, &charts, row));
+                                (
+                                    helm_output(&helm, &charts, row),
+                                    second,
+                                    native_output(&charts, row),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })
                 })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| handle.join().expect("render thread"))
-            .collect()
-    });
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| handle.join().expect("render thread"))
+                .collect()
+        });
     let mut identical = 0;
+    let mut identical_but_random = 0;
     let mut failures = Vec::new();
-    for (row, (expected, native)) in rows.iter().zip(&rendered) {
+    for (row, (expected, second, native)) in rows.iter().zip(&rendered) {
         let errors: Vec<&String> = native
             .diagnostics
             .iter()
@@ -268,10 +310,21 @@ fn native_rendering_matches_helm_on_every_chart_row() {
         } else {
             Err(format!("diagnostics: {errors:?}"))
         };
+        // A random row must be identical but for its random lines.
+        let outcome = outcome.and_then(|same_bytes| match second {
+            Some(second)
+                if !same_bytes
+                    && !identical_outside_random_lines(expected, second, &native.text) =>
+            {
+                Err("differs from helm in lines helm's own two runs agree on".to_string())
+            }
+            _ => Ok(same_bytes),
+        });
         let excepted = EXCEPTIONS.iter().any(|(number, _)| *number == row.number);
         match outcome {
             Ok(same_bytes) => {
                 identical += usize::from(same_bytes);
+                identical_but_random += usize::from(!same_bytes && second.is_some());
                 assert!(
                     !excepted,
                     "row {} is listed in EXCEPTIONS but now matches: remove it",
@@ -285,7 +338,11 @@ fn native_rendering_matches_helm_on_every_chart_row() {
             Err(_) => {}
         }
     }
-    eprintln!("{identical} of {} rows byte-identical to helm", rows.len());
+    eprintln!(
+        "{identical} of {} rows byte-identical to helm; {identical_but_random} more identical \
+         but for the lines helm's own two runs disagree on",
+        rows.len()
+    );
     assert!(
         failures.is_empty(),
         "{} rows differ from helm:\n{}",
@@ -347,4 +404,26 @@ fn fixture_charts_render_byte_identical_to_helm() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn only_lines_helms_runs_disagree_on_may_differ() {
+    let first = "a: 1\npassword: Qm9i\nb: 2\n";
+    let second = "a: 1\npassword: WjJ4\nb: 2\n";
+    assert!(identical_outside_random_lines(first, second, first));
+    assert!(identical_outside_random_lines(
+        first,
+        second,
+        "a: 1\npassword: eHh4\nextra: random\nb: 2\n"
+    ));
+    assert!(!identical_outside_random_lines(
+        first,
+        second,
+        "a: 9\npassword: eHh4\nb: 2\n"
+    ));
+    assert!(!identical_outside_random_lines(
+        first,
+        second,
+        "extra: 1\na: 1\npassword: eHh4\nb: 2\n"
+    ));
 }

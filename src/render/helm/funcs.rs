@@ -971,11 +971,31 @@ fn re2_compatible(pattern: &str) -> String {
     out
 }
 
+/// Patterns compiled on this thread (a chart renders on one), by their Go text: charts call
+/// `regexMatch` and friends with the same few patterns for every value (Bitnami's common
+/// library validates each one), and compiling costs far more than matching.
+const REGEX_CACHE_SIZE: usize = 256;
+
+thread_local! {
+    static COMPILED: RefCell<std::collections::HashMap<String, regex::Regex>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
 fn regex(pattern: &str) -> Result<regex::Regex, String> {
-    regex::RegexBuilder::new(&re2_compatible(pattern))
+    if let Some(compiled) = COMPILED.with(|cache| cache.borrow().get(pattern).cloned()) {
+        return Ok(compiled);
+    }
+    let compiled = regex::RegexBuilder::new(&re2_compatible(pattern))
         .size_limit(1 << 20)
         .build()
-        .map_err(|error| format!("error parsing regexp: {error}"))
+        .map_err(|error| format!("error parsing regexp: {error}"))?;
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() < REGEX_CACHE_SIZE {
+            cache.insert(pattern.to_string(), compiled.clone());
+        }
+    });
+    Ok(compiled)
 }
 
 /// `cast.ToInt64` as Sprig's arithmetic uses it: numbers truncate, strings parse (with Go's
