@@ -609,8 +609,18 @@ fn helm(name: &str, args: &[Val]) -> Result<Option<Val>, String> {
 }
 
 /// `indent`: every line of `text` prefixed by `count` spaces, origins kept.
-fn indent(text: &Traced, count: i64) -> Traced {
-    let pad = " ".repeat(usize::try_from(count).unwrap_or(0));
+/// `indent`/`nindent` (`name`): every line of `text` after `count` spaces; an error when that
+/// would pass the render's output limit (a huge count must not exhaust memory).
+fn indent(name: &str, text: &Traced, count: i64, limits: &Limits) -> Result<Traced, String> {
+    let count = usize::try_from(count).unwrap_or(0);
+    let pads = text.text.matches('\n').count() + 1;
+    if count.saturating_mul(pads).saturating_add(text.len()) > limits.max_output {
+        return Err(format!(
+            "error calling {name}: result exceeds {} bytes",
+            limits.max_output
+        ));
+    }
+    let pad = " ".repeat(count);
     let mut out = Traced::default();
     let lines = text.lines();
     if lines.is_empty() {
@@ -623,7 +633,7 @@ fn indent(text: &Traced, count: i64) -> Traced {
     if text.text.ends_with('\n') {
         out.push(&pad, None);
     }
-    out
+    Ok(out)
 }
 
 fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, String> {
@@ -664,10 +674,16 @@ fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, Str
                 .collect();
             Val::str(parts.join(" "))
         }
-        "indent" => Val::traced(indent(&traced_arg(args, 1)?, int_arg(args, 0)?)),
+        "indent" => Val::traced(indent(
+            name,
+            &traced_arg(args, 1)?,
+            int_arg(args, 0)?,
+            limits,
+        )?),
         "nindent" => {
             let mut out = Traced::plain("\n");
-            out.push_traced(&indent(&traced_arg(args, 1)?, int_arg(args, 0)?), None);
+            let indented = indent(name, &traced_arg(args, 1)?, int_arg(args, 0)?, limits)?;
+            out.push_traced(&indented, None);
             Val::traced(out)
         }
         "trim" => trim_with(
