@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use crate::diagnostic::{Code, Diagnostic, Location};
 use crate::discover::{Input, InputKind, Source};
-use crate::model::files::LoadedFile;
+use crate::model::files::{LoadedFile, consumed_by_chart};
 use crate::model::workload;
 use crate::source::{FileId, SourceFile, SourceMap, Span};
 pub use crate::vfs::ReadError;
@@ -62,11 +62,23 @@ pub fn load_after(
     inspected: InspectedKind<'_>,
 ) -> Loaded {
     let base = sources.len();
+    // A chart's values and other files are read (and reported on) by the chart's own load
+    // (`helm::read_charts`) and render; read as manifests they would be parsed for nothing.
+    let chart_dirs: Vec<String> = inputs
+        .iter()
+        .filter(|input| input.kind == InputKind::HelmChart)
+        .filter_map(|input| input.display.strip_suffix("Chart.yaml"))
+        .map(str::to_string)
+        .collect();
     let results: Vec<(SourceFile, LoadedFile, Vec<Diagnostic>)> = inputs
         .par_iter()
         .enumerate()
         .map(|(index, input)| {
             let file = FileId(u32::try_from(base + index).unwrap_or(u32::MAX));
+            if input.kind == InputKind::Manifest && consumed_by_chart(&input.display, &chart_dirs) {
+                let source = SourceFile::new(input.display.clone(), String::new());
+                return (source, LoadedFile::empty(file), Vec::new());
+            }
             let bytes = read_input(files, &input.source, limits.max_file_bytes);
             crate::guard::isolate(|| {
                 let (source, mut loaded, diagnostics) = load_one(file, input, bytes, limits);

@@ -112,3 +112,38 @@ impl FileTree {
             .collect()
     }
 }
+
+/// A file a rendered chart consumes (values files, `ci/` values sets, files for `.Files`,
+/// subchart files): not a manifest of its own. The `crds/` folder of the chart or of a
+/// subchart holds plain manifests Helm installs as they are: those are still linted.
+pub(crate) fn consumed_by_chart(display: &str, chart_dirs: &[String]) -> bool {
+    chart_dirs.iter().any(|directory| {
+        display
+            .strip_prefix(directory.as_str())
+            .is_some_and(|relative| !is_crd_file(&relative.split('/').collect::<Vec<_>>()))
+    })
+}
+
+/// `crds/...`, or `charts/<name>/` followed by such a path.
+fn is_crd_file(parts: &[&str]) -> bool {
+    match parts {
+        ["crds", _, ..] => true,
+        ["charts", _, rest @ ..] => is_crd_file(rest),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_crds_folders_of_a_chart_are_linted_as_manifests() {
+        let charts = ["web/".to_string()];
+        assert!(consumed_by_chart("web/values.yaml", &charts));
+        assert!(consumed_by_chart("web/files/crds/x.yaml", &charts));
+        assert!(!consumed_by_chart("web/crds/x.yaml", &charts));
+        assert!(!consumed_by_chart("web/charts/sub/crds/x.yaml", &charts));
+        assert!(!consumed_by_chart("other/x.yaml", &charts));
+    }
+}

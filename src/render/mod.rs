@@ -67,7 +67,7 @@ pub fn render(
                 return (part, None);
             };
             if input.kind == InputKind::Manifest
-                && helm::chart::consumed_by_chart(&input.display, &chart_dirs)
+                && crate::model::files::consumed_by_chart(&input.display, &chart_dirs)
             {
                 return (part, None);
             }

@@ -22,8 +22,8 @@
 //! defaults, as `helm template` does with `--kube-version` and `--api-versions`; its objects
 //! and diagnostics name it. A kube version the chart's `kubeVersion` constraint excludes is an
 //! error at the constraint, as Helm's refusal is. Archived subcharts (`charts/x.tgz`) arrive unpacked
-//! from the loader under `charts/x.tgz/`, and are subchart folders like any other. Not
-//! rendered: `import-values`.
+//! from the loader under `charts/x.tgz/`, and are subchart folders like any other.
+//! `import-values` are processed as helm v3.17.1 processes them (see [`import_values`]).
 
 use std::collections::BTreeMap;
 
@@ -358,26 +358,6 @@ pub(crate) fn chart_directories(
         .collect()
 }
 
-/// A file a rendered chart consumes (values files, `ci/` values sets, files for `.Files`,
-/// subchart files): not a manifest of its own. The `crds/` folder of the chart or of a
-/// subchart holds plain manifests Helm installs as they are: those are still linted.
-pub(crate) fn consumed_by_chart(display: &str, chart_dirs: &[String]) -> bool {
-    chart_dirs.iter().any(|directory| {
-        display
-            .strip_prefix(directory.as_str())
-            .is_some_and(|relative| !is_crd_file(&relative.split('/').collect::<Vec<_>>()))
-    })
-}
-
-/// `crds/...`, or `charts/<name>/` followed by such a path.
-fn is_crd_file(parts: &[&str]) -> bool {
-    match parts {
-        ["crds", _, ..] => true,
-        ["charts", _, rest @ ..] => is_crd_file(rest),
-        _ => false,
-    }
-}
-
 /// One chart of the tree: where its files are, its metadata and values.
 struct ChartNode {
     /// Path prefix of its files in the loaded chart: `""` or `charts/sub/`.
@@ -511,6 +491,178 @@ fn coalesce(over: &Val, under: &Val) -> Val {
     Val::map(merged).with_origin(over.origin)
 }
 
+/// A values set's files and `set` values over the chart's, as `helm template -f … --set …`.
+fn apply_values_set(
+    root: &mut ChartNode,
+    values_set: Option<&ValuesSet>,
+    sources: &SourceMap,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    if let Some(set) = values_set {
+        let user = super::overrides::user_values(set, sources, diagnostics);
+        root.values = coalesce(&user, &root.values);
+    }
+}
+
+/// The `import-values` entries of a chart's dependency.
+fn import_entries(dependency: &Node) -> &[Node] {
+    dependency
+        .get("import-values")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+}
+
+fn dependency_entries(metadata: &Node) -> &[Node] {
+    metadata
+        .get("dependencies")
+        .and_then(Node::as_seq)
+        .unwrap_or_default()
+}
+
+/// Whether any chart of the tree imports values from a dependency.
+fn declares_imports(node: &ChartNode) -> bool {
+    dependency_entries(&node.metadata)
+        .iter()
+        .any(|dependency| !import_entries(dependency).is_empty())
+        || node.children.iter().any(declares_imports)
+}
+
+/// Helm's `processDependencyImportValues` (with merge, as `helm template` runs it), on the
+/// charts' own values before any values file: deepest charts first, each chart that imports
+/// takes its enabled dependencies' tables (`child`/`parent` pairs, or a plain name meaning
+/// `exports.<name>` into the top level), the first import of a key winning, under its own
+/// values, which win over everything imported. Its values become that merge, subchart
+/// sections included. As in Helm, an imported table is the very map of the merged values,
+/// not a copy, so a later import into the same place also adds to the subchart's section.
+/// `enabled` is the same tree after conditions, tags and aliases.
+fn import_values(node: &mut ChartNode, enabled: &ChartNode) {
+    for child in &mut node.children {
+        if let Some(kept) = enabled
+            .children
+            .iter()
+            .find(|kept| kept.prefix == child.prefix)
+        {
+            import_values(child, kept);
+        }
+    }
+    let dependencies = dependency_entries(&node.metadata);
+    if dependencies
+        .iter()
+        .all(|dependency| import_entries(dependency).is_empty())
+    {
+        return;
+    }
+    let merged = merged_values(node, enabled);
+    let imported = Val::map(Default::default());
+    for dependency in dependencies {
+        let name = dependency
+            .get("alias")
+            .or_else(|| dependency.get("name"))
+            .and_then(Node::as_str)
+            .unwrap_or_default();
+        if !enabled.children.iter().any(|kept| kept.name == name) {
+            continue;
+        }
+        for entry in import_entries(dependency) {
+            let (child, parent) = match entry.as_str() {
+                Some(export) => (format!("exports.{export}"), "."),
+                None => {
+                    let field = |key| entry.get(key).and_then(Node::as_str);
+                    let (Some(child), Some(parent)) = (field("child"), field("parent")) else {
+                        continue;
+                    };
+                    (child.to_string(), parent)
+                }
+            };
+            if let Some(table) = table_at(&merged, &format!("{name}.{child}")) {
+                merge_tables(&imported, &nested_under(parent, table));
+            }
+        }
+    }
+    let values = merged.deep_copy();
+    merge_tables(&values, &imported);
+    node.values = values;
+}
+
+/// Helm's `MergeValues(chart, nil)`: the chart's values with each enabled subchart's merged
+/// values filled in under its name.
+fn merged_values(node: &ChartNode, enabled: &ChartNode) -> Val {
+    let values = node.values.deep_copy();
+    let Kind::Map(map) = &values.kind else {
+        return values;
+    };
+    for kept in &enabled.children {
+        let Some(child) = node
+            .children
+            .iter()
+            .find(|child| child.prefix == kept.prefix)
+        else {
+            continue;
+        };
+        let section = match values.get(&kept.name) {
+            Some(section) if matches!(section.kind, Kind::Map(_)) => section,
+            Some(_) => continue,
+            None => Val::map(Default::default()),
+        };
+        merge_tables(&section, &merged_values(child, kept));
+        let key = map.borrow().get(&kept.name).and_then(|slot| slot.key);
+        map.borrow_mut().insert(
+            kept.name.clone(),
+            Slot {
+                key,
+                value: section,
+            },
+        );
+    }
+    values
+}
+
+/// Helm's `Values.Table`: the map at a dotted path, itself (not a copy).
+fn table_at(values: &Val, path: &str) -> Option<Val> {
+    let mut table = values.clone();
+    for key in path.split('.') {
+        table = table.get(key)?;
+        if !matches!(table.kind, Kind::Map(_)) {
+            return None;
+        }
+    }
+    Some(table)
+}
+
+/// Helm's `pathToMap`: `table` nested under the dotted `path` (`.` is the top level).
+fn nested_under(path: &str, table: Val) -> Val {
+    if path == "." {
+        return table;
+    }
+    path.split('.')
+        .rev()
+        .fold(table, |inner, key| map_of(vec![(key, inner)]))
+}
+
+/// Helm's `MergeTables(dst, src)` with merge: `dst` wins, maps in both merge, in place.
+fn merge_tables(dst: &Val, src: &Val) {
+    let (Kind::Map(dst_map), Kind::Map(src_map)) = (&dst.kind, &src.kind) else {
+        return;
+    };
+    if std::rc::Rc::ptr_eq(dst_map, src_map) {
+        return;
+    }
+    let entries: Vec<(String, Slot)> = src_map
+        .borrow()
+        .iter()
+        .map(|(key, slot)| (key.clone(), slot.clone()))
+        .collect();
+    for (key, slot) in entries {
+        let existing = dst_map.borrow().get(&key).map(|slot| slot.value.clone());
+        match existing {
+            None => {
+                dst_map.borrow_mut().insert(key, slot);
+            }
+            Some(existing) => merge_tables(&existing, &slot.value),
+        }
+    }
+}
+
 /// Apply aliases, conditions and tags, and coalesce each enabled subchart's values into
 /// `values` (the parent's), globals included.
 fn resolve_dependencies(node: &mut ChartNode, diagnostics: &mut Vec<Diagnostic>) {
@@ -567,6 +719,12 @@ fn resolve_dependencies(node: &mut ChartNode, diagnostics: &mut Vec<Diagnostic>)
             &parent_global.clone().unwrap_or_else(Val::nil),
             &child_global,
         );
+        // Helm's coalesceGlobals always leaves a table, empty when neither chart has one.
+        let global = if global.is_nil() {
+            Val::map(Default::default())
+        } else {
+            global
+        };
         if let Kind::Map(map) = &values.kind {
             map.borrow_mut().insert(
                 "global".into(),
@@ -970,10 +1128,16 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         );
         return (outputs, vec![note]);
     }
-    if let Some(set) = values_set {
-        let user = super::overrides::user_values(set, sources, &mut diagnostics);
-        root.values = coalesce(&user, &root.values);
+    if declares_imports(&root) {
+        // Helm imports on the charts' own values, but only from the dependencies the given
+        // values leave enabled: decide those on a second copy of the tree first.
+        if let Some(mut enabled) = load_node(chart, sources, "", None, &mut Vec::new()) {
+            apply_values_set(&mut enabled, values_set, sources, &mut Vec::new());
+            resolve_dependencies(&mut enabled, &mut Vec::new());
+            import_values(&mut root, &enabled);
+        }
     }
+    apply_values_set(&mut root, values_set, sources, &mut diagnostics);
     resolve_dependencies(&mut root, &mut diagnostics);
     validate_schemas(&root, chart, chart_file, &mut diagnostics);
     let kube_version = kube_version(values_set, &mut diagnostics);
@@ -1159,15 +1323,5 @@ mod tests {
             .collect();
         // As in Go, `^` matches only at the start: a `---` right after a separator stays.
         assert_eq!(pieces, ["a: 1", "# note\nb: 2", "---\nc: 3"]);
-    }
-
-    #[test]
-    fn only_crds_folders_of_a_chart_are_linted_as_manifests() {
-        let charts = ["web/".to_string()];
-        assert!(consumed_by_chart("web/values.yaml", &charts));
-        assert!(consumed_by_chart("web/files/crds/x.yaml", &charts));
-        assert!(!consumed_by_chart("web/crds/x.yaml", &charts));
-        assert!(!consumed_by_chart("web/charts/sub/crds/x.yaml", &charts));
-        assert!(!consumed_by_chart("other/x.yaml", &charts));
     }
 }

@@ -1,15 +1,16 @@
 //! The functions templates can call: Go's builtins, Helm's own (`include` and `tpl` live in the
 //! executor, which they re-enter), and the Sprig functions Helm registers that real charts use:
 //! every one `../shared/charts/FUNCTIONS.md` counts, and their close relatives. Sprig functions
-//! not listed in [`FUNCTIONS`] (`camelcase`, `sha512sum`, `dateModify`, ...) and Helm's
-//! `toToml`/`fromToml`/`toYamlPretty`/`getHostByName` are not implemented: a template using one
-//! fails to parse with Go's "function not defined", reported at its line. Arguments are checked as Go's reflection checks a typed parameter: a `string`
+//! not listed in [`FUNCTIONS`] (`camelcase`, `sha512sum`, `dateModify`, ...) are not
+//! implemented: a template using one fails to parse with Go's "function not defined", reported
+//! at its line. Arguments are checked as Go's reflection checks a typed parameter: a `string`
 //! parameter refuses a number ("wrong type for value; expected string; got float64"), and a
 //! function is called with the number of arguments it declares.
 //!
 //! Functions that would be random or read the clock give fixed, recognisably fake output:
 //! `randAlphaNum 5` is `xxxxx`-shaped text of the asked length, `now` is 2000-01-01T00:00:00Z,
-//! `uuidv4` is all zeros, and certificates and keys are PEM blocks whose body decodes to
+//! `uuidv4` is all zeros, `getHostByName` is empty (what `helm template` gives without
+//! `--enable-dns`: Helm swaps Sprig's DNS lookup out), and certificates and keys are PEM blocks whose body decodes to
 //! `KUBEPATROL-FAKE-NOT-A-REAL-KEY` (never a real key).
 
 use std::cell::RefCell;
@@ -20,6 +21,7 @@ use super::encode;
 use super::format::{go_quote, sprint, sprint_value, sprintf, sprintln};
 use super::semver;
 use super::text::Traced;
+use super::toml;
 use super::value::{Kind, Map, Methods, Object, Slot, Val};
 use super::yaml_out;
 
@@ -61,6 +63,9 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("fromJson", 1, Some(1)),
     ("fromJsonArray", 1, Some(1)),
     ("lookup", 4, Some(4)),
+    ("toToml", 1, Some(1)),
+    ("fromToml", 1, Some(1)),
+    ("toYamlPretty", 1, Some(1)),
     // Sprig: strings.
     ("quote", 0, None),
     ("squote", 0, None),
@@ -109,6 +114,7 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("randNumeric", 1, Some(1)),
     ("shuffle", 1, Some(1)),
     ("uuidv4", 0, Some(0)),
+    ("getHostByName", 1, Some(1)),
     // Sprig: defaults and types.
     ("default", 1, None),
     ("empty", 1, Some(1)),
@@ -588,6 +594,9 @@ fn helm(name: &str, args: &[Val]) -> Result<Option<Val>, String> {
         "toPrettyJson" => Val::str(encode::to_json(&arg(args, 0), true, true)),
         "fromJson" => encode::from_json(&string_arg(args, 0)?, false),
         "fromJsonArray" => encode::from_json(&string_arg(args, 0)?, true),
+        "toToml" => Val::str(toml::to_toml(&arg(args, 0))),
+        "fromToml" => toml::from_toml(&string_arg(args, 0)?),
+        "toYamlPretty" => Val::traced(yaml_out::to_yaml_pretty(&arg(args, 0))),
         "lookup" => {
             for position in 0..4 {
                 string_arg(args, position)?;
@@ -600,8 +609,18 @@ fn helm(name: &str, args: &[Val]) -> Result<Option<Val>, String> {
 }
 
 /// `indent`: every line of `text` prefixed by `count` spaces, origins kept.
-fn indent(text: &Traced, count: i64) -> Traced {
-    let pad = " ".repeat(usize::try_from(count).unwrap_or(0));
+/// `indent`/`nindent` (`name`): every line of `text` after `count` spaces; an error when that
+/// would pass the render's output limit (a huge count must not exhaust memory).
+fn indent(name: &str, text: &Traced, count: i64, limits: &Limits) -> Result<Traced, String> {
+    let count = usize::try_from(count).unwrap_or(0);
+    let pads = text.text.matches('\n').count() + 1;
+    if count.saturating_mul(pads).saturating_add(text.len()) > limits.max_output {
+        return Err(format!(
+            "error calling {name}: result exceeds {} bytes",
+            limits.max_output
+        ));
+    }
+    let pad = " ".repeat(count);
     let mut out = Traced::default();
     let lines = text.lines();
     if lines.is_empty() {
@@ -614,7 +633,7 @@ fn indent(text: &Traced, count: i64) -> Traced {
     if text.text.ends_with('\n') {
         out.push(&pad, None);
     }
-    out
+    Ok(out)
 }
 
 fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, String> {
@@ -655,10 +674,16 @@ fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, Str
                 .collect();
             Val::str(parts.join(" "))
         }
-        "indent" => Val::traced(indent(&traced_arg(args, 1)?, int_arg(args, 0)?)),
+        "indent" => Val::traced(indent(
+            name,
+            &traced_arg(args, 1)?,
+            int_arg(args, 0)?,
+            limits,
+        )?),
         "nindent" => {
             let mut out = Traced::plain("\n");
-            out.push_traced(&indent(&traced_arg(args, 1)?, int_arg(args, 0)?), None);
+            let indented = indent(name, &traced_arg(args, 1)?, int_arg(args, 0)?, limits)?;
+            out.push_traced(&indented, None);
             Val::traced(out)
         }
         "trim" => trim_with(
@@ -863,6 +888,12 @@ fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, Str
         }
         "shuffle" => Val::str(string_arg(args, 0)?),
         "uuidv4" => Val::str("00000000-0000-4000-8000-000000000000"),
+        // Helm replaces Sprig's DNS lookup unless `--enable-dns` is given, which kubepatrol
+        // never does: the name resolves to nothing, on every machine, online or not.
+        "getHostByName" => {
+            string_arg(args, 0)?;
+            Val::str("")
+        }
         _ => return Ok(None),
     };
     Ok(Some(value))
@@ -956,11 +987,31 @@ fn re2_compatible(pattern: &str) -> String {
     out
 }
 
+/// Patterns compiled on this thread (a chart renders on one), by their Go text: charts call
+/// `regexMatch` and friends with the same few patterns for every value (Bitnami's common
+/// library validates each one), and compiling costs far more than matching.
+const REGEX_CACHE_SIZE: usize = 256;
+
+thread_local! {
+    static COMPILED: RefCell<std::collections::HashMap<String, regex::Regex>> =
+        RefCell::new(std::collections::HashMap::new());
+}
+
 fn regex(pattern: &str) -> Result<regex::Regex, String> {
-    regex::RegexBuilder::new(&re2_compatible(pattern))
+    if let Some(compiled) = COMPILED.with(|cache| cache.borrow().get(pattern).cloned()) {
+        return Ok(compiled);
+    }
+    let compiled = regex::RegexBuilder::new(&re2_compatible(pattern))
         .size_limit(1 << 20)
         .build()
-        .map_err(|error| format!("error parsing regexp: {error}"))
+        .map_err(|error| format!("error parsing regexp: {error}"))?;
+    COMPILED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.len() < REGEX_CACHE_SIZE {
+            cache.insert(pattern.to_string(), compiled.clone());
+        }
+    });
+    Ok(compiled)
 }
 
 /// `cast.ToInt64` as Sprig's arithmetic uses it: numbers truncate, strings parse (with Go's

@@ -28,6 +28,7 @@ pub(crate) mod parse;
 pub(crate) mod polaris;
 pub(crate) mod semver;
 pub(crate) mod text;
+pub(crate) mod toml;
 pub(crate) mod value;
 pub(crate) mod yaml_out;
 

@@ -369,6 +369,10 @@ fn hostile_templates_fail_with_errors_not_crashes() {
     assert!(render(&deep_ifs, "").contains("nests deeper"));
     assert!(render("{{ until 100000000 | len }}", "").contains("exceed"));
     assert!(render("{{ repeat 100000000 \"abcdefgh\" }}", "").contains("exceeds"));
+    // Found by fuzzing: a huge indentation allocated its padding before any limit applied.
+    assert!(render("{{ \"a\\nb\" | nindent 888888888888882 }}", "").contains("exceeds"));
+    assert!(render("{{ indent 40000000 \"a\\nb\" }}", "").contains("exceeds"));
+    assert_eq!(render("{{ indent 2 \"a\\nb\" }}", ""), "  a\n  b");
     assert!(
         render(
             "{{ range $i := until 1000000 }}{{ repeat 1000 \"x\" }}{{ end }}",

@@ -14,7 +14,7 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 use super::text::{Origin, Traced};
-use super::value::{Kind, MAX_DEPTH, Val, from_node_with, map_of};
+use super::value::{Kind, MAX_DEPTH, Slot, Val, from_node_with, map_of};
 use crate::source::{FileId, Span};
 use crate::yaml::{Limits, parse};
 
@@ -23,7 +23,22 @@ const BEST_INDENT: usize = 2;
 
 /// `toYaml value`.
 pub(crate) fn to_yaml(value: &Val) -> Traced {
-    let mut emitter = Emitter::default();
+    emit(value, false)
+}
+
+/// `toYamlPretty value`: go-yaml v3's encoder with 2-space indentation, on the value itself
+/// (no JSON round trip): sequences inside mappings indented, no folding of long lines, floats in Go's `%g` form (`1`,
+/// `1e+06`), map keys in v3's natural order (`a2` before `a10`), struct fields by their
+/// lower-cased names. Quoting and literal blocks are v2's.
+pub(crate) fn to_yaml_pretty(value: &Val) -> Traced {
+    emit(value, true)
+}
+
+fn emit(value: &Val, pretty: bool) -> Traced {
+    let mut emitter = Emitter {
+        pretty,
+        ..Emitter::default()
+    };
     emitter.document(value);
     let mut out = emitter.out;
     if out.text.ends_with('\n') {
@@ -46,6 +61,8 @@ struct Emitter {
     column: usize,
     whitespace: bool,
     indention: bool,
+    /// go-yaml v3 as `toYamlPretty` runs it, rather than v2 behind JSON.
+    pretty: bool,
 }
 
 impl Default for Emitter {
@@ -55,6 +72,7 @@ impl Default for Emitter {
             column: 0,
             whitespace: true,
             indention: true,
+            pretty: false,
         }
     }
 }
@@ -67,6 +85,11 @@ fn weak(origin: Option<Origin>) -> Option<Origin> {
 }
 
 impl Emitter {
+    /// Where long scalars fold: go-yaml v2 at 80 columns; v3 (`toYamlPretty`) never.
+    fn best_width(&self) -> usize {
+        if self.pretty { usize::MAX } else { BEST_WIDTH }
+    }
+
     fn put(&mut self, text: &str, origin: Option<Origin>) {
         self.out.push(text, origin);
         self.column += text.chars().count();
@@ -124,7 +147,11 @@ impl Emitter {
                     return;
                 }
                 let indent = parent.map_or(0, |parent| parent + BEST_INDENT);
-                for (key, slot) in map.iter() {
+                let mut slots: Vec<(&String, &Slot)> = map.iter().collect();
+                if self.pretty {
+                    slots.sort_by(|a, b| natural_order(a.0, b.0));
+                }
+                for (key, slot) in slots {
                     self.write_indent(indent);
                     let key_value = Val::str(key.clone()).with_origin(slot.key);
                     self.string(&key_value, key, indent, true);
@@ -139,7 +166,7 @@ impl Emitter {
                 }
                 let indent = match parent {
                     None => 0,
-                    Some(parent) if in_mapping && !self.indention => parent,
+                    Some(parent) if in_mapping && !self.indention && !self.pretty => parent,
                     Some(parent) => parent + BEST_INDENT,
                 };
                 for item in items.iter() {
@@ -147,6 +174,18 @@ impl Emitter {
                     self.indicator("-", true, false, true, None);
                     self.node(item, Some(indent), false, depth + 1);
                 }
+            }
+            Kind::Object(object) if self.pretty => {
+                let fields = object
+                    .fields
+                    .iter()
+                    .map(|(name, value)| (name.to_lowercase(), value.clone()))
+                    .collect::<Vec<_>>();
+                let fields = fields
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.clone()))
+                    .collect();
+                self.node(&map_of(fields), parent, in_mapping, depth + 1);
             }
             Kind::Object(object) => {
                 let fields = object
@@ -166,6 +205,9 @@ impl Emitter {
                 self.scalar_text(if *flag { "true" } else { "false" }, value.origin)
             }
             Kind::Int(number, _) => self.scalar_text(&number.to_string(), value.origin),
+            Kind::Float(number) if self.pretty => {
+                self.scalar_text(&go_yaml_v3_float(*number), value.origin)
+            }
             Kind::Float(number) => self.scalar_text(&yaml_float(*number), value.origin),
         }
     }
@@ -236,7 +278,7 @@ impl Emitter {
                     .is_some_and(|(_, next)| *next == ' ');
                 if allow_breaks
                     && !spaces
-                    && self.column + (offset - run_start) > BEST_WIDTH
+                    && self.column + (offset - run_start) > self.best_width()
                     && !next_is_space
                 {
                     self.traced_run(text, run_start, offset, fallback);
@@ -289,7 +331,7 @@ impl Emitter {
                 let fold_ok = quote == '"' || !next_is_space;
                 if allow_breaks
                     && !spaces
-                    && self.column > BEST_WIDTH
+                    && self.column > self.best_width()
                     && index > 0
                     && !is_last
                     && fold_ok
@@ -402,6 +444,85 @@ fn yaml_float(number: f64) -> String {
         }
     }
     super::format::format_float_g(number, None, false)
+}
+
+/// go-yaml v3's float: `strconv.FormatFloat(f, 'g', -1, 64)`, with YAML's infinities and NaN.
+fn go_yaml_v3_float(number: f64) -> String {
+    if number.is_nan() {
+        ".nan".into()
+    } else if number.is_infinite() {
+        if number > 0.0 { ".inf" } else { "-.inf" }.into()
+    } else {
+        super::format::format_float_g(number, None, false)
+    }
+}
+
+/// go-yaml v3's `keyList.Less` on string keys: letters before other characters, runs of
+/// digits compared as numbers, so `a2` sorts before `a10`.
+fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (left, right): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let before = |flag: bool| {
+        if flag {
+            Ordering::Less
+        } else {
+            Ordering::Greater
+        }
+    };
+    let mut digits = false;
+    for (index, (&l, &r)) in left.iter().zip(&right).enumerate() {
+        if l == r {
+            digits = is_go_digit(l);
+            continue;
+        }
+        let (l_letter, r_letter) = (l.is_alphabetic(), r.is_alphabetic());
+        if l_letter && r_letter {
+            return l.cmp(&r);
+        }
+        if l_letter || r_letter {
+            return before(if digits { l_letter } else { r_letter });
+        }
+        // A zero after other digits is part of a number already begun.
+        let begun = (l == '0' || r == '0')
+            && left
+                .iter()
+                .take(index)
+                .rev()
+                .take_while(|ch| is_go_digit(**ch))
+                .any(|ch| *ch != '0');
+        let (l_number, l_end) = digit_run(&left, index, i64::from(begun));
+        let (r_number, r_end) = digit_run(&right, index, i64::from(begun));
+        if l_number != r_number {
+            return l_number.cmp(&r_number);
+        }
+        if l_end != r_end {
+            return l_end.cmp(&r_end);
+        }
+        return l.cmp(&r);
+    }
+    left.len().cmp(&right.len())
+}
+
+/// Go's `unicode.IsDigit`.
+fn is_go_digit(ch: char) -> bool {
+    if u32::from(ch) <= 0xff {
+        ch.is_ascii_digit()
+    } else {
+        ch.is_numeric()
+    }
+}
+
+/// The number the digits from `start` spell (continuing `number`, with Go's wrapping and its
+/// `rune - '0'` for non-ASCII digits), and where they end.
+fn digit_run(chars: &[char], start: usize, mut number: i64) -> (i64, usize) {
+    let mut end = start;
+    for ch in chars.iter().skip(start).take_while(|ch| is_go_digit(**ch)) {
+        number = number
+            .wrapping_mul(10)
+            .wrapping_add(i64::from(u32::from(*ch)) - i64::from(u32::from('0')));
+        end += 1;
+    }
+    (number, end)
 }
 
 /// libyaml's `\`-escape for a character that cannot appear as is in a double-quoted scalar.
@@ -684,7 +805,6 @@ fn error_value(message: String, array: bool) -> Val {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::helm::value::Slot;
 
     fn yaml(value: &Val) -> String {
         to_yaml(value).text
@@ -692,6 +812,30 @@ mod tests {
 
     fn map(pairs: Vec<(&str, Val)>) -> Val {
         map_of(pairs)
+    }
+
+    #[test]
+    fn pretty_indents_sequences_sorts_keys_naturally_and_prints_floats_as_go() {
+        let value = map(vec![
+            ("a10", Val::float(1e6)),
+            ("a2", Val::list(vec![Val::float(1.0), Val::str("yes")])),
+            ("b", map(vec![])),
+        ]);
+        assert_eq!(
+            to_yaml_pretty(&value).text,
+            "a2:\n  - 1\n  - \"yes\"\na10: 1e+06\nb: {}"
+        );
+        assert_eq!(yaml(&value), "a10: 1000000\na2:\n- 1\n- \"yes\"\nb: {}");
+    }
+
+    #[test]
+    fn natural_order_is_go_yaml_v3s() {
+        let mut keys = vec!["a10", "a2", "b", "A", "a", "_", "a02", "1", "10", "9z"];
+        keys.sort_by(|a, b| natural_order(a, b));
+        assert_eq!(
+            keys,
+            ["_", "1", "9z", "10", "A", "a", "a2", "a02", "a10", "b"]
+        );
     }
 
     #[test]
