@@ -1,7 +1,10 @@
 //! Kyverno's public policy library is its own oracle: every policy folder in the shared copy
 //! (`pod-security-cel/`, `best-practices-cel/`) has a `.kyverno-test/kyverno-test.yaml` naming
 //! resources and the expected pass or fail of each rule on each of them. Every policy is read
-//! and evaluated here on those resources, and every expected result must match.
+//! and evaluated here on those resources, and every expected result must match. Kyverno's own
+//! cluster tests (`.chainsaw-test/chainsaw-test.yaml`) are a second oracle: each resource file
+//! they apply with the policy enforced must be admitted, or refused where the test expects the
+//! apply to fail, and every object in it must get that verdict here too.
 
 #![allow(
     clippy::unwrap_used,
@@ -154,18 +157,164 @@ fn check_test(test_file: &Path) -> (usize, Vec<String>) {
     (compared, mismatches)
 }
 
-fn test_files(dir: &Path, found: &mut Vec<PathBuf>) {
+/// Chainsaw verdicts that do not match, with the cause: (policy folder, object name, cause).
+const CHAINSAW_EXCEPTIONS: &[(&str, &str, &str)] = &[
+    (
+        "require-drop-cap-net-raw",
+        "add-capabilities-bad-001",
+        "both containers drop CAP_NET_RAW, so the policy's expression holds; the test expects the \
+         whole bad-pod-corner.yaml refused, which only its other two Pods are",
+    ),
+    (
+        "disallow-host-ports-range",
+        "goodpod11",
+        "`hostPort: 0`: the API server decodes ports into ContainerPort, whose hostPort is an \
+         int32 with omitempty, so the object Kyverno is sent has no hostPort and \
+         `!has(port.hostPort)` holds; kubepatrol evaluates the manifest as written",
+    ),
+    (
+        "disallow-host-ports-range",
+        "gooddeployment11",
+        "the same `hostPort: 0` in a Deployment's pod template",
+    ),
+];
+
+/// The resource files a chainsaw test applies, each with whether the apply must be refused
+/// (`expect: [{check: {($error != null): true}}]`). The policy's own file (`../policy.yaml`)
+/// is not a resource.
+fn chainsaw_applies(test: &Node) -> Vec<(String, bool)> {
+    let steps = test
+        .get("spec")
+        .and_then(|spec| spec.get("steps"))
+        .and_then(Node::as_seq)
+        .unwrap_or_default();
+    let operations = steps
+        .iter()
+        .flat_map(|step| step.get("try").and_then(Node::as_seq).unwrap_or_default());
+    operations
+        .filter_map(|operation| operation.get("apply"))
+        .filter_map(|apply| {
+            let file = apply.get("file").and_then(Node::as_str)?;
+            let refused = apply
+                .get("expect")
+                .and_then(Node::as_seq)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|expect| expect.get("check"))
+                .any(|check| check.get("($error != null)").and_then(Node::as_bool) == Some(true));
+            (!file.starts_with("../")).then(|| (file.to_string(), refused))
+        })
+        .collect()
+}
+
+/// Checks one chainsaw test against the policy in its parent folder; returns the number of
+/// objects judged and the mismatches.
+fn check_chainsaw(test_file: &Path) -> (usize, Vec<String>) {
+    let dir = test_file.parent().unwrap_or(Path::new("."));
+    let policy_dir = dir.parent().unwrap_or(Path::new("."));
+    let mut policy_paths: Vec<PathBuf> = std::fs::read_dir(policy_dir)
+        .expect("policy folder")
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "yaml")
+        })
+        .collect();
+    policy_paths.sort();
+    let policy_input = load(&policy_paths);
+    let mut diagnostics = Vec::new();
+    let policies: Vec<KyvernoPolicy> = policy_input
+        .objects
+        .iter()
+        .filter(|object| KyvernoPolicy::is_policy(object))
+        .filter_map(|object| KyvernoPolicy::parse(object, &policy_input.sources, &mut diagnostics))
+        .collect();
+    assert!(
+        !policies.is_empty(),
+        "{}: no policy read",
+        policy_dir.display()
+    );
+    let test = load(&[test_file.to_path_buf()]);
+    let applies = chainsaw_applies(&test.objects[0].root);
+    let files: Vec<PathBuf> = applies.iter().map(|(file, _)| dir.join(file)).collect();
+    let everything_applied = load(&files);
+    let namespaces = InputNamespaces(&everything_applied.objects);
+    let mut judged = 0;
+    let mut mismatches = Vec::new();
+    for (file, refused) in files
+        .iter()
+        .zip(applies.iter().map(|(_, refused)| *refused))
+    {
+        for object in &load(std::slice::from_ref(file)).objects {
+            let failures: Vec<&str> = policies
+                .iter()
+                .flat_map(|policy| &policy.rules)
+                .filter(|rule| {
+                    let bindings = ObjectBindings::new(object);
+                    matches!(
+                        rule.evaluate(object, &bindings, &namespaces),
+                        RuleOutcome::Fail(_)
+                    )
+                })
+                .map(|rule| rule.name.as_str())
+                .collect();
+            judged += 1;
+            let excepted = CHAINSAW_EXCEPTIONS.iter().any(|(folder, name, _)| {
+                policy_dir.ends_with(folder) && object.id.name.as_deref() == Some(*name)
+            });
+            if failures.is_empty() == refused && !excepted {
+                let expected = if refused { "refused" } else { "admitted" };
+                mismatches.push(format!(
+                    "{}: {} {:?}: chainsaw expects it {expected}, failing rules here: {failures:?}",
+                    file.display(),
+                    object.id.kind,
+                    object.id.name,
+                ));
+            }
+        }
+    }
+    (judged, mismatches)
+}
+
+#[test]
+fn every_chainsaw_apply_of_the_library_is_admitted_or_refused_as_expected() {
+    let Some(library) = common::policies() else {
+        return;
+    };
+    let mut tests = Vec::new();
+    test_files(&library, "chainsaw-test.yaml", &mut tests);
+    assert!(
+        !tests.is_empty(),
+        "no chainsaw-test.yaml under {}",
+        library.display()
+    );
+    let (mut judged, mut mismatches) = (0, Vec::new());
+    for test in &tests {
+        let (count, found) = check_chainsaw(test);
+        judged += count;
+        mismatches.extend(found);
+    }
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+    eprintln!(
+        "{} chainsaw tests, {judged} applied objects judged as expected",
+        tests.len()
+    );
+}
+
+fn test_files(dir: &Path, name: &str, found: &mut Vec<PathBuf>) {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     entries.sort();
     for path in entries {
         if path.is_dir() {
-            test_files(&path, found);
-        } else if path
-            .file_name()
-            .is_some_and(|name| name == "kyverno-test.yaml")
-        {
+            test_files(&path, name, found);
+        } else if path.file_name().is_some_and(|file| file == name) {
             found.push(path);
         }
     }
@@ -177,7 +326,7 @@ fn every_expected_result_of_the_library_matches() {
         return;
     };
     let mut tests = Vec::new();
-    test_files(&library, &mut tests);
+    test_files(&library, "kyverno-test.yaml", &mut tests);
     assert!(
         !tests.is_empty(),
         "no kyverno-test.yaml under {}",
