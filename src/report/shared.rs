@@ -134,7 +134,7 @@ pub(super) fn overlays(
 }
 
 /// One overlay or chart an object was rendered through, with the chart's values set if any.
-pub(super) fn rendered_through(
+fn rendered_through(
     sources: &SourceMap,
     file: crate::source::FileId,
     values_set: Option<&str>,
