@@ -80,6 +80,50 @@ fn verdict(outcome: &RuleOutcome) -> &'static str {
     }
 }
 
+/// The Kyverno policies in `paths`, which must all read without a diagnostic; `context` names
+/// the test they are read for.
+fn read_policies(paths: &[PathBuf], context: &Path) -> Vec<KyvernoPolicy> {
+    let input = load(paths);
+    let mut diagnostics = Vec::new();
+    let policies: Vec<KyvernoPolicy> = input
+        .objects
+        .iter()
+        .filter(|object| KyvernoPolicy::is_policy(object))
+        .filter_map(|object| KyvernoPolicy::parse(object, &input.sources, &mut diagnostics))
+        .collect();
+    assert!(
+        diagnostics.is_empty(),
+        "{}: {diagnostics:?}",
+        context.display()
+    );
+    assert!(
+        !policies.is_empty(),
+        "{}: no policy read",
+        context.display()
+    );
+    policies
+}
+
+/// Every file named `name` under the shared library, in path order; `None` (the test skips)
+/// without the library.
+fn library_tests(name: &str) -> Option<Vec<PathBuf>> {
+    let library = common::policies()?;
+    let mut tests = Vec::new();
+    test_files(&library, name, &mut tests);
+    assert!(!tests.is_empty(), "no {name} under {}", library.display());
+    Some(tests)
+}
+
+/// Fails the test with every mismatch, one a line.
+fn assert_no_mismatches(mismatches: &[String]) {
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
+}
+
 /// Checks one `kyverno-test.yaml`; returns the number of results compared and the mismatches.
 fn check_test(test_file: &Path) -> (usize, Vec<String>) {
     let dir = test_file.parent().unwrap_or(Path::new("."));
@@ -94,19 +138,7 @@ fn check_test(test_file: &Path) -> (usize, Vec<String>) {
         .map(|p| dir.join(p))
         .collect();
 
-    let policy_input = load(&policy_paths);
-    let mut diagnostics = Vec::new();
-    let policies: Vec<KyvernoPolicy> = policy_input
-        .objects
-        .iter()
-        .filter(|object| KyvernoPolicy::is_policy(object))
-        .filter_map(|object| KyvernoPolicy::parse(object, &policy_input.sources, &mut diagnostics))
-        .collect();
-    assert!(
-        diagnostics.is_empty(),
-        "{}: {diagnostics:?}",
-        test_file.display()
-    );
+    let policies = read_policies(&policy_paths, test_file);
     let resources = load(&resource_paths);
     let namespaces = InputNamespaces(&resources.objects);
 
@@ -221,19 +253,7 @@ fn check_chainsaw(test_file: &Path) -> (usize, Vec<String>) {
         })
         .collect();
     policy_paths.sort();
-    let policy_input = load(&policy_paths);
-    let mut diagnostics = Vec::new();
-    let policies: Vec<KyvernoPolicy> = policy_input
-        .objects
-        .iter()
-        .filter(|object| KyvernoPolicy::is_policy(object))
-        .filter_map(|object| KyvernoPolicy::parse(object, &policy_input.sources, &mut diagnostics))
-        .collect();
-    assert!(
-        !policies.is_empty(),
-        "{}: no policy read",
-        policy_dir.display()
-    );
+    let policies = read_policies(&policy_paths, policy_dir);
     let test = load(&[test_file.to_path_buf()]);
     let applies = chainsaw_applies(&test.objects[0].root);
     let files: Vec<PathBuf> = applies.iter().map(|(file, _)| dir.join(file)).collect();
@@ -278,28 +298,16 @@ fn check_chainsaw(test_file: &Path) -> (usize, Vec<String>) {
 
 #[test]
 fn every_chainsaw_apply_of_the_library_is_admitted_or_refused_as_expected() {
-    let Some(library) = common::policies() else {
+    let Some(tests) = library_tests("chainsaw-test.yaml") else {
         return;
     };
-    let mut tests = Vec::new();
-    test_files(&library, "chainsaw-test.yaml", &mut tests);
-    assert!(
-        !tests.is_empty(),
-        "no chainsaw-test.yaml under {}",
-        library.display()
-    );
     let (mut judged, mut mismatches) = (0, Vec::new());
     for test in &tests {
         let (count, found) = check_chainsaw(test);
         judged += count;
         mismatches.extend(found);
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_no_mismatches(&mismatches);
     eprintln!(
         "{} chainsaw tests, {judged} applied objects judged as expected",
         tests.len()
@@ -322,16 +330,9 @@ fn test_files(dir: &Path, name: &str, found: &mut Vec<PathBuf>) {
 
 #[test]
 fn every_expected_result_of_the_library_matches() {
-    let Some(library) = common::policies() else {
+    let Some(tests) = library_tests("kyverno-test.yaml") else {
         return;
     };
-    let mut tests = Vec::new();
-    test_files(&library, "kyverno-test.yaml", &mut tests);
-    assert!(
-        !tests.is_empty(),
-        "no kyverno-test.yaml under {}",
-        library.display()
-    );
     let mut per_test = BTreeMap::new();
     let mut mismatches = Vec::new();
     for test in &tests {
@@ -340,12 +341,7 @@ fn every_expected_result_of_the_library_matches() {
         per_test.insert(test.display().to_string(), compared);
         mismatches.extend(found);
     }
-    assert!(
-        mismatches.is_empty(),
-        "{} mismatches:\n{}",
-        mismatches.len(),
-        mismatches.join("\n")
-    );
+    assert_no_mismatches(&mismatches);
     let total: usize = per_test.values().sum();
     eprintln!("{} policies, {total} expected results matched", tests.len());
 }
