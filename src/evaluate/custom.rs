@@ -213,6 +213,17 @@ struct Failure {
     detail: Option<String>,
 }
 
+impl Failure {
+    /// A failure the check can explain but not place: it points at the subject's fallback.
+    fn unplaced(message: String) -> Failure {
+        Failure {
+            message: Some(message),
+            at: None,
+            detail: None,
+        }
+    }
+}
+
 /// Where a finding points when the check cannot tell: the container's name, the pod spec's
 /// key or the object's kind.
 fn fallback(
@@ -244,13 +255,7 @@ fn schema_failure(
                 templated = validator;
                 &templated
             }
-            Err(message) => {
-                return Some(Failure {
-                    message: Some(message),
-                    at: None,
-                    detail: None,
-                });
-            }
+            Err(message) => return Some(Failure::unplaced(message)),
         },
     };
     let (base, json) = match (container, workload) {
@@ -262,11 +267,9 @@ fn schema_failure(
         (None, None) => (&object.root, yaml::to_json(&object.root).ok()),
     };
     let Some(json) = json else {
-        return Some(Failure {
-            message: Some("the object has no JSON form to validate".to_owned()),
-            at: None,
-            detail: None,
-        });
+        return Some(Failure::unplaced(
+            "the object has no JSON form to validate".to_owned(),
+        ));
     };
     let violation = validator.iter_errors(&json).next()?;
     let mut pointer: Vec<String> = violation
