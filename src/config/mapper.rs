@@ -52,6 +52,7 @@ fn map(
             .collect(),
         defer_unknown_ids,
         unresolved: Vec::new(),
+        own_checks: Vec::new(),
         text: text.to_owned(),
     };
     if let Some(extra) = parsed.documents.get(1) {
@@ -81,6 +82,7 @@ fn map(
             {
                 custom_checks.extend(read_polaris(path, &mut mapper.errors));
             }
+            mapper.own_checks = custom_checks.iter().map(|check| check.entry).collect();
             let mut config = mapper.config(&document.root);
             config.custom_checks = custom_checks;
             config.unresolved_checks = std::mem::take(&mut mapper.unresolved);
@@ -155,6 +157,11 @@ struct Mapper {
     /// Whether an unknown check id is recorded in `unresolved` rather than an error.
     defer_unknown_ids: bool,
     unresolved: Vec<Spanned<String>>,
+    /// The checks this configuration defines (custom and Polaris checks): with the built-in
+    /// ones, all an id may name now. Not the process's whole registry, where a long-running
+    /// editor session keeps the checks of earlier runs, and the placeholders of ids once
+    /// unknown.
+    own_checks: Vec<&'static RuleEntry>,
     /// The file's text, to place `set` values inside the scalars that write them.
     text: String,
 }
@@ -282,7 +289,14 @@ impl Mapper {
 
     fn check(&mut self, node: &Node, what: &str) -> Option<Spanned<&'static RuleEntry>> {
         let id = self.string(node, what)?;
-        match rules::find(&id.value) {
+        let own = || {
+            self.own_checks
+                .iter()
+                .rev()
+                .find(|check| check.meta.id.eq_ignore_ascii_case(&id.value))
+                .copied()
+        };
+        match rules::find_built_in(&id.value).or_else(own) {
             Some(check) => Some(Spanned {
                 value: check,
                 span: id.span,

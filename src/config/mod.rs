@@ -415,6 +415,23 @@ mod tests {
     use crate::source::{FileId, SourceFile};
     use crate::yaml::{self, Node};
 
+    #[test]
+    fn an_unknown_id_stays_unknown_in_every_later_read_of_the_process() {
+        // An editor session reads the configuration again and again: the placeholder made
+        // for an unknown id the first time must not make it a known check the next.
+        let text = "checks:\n  noSuchCheckAnywhere: ignore\n";
+        for _ in 0..2 {
+            let config = parse_reading(FileId(0), text, &mut |_, _| Vec::new()).expect("deferred");
+            let unresolved: Vec<&str> = config
+                .unresolved_checks
+                .iter()
+                .map(|id| id.value.as_str())
+                .collect();
+            assert_eq!(unresolved, ["noSuchCheckAnywhere"]);
+            assert_eq!(config.unresolved_errors(&[]).len(), 1);
+        }
+    }
+
     fn errors(text: &str) -> Vec<(u32, String)> {
         let source = SourceFile::new("c".into(), text.to_owned());
         parse(FileId(0), text)

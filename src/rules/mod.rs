@@ -221,14 +221,18 @@ pub fn all() -> &'static [RuleEntry] {
 /// The rule a user means by `id`: matched case-insensitively, Polaris ids accepted; then the
 /// checks policies defined (see [`dynamic`]).
 pub fn find(id: &str) -> Option<&'static RuleEntry> {
-    let built_in = all().iter().find(|entry| {
+    find_built_in(id).or_else(|| dynamic::find(id))
+}
+
+/// The built-in check with this id or Polaris name, matched case-insensitively.
+pub fn find_built_in(id: &str) -> Option<&'static RuleEntry> {
+    all().iter().find(|entry| {
         entry.meta.id.eq_ignore_ascii_case(id)
             || entry
                 .meta
                 .polaris
                 .is_some_and(|alias| alias.eq_ignore_ascii_case(id))
-    });
-    built_in.or_else(|| dynamic::find(id))
+    })
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ def open_file(client, path, text=None, language="yaml"):
     return uri
 
 
-async def diagnostics(client, uri, until=lambda found: True, timeout=30.0):
+async def diagnostics(client, uri, until=lambda found: True, timeout=10.0):
     """The diagnostics last published for `uri` once `until` holds for them."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
