@@ -21,6 +21,11 @@ use kubepatrol::settings::FailOn;
 use kubepatrol::vfs::Files;
 use kubepatrol::{LintOptions, Outcome, config, lint, report};
 
+// The loader and the Helm engine allocate many small, short-lived strings and nodes; mimalloc
+// serves them in about half the time of glibc's malloc.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes: 2 for input or usage errors, 1 for findings at or above the threshold, else 0.
 const EXIT_FINDINGS: u8 = 1;
 const EXIT_ERROR: u8 = 2;

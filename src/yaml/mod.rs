@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, ScanError, Tag};
 
+mod fast;
 mod json;
 mod node;
 mod scalar;
@@ -72,6 +73,27 @@ pub struct Parsed {
 /// the next `---`; exceeding a limit stops the file.
 pub fn parse(file: FileId, text: &str, limits: Limits) -> Parsed {
     let depth = limits.max_depth.min(u16::MAX as usize);
+    match fast::events(text, depth) {
+        Ok(events) => build(file, text, limits, events),
+        Err(fast::Declined) => parse_fully(file, text, limits, depth),
+    }
+}
+
+/// The tree of the events the fast path read (text it reads is free of syntax errors).
+fn build(file: FileId, text: &str, limits: Limits, events: Vec<fast::Spanned<'_>>) -> Parsed {
+    let mut builder = Builder::new(file, text, limits);
+    let mut parsed = Parsed::default();
+    for (event, start, end) in events {
+        if !builder.feed(event, start, end, &mut parsed) {
+            break;
+        }
+    }
+    parsed.errors.append(&mut builder.duplicate_keys);
+    parsed
+}
+
+/// Every document of `text` read by `granit-parser`, recovering from syntax errors.
+fn parse_fully(file: FileId, text: &str, limits: Limits, depth: usize) -> Parsed {
     let options = granit_parser::options! {
         flow_nesting_limit: depth,
         block_nesting_limit: depth,
@@ -86,15 +108,7 @@ pub fn parse(file: FileId, text: &str, limits: Limits) -> Parsed {
             Some(Ok((event, span))) => {
                 let start = span.start.byte_offset().unwrap_or(0);
                 let end = span.end.byte_offset().unwrap_or(start);
-                match builder.event(event, start, end) {
-                    Ok(Some(document)) => parsed.documents.push(document),
-                    Ok(None) => {}
-                    Err(error) => {
-                        parsed.errors.push(error);
-                        break;
-                    }
-                }
-                if builder.finished {
+                if !builder.feed(event, start, end, &mut parsed) {
                     break;
                 }
             }
@@ -170,6 +184,10 @@ struct Builder<'a> {
     document_index: usize,
     root: Option<Node>,
     helm_source: Option<String>,
+    /// Where the text before the next document's root begins (the end of the last document):
+    /// the only place a `# Source:` comment can name the document. `None` after an abandoned
+    /// document, until the next `---`.
+    comments_from: Option<usize>,
     has_collection_key: bool,
     /// Nodes in the document counting alias expansion, and those added by aliases alone.
     expanded: u64,
@@ -194,6 +212,7 @@ impl<'a> Builder<'a> {
             document_index: 0,
             root: None,
             helm_source: None,
+            comments_from: Some(0),
             has_collection_key: false,
             expanded: 0,
             alias_nodes: 0,
@@ -202,6 +221,20 @@ impl<'a> Builder<'a> {
             unseen_document: false,
             finished: false,
         }
+    }
+
+    /// Take one event into `parsed`; false once the file is done (its end, or an error that
+    /// stops it).
+    fn feed(&mut self, event: Event<'_>, start: usize, end: usize, parsed: &mut Parsed) -> bool {
+        match self.event(event, start, end) {
+            Ok(Some(document)) => parsed.documents.push(document),
+            Ok(None) => {}
+            Err(error) => {
+                parsed.errors.push(error);
+                return false;
+            }
+        }
+        !self.finished
     }
 
     fn span(&self, start: usize, end: usize) -> Span {
@@ -218,13 +251,15 @@ impl<'a> Builder<'a> {
             Event::StreamStart | Event::Anchor(..) => {}
             Event::DocumentStart(explicit, _) => {
                 self.unseen_document = !explicit && self.explicit_end;
+                self.comments_from.get_or_insert(start);
             }
             Event::StreamEnd => self.finished = true,
             Event::DocumentEnd => {
                 self.explicit_end = end > start;
-                return Ok(self.finish_document());
+                let document = self.finish_document();
+                self.comments_from = Some(end);
+                return Ok(document);
             }
-            Event::Comment(text, _) => self.comment(&text),
             Event::Scalar(text, style, anchor, tag) => {
                 self.scalar(text, style, anchor, tag.as_deref(), start, end)?;
             }
@@ -286,12 +321,19 @@ impl<'a> Builder<'a> {
         self.error(code, offset, offset, message)
     }
 
-    fn comment(&mut self, text: &str) {
-        if self.stack.is_empty()
-            && self.root.is_none()
-            && let Some(source) = text.trim().strip_prefix("Source:")
-        {
-            self.helm_source = Some(source.trim().to_owned());
+    /// Before the root's first event, read the comments written since the last document for
+    /// Helm's `# Source:` line. The parser runs without comment events, which cost as much as
+    /// the rest of parsing; between documents only comments, directives and markers can stand.
+    fn read_source_comment(&mut self, root_start: usize) {
+        if !self.stack.is_empty() || self.root.is_some() {
+            return;
+        }
+        let Some(from) = self.comments_from.take() else {
+            return;
+        };
+        let before_root = self.text.get(from..root_start).unwrap_or_default();
+        if let Some(source) = before_root.lines().rev().find_map(helm_source_comment) {
+            self.helm_source = Some(source.to_owned());
         }
     }
 
@@ -304,6 +346,7 @@ impl<'a> Builder<'a> {
         start: usize,
         end: usize,
     ) -> Result<(), YamlError> {
+        self.read_source_comment(start);
         let merge_key = match tag {
             None => style == ScalarStyle::Plain,
             // `!!merge`, which is not a core-schema tag to the parser.
@@ -354,6 +397,7 @@ impl<'a> Builder<'a> {
     }
 
     fn alias(&mut self, id: usize, start: usize, end: usize) -> Result<(), YamlError> {
+        self.read_source_comment(start);
         let Some(anchored) = self.anchors.get(&id) else {
             return Err(self.error(
                 Code::UnknownAnchor,
@@ -400,6 +444,7 @@ impl<'a> Builder<'a> {
         anchor: usize,
         start: usize,
     ) -> Result<(), YamlError> {
+        self.read_source_comment(start);
         if self.stack.len() >= self.limits.max_depth {
             return Err(self.too_deep(start, start));
         }
@@ -550,6 +595,7 @@ impl<'a> Builder<'a> {
 
     fn abandon_document(&mut self) {
         self.root = None;
+        self.comments_from = None;
         self.reset_document();
     }
 
@@ -562,6 +608,14 @@ impl<'a> Builder<'a> {
         self.alias_nodes = 0;
         self.document_index += 1;
     }
+}
+
+/// The template a `# Source: chart/templates/x.yaml` comment line names (after `---` too).
+fn helm_source_comment(line: &str) -> Option<&str> {
+    let line = line.trim_start();
+    let line = line.strip_prefix("---").unwrap_or(line).trim_start();
+    let comment = line.strip_prefix('#')?;
+    Some(comment.trim().strip_prefix("Source:")?.trim())
 }
 
 /// go-yaml v2 merges a mapping, an alias of a mapping, or a sequence written out whose items
@@ -754,6 +808,26 @@ mod tests {
             parsed.documents[0].helm_source.as_deref(),
             Some("chart/templates/deploy.yaml")
         );
+    }
+
+    #[test]
+    fn the_last_source_comment_before_a_root_names_it() {
+        let text = "# Source: a.yaml\n---\n# Source: b.yaml\n# other\nkind: A\n--- # Source: c.yaml\nkind: B\n---\nkind: C\n";
+        let parsed = parse(FileId(0), text, Limits::default());
+        let sources: Vec<Option<&str>> = parsed
+            .documents
+            .iter()
+            .map(|doc| doc.helm_source.as_deref())
+            .collect();
+        assert_eq!(sources, vec![Some("b.yaml"), Some("c.yaml"), None]);
+    }
+
+    #[test]
+    fn a_source_comment_inside_a_document_names_nothing() {
+        let text =
+            "kind: A\n# Source: inside.yaml\nb: 1\n---\n# Source: {bad\nkind: [\n---\nkind: C\n";
+        let parsed = parse(FileId(0), text, Limits::default());
+        assert!(parsed.documents.iter().all(|doc| doc.helm_source.is_none()));
     }
 
     #[test]

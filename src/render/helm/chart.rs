@@ -25,11 +25,12 @@
 //! from the loader under `charts/x.tgz/`, and are subchart folders like any other.
 //! `import-values` are processed as helm v3.17.1 processes them (see [`import_values`]).
 
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 
 use super::encode::files_object;
 use super::exec::Engine;
-use super::parse::SourceOrigin;
+use super::parse::{Parsed, SourceOrigin};
 use super::text::Traced;
 use super::value::{Kind, Methods, Object, Slot, Val, from_node, map_of};
 use super::{Limits, STACK_SIZE};
@@ -135,8 +136,19 @@ pub(crate) fn render_chart(request: Request<'_>) -> RenderedChart {
         objects: Vec::new(),
         diagnostics,
     };
-    for output in &outputs {
-        objects_from(output, request.chart_file, &mut rendered);
+    // Templates execute in one thread (values are shared `Rc`s); their outputs parse and map
+    // back to their sources on every core, joined in template order.
+    let parts: Vec<RenderedChart> = outputs
+        .par_iter()
+        .map(|output| {
+            let mut part = RenderedChart::default();
+            objects_from(output, request.chart_file, &mut part);
+            part
+        })
+        .collect();
+    for mut part in parts {
+        rendered.objects.append(&mut part.objects);
+        rendered.diagnostics.append(&mut part.diagnostics);
     }
     if let Some(set) = request.values_set {
         for object in &mut rendered.objects {
@@ -1153,13 +1165,18 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
             .reverse()
     });
     let mut engine = Engine::new(Limits::default());
-    let mut parsed = Vec::new();
-    for template in &templates {
-        let text = sources
+    let text_of = |template: &Template| {
+        sources
             .get(template.file)
             .map(|source| source.text.as_str())
-            .unwrap_or_default();
-        match engine.add(&template.name, text, SourceOrigin::File(template.file)) {
+            .unwrap_or_default()
+    };
+    let texts: Vec<&str> = templates.iter().map(text_of).collect();
+    let trees = parse_all(&engine, &texts);
+    let mut parsed = Vec::new();
+    for (template, tree) in templates.iter().zip(trees) {
+        let origin = SourceOrigin::File(template.file);
+        match engine.add_parsed(&template.name, text_of(template), origin, tree) {
             Ok(()) => parsed.push(template),
             Err(error) => diagnostics.push(template_error(&error, template.file)),
         }
@@ -1188,6 +1205,54 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         }
     }
     (outputs, diagnostics)
+}
+
+/// Every template parsed, in order, on as many threads as the run has (parsing is pure; the
+/// parts are cut by size), each with room for the parser's nesting limit. Registering them
+/// stays in Helm's order.
+fn parse_all(engine: &Engine, texts: &[&str]) -> Vec<Result<Parsed, (usize, String)>> {
+    let parser = engine.parser();
+    let parse_part = |part: &[&str]| part.iter().map(|text| parser(text)).collect::<Vec<_>>();
+    let parts = parts_by_size(texts, rayon::current_num_threads());
+    std::thread::scope(|scope| {
+        let running: Vec<_> = parts
+            .iter()
+            .map(|part| {
+                let thread = std::thread::Builder::new().stack_size(STACK_SIZE);
+                (part, thread.spawn_scoped(scope, || parse_part(part)))
+            })
+            .collect();
+        running
+            .into_iter()
+            .flat_map(|(part, thread)| {
+                // A thread that could not start, or failed, leaves its part to this one.
+                let joined = thread.ok().and_then(|thread| thread.join().ok());
+                joined.unwrap_or_else(|| parse_part(part))
+            })
+            .collect()
+    })
+}
+
+/// `texts` cut into at most `count` consecutive parts of about equal size.
+fn parts_by_size<'t>(texts: &'t [&'t str], count: usize) -> Vec<&'t [&'t str]> {
+    let total: usize = texts.iter().map(|text| text.len()).sum();
+    let target = total.div_ceil(count.max(1)).max(1);
+    let mut parts = Vec::new();
+    let mut rest = texts;
+    while !rest.is_empty() {
+        let mut size = 0;
+        let cut = rest
+            .iter()
+            .position(|text| {
+                size += text.len();
+                size >= target
+            })
+            .map_or(rest.len(), |last| last + 1);
+        let (part, after) = rest.split_at(cut);
+        parts.push(part);
+        rest = after;
+    }
+    parts
 }
 
 fn template_error(error: &super::TemplateError, file: FileId) -> Diagnostic {
@@ -1323,5 +1388,15 @@ mod tests {
             .collect();
         // As in Go, `^` matches only at the start: a `---` right after a separator stays.
         assert_eq!(pieces, ["a: 1", "# note\nb: 2", "---\nc: 3"]);
+    }
+
+    #[test]
+    fn templates_are_cut_into_parts_of_about_equal_size() {
+        let texts = ["aaaa", "b", "cc", "d", "eeee"];
+        let parts = super::parts_by_size(&texts, 2);
+        assert_eq!(parts, [&texts[..3], &texts[3..]]);
+        assert_eq!(super::parts_by_size(&texts, 1), [&texts[..]]);
+        assert_eq!(super::parts_by_size(&texts, 9).concat(), texts);
+        assert!(super::parts_by_size(&[], 2).is_empty());
     }
 }

@@ -12,7 +12,7 @@ use std::rc::Rc;
 
 use super::format::sprint_value;
 use super::funcs;
-use super::parse::{Arg, Command, List, Node, Pipe, Source, SourceOrigin, parse};
+use super::parse::{Arg, Command, List, Node, Parsed, Pipe, Source, SourceOrigin, parse};
 use super::text::{Origin, Traced};
 use super::value::{Kind, Methods, Object, Val};
 use super::{Limits, TemplateError};
@@ -62,14 +62,34 @@ impl Engine {
         text: &str,
         origin: SourceOrigin,
     ) -> Result<(), TemplateError> {
+        let parsed = self.parser()(text);
+        self.add_parsed(name, text, origin, parsed)
+    }
+
+    /// How this engine parses a template; pure, so templates can be parsed on every core
+    /// (an error is its offset and message until [`Engine::add_parsed`] places it).
+    pub(crate) fn parser(&self) -> impl Fn(&str) -> Result<Parsed, (usize, String)> + Sync + use<> {
+        let functions = self.functions;
+        move |text| {
+            parse(text, &|name| functions.defines(name)).map_err(|error| (error.pos, error.message))
+        }
+    }
+
+    /// [`Engine::add`] with the template already parsed by [`Engine::parser`].
+    pub(crate) fn add_parsed(
+        &mut self,
+        name: &str,
+        text: &str,
+        origin: SourceOrigin,
+        parsed: Result<Parsed, (usize, String)>,
+    ) -> Result<(), TemplateError> {
         let source = Rc::new(Source {
             name: name.to_string(),
             text: text.to_string(),
             origin,
         });
-        let functions = self.functions;
-        let parsed = parse(&source, &|name| functions.defines(name))
-            .map_err(|error| error.in_source(&source))?;
+        let parsed =
+            parsed.map_err(|(pos, message)| TemplateError::at(pos, message).in_source(&source))?;
         register(&mut self.templates, name.to_string(), &source, parsed.root);
         for (define, body) in parsed.defines {
             register(&mut self.templates, define, &source, body);
@@ -664,7 +684,7 @@ impl Exec<'_> {
             text: text.text.clone(),
             origin: SourceOrigin::Value(origin),
         });
-        let parsed = parse(&source, &funcs::is_function)
+        let parsed = parse(&source.text, &funcs::is_function)
             .map_err(|error| Failure::Template(error.in_source(&source)))?;
         let mut defines = HashMap::new();
         for (define, body) in parsed.defines {

@@ -3,8 +3,6 @@
 //! checks Go makes while parsing (unknown functions, undefined variables, `break` outside
 //! `range`, misplaced `end`/`else`).
 
-use std::rc::Rc;
-
 use super::TemplateError;
 use super::lex::{Tok, Token, lex};
 
@@ -124,10 +122,10 @@ pub(crate) struct Parsed {
 
 /// Parse `source`; `is_function` says which names are functions.
 pub(crate) fn parse(
-    source: &Rc<Source>,
+    text: &str,
     is_function: &dyn Fn(&str) -> bool,
 ) -> Result<Parsed, TemplateError> {
-    let tokens = lex(&source.text)?;
+    let tokens = lex(text)?;
     let mut parser = Parser {
         tokens,
         index: 0,
@@ -616,12 +614,7 @@ mod tests {
     use super::*;
 
     fn parsed(text: &str) -> Result<Parsed, TemplateError> {
-        let source = Rc::new(Source {
-            name: "t".into(),
-            text: text.into(),
-            origin: SourceOrigin::Value(None),
-        });
-        parse(&source, &|name| matches!(name, "include" | "quote"))
+        parse(text, &|name| matches!(name, "include" | "quote"))
     }
 
     #[test]
