@@ -462,11 +462,13 @@ pub fn helm_template(directory: &Path, options: &HelmTemplateOptions) -> HelmTem
     match chart_file {
         Some(chart_file) => {
             let values_set = helm_values_set(options, values_files, chart_file, &mut diagnostics);
+            let cache = render::helm::chart::RenderCache::of(&chart);
             let request = render::helm::chart::Request {
                 chart_file,
                 chart: &chart,
                 sources: &loaded.sources,
                 values_set: Some(&values_set),
+                cache: &cache,
             };
             let (manifest, mut errors) =
                 render::helm::chart::manifest(request, options.include_crds);

@@ -221,7 +221,9 @@ fn insert_chart_file(
 ) {
     if !is_subchart_archive(&file.relative) {
         if is_source_text(&file.relative) {
-            let text = String::from_utf8_lossy(&file.bytes).into_owned();
+            // Valid UTF-8 (every real chart) is taken as it is, without a copy.
+            let text = String::from_utf8(file.bytes)
+                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
             let id = add_source(loaded, &file.display, text);
             chart.files.insert(file.relative, ChartFile::Text(id));
         } else {

@@ -18,6 +18,7 @@ use crate::discover::{Input, InputKind};
 use crate::model::files::FileTree;
 use crate::model::files::LoadedFile;
 use crate::model::object::{Object, objects_of};
+use crate::model::values_set::ValuesSet;
 use crate::source::{FileId, SourceMap};
 
 #[derive(Debug, Default)]
@@ -167,17 +168,25 @@ fn render_chart(
         return;
     }
     let default = (!chart.values_sets_only).then_some(None);
-    for values_set in default
-        .into_iter()
+    let values_sets: Vec<Option<&ValuesSet>> = (default.into_iter())
         .chain(chart.values_sets.iter().map(Some))
-    {
-        let request = helm::chart::Request {
-            chart_file: file,
-            chart,
-            sources,
-            values_set,
-        };
-        let mut chart = helm::chart::render_chart(request);
+        .collect();
+    // The sets render on every core, sharing one parse of the templates; their parts are
+    // joined in the configuration's order.
+    let cache = helm::chart::RenderCache::of(chart);
+    let renders: Vec<helm::chart::RenderedChart> = values_sets
+        .par_iter()
+        .map(|values_set| {
+            helm::chart::render_chart(helm::chart::Request {
+                chart_file: file,
+                chart,
+                sources,
+                values_set: *values_set,
+                cache: &cache,
+            })
+        })
+        .collect();
+    for mut chart in renders {
         rendered.objects.append(&mut chart.objects);
         rendered.diagnostics.append(&mut chart.diagnostics);
     }

@@ -26,11 +26,12 @@
 //! `import-values` are processed as helm v3.17.1 processes them (see [`import_values`]).
 
 use rayon::prelude::*;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::encode::files_object;
 use super::exec::Engine;
-use super::parse::{Parsed, SourceOrigin};
+use super::parse::{ParseOutcome, SourceOrigin};
 use super::text::Traced;
 use super::value::{Kind, Methods, Object, Slot, Val, from_node, map_of};
 use super::{Limits, STACK_SIZE};
@@ -120,6 +121,105 @@ pub(crate) struct Request<'a> {
     pub(crate) chart: &'a LoadedChart,
     pub(crate) sources: &'a SourceMap,
     pub(crate) values_set: Option<&'a ValuesSet>,
+    /// What the chart's renders share.
+    pub(crate) cache: &'a RenderCache,
+}
+
+/// The work the renders of one chart (its values sets) share, done once: neither parsing a
+/// template nor reading a rendered output as YAML depends on the values, only on the text.
+/// Filled on first use, from any thread.
+pub(crate) struct RenderCache {
+    /// Every text file of the chart, read when a render first needs it.
+    files: HashMap<FileId, FileReads>,
+    /// Per template file, each distinct output read so far, by template name (an aliased
+    /// subchart renders its files under two names) and traced text.
+    outputs: Mutex<ReadOutputs>,
+}
+
+type ReadOutputs = HashMap<FileId, Vec<(String, Traced, Arc<ReadOutput>)>>;
+
+/// A chart file read as a template, or as YAML (`Chart.yaml`, values files).
+#[derive(Default)]
+struct FileReads {
+    template: OnceLock<ParseOutcome>,
+    yaml: OnceLock<(Option<Node>, Vec<Diagnostic>)>,
+}
+
+/// A rendered output read as YAML, its spans mapped back to the sources.
+struct ReadOutput {
+    documents: Vec<Document>,
+    computed: Vec<(Span, Vec<Span>)>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl RenderCache {
+    pub(crate) fn of(chart: &LoadedChart) -> RenderCache {
+        let files = (chart.files.values())
+            .filter_map(|file| match file {
+                ChartFile::Text(file) => Some((*file, FileReads::default())),
+                ChartFile::Bytes(_) => None,
+            })
+            .collect();
+        RenderCache {
+            files,
+            outputs: Mutex::default(),
+        }
+    }
+
+    fn parse(
+        &self,
+        file: FileId,
+        text: &str,
+        parser: &impl Fn(&str) -> ParseOutcome,
+    ) -> ParseOutcome {
+        match self.files.get(&file) {
+            Some(reads) => reads.template.get_or_init(|| parser(text)).clone(),
+            None => parser(text),
+        }
+    }
+
+    /// [`parse_yaml`], once per file.
+    fn parse_yaml(
+        &self,
+        file: FileId,
+        text: &str,
+        diagnostics: &mut Vec<Diagnostic>,
+    ) -> Option<Node> {
+        let Some(reads) = self.files.get(&file) else {
+            return parse_yaml(file, text, diagnostics);
+        };
+        let (node, errors) = reads.yaml.get_or_init(|| {
+            let mut errors = Vec::new();
+            (parse_yaml(file, text, &mut errors), errors)
+        });
+        diagnostics.extend(errors.iter().cloned());
+        node.clone()
+    }
+
+    fn read(&self, output: &Output) -> Arc<ReadOutput> {
+        let cached = |outputs: &ReadOutputs| {
+            (outputs.get(&output.file)?.iter())
+                .find(|(name, text, _)| *name == output.name && *text == output.text)
+                .map(|(_, _, read)| Arc::clone(read))
+        };
+        if let Some(read) = self
+            .outputs
+            .lock()
+            .ok()
+            .and_then(|outputs| cached(&outputs))
+        {
+            return read;
+        }
+        // Read outside the lock: the other renders go on; a twin read meanwhile is dropped.
+        let read = Arc::new(read_output(output));
+        if let Ok(mut outputs) = self.outputs.lock()
+            && cached(&outputs).is_none()
+        {
+            let entry = outputs.entry(output.file).or_default();
+            entry.push((output.name.clone(), output.text.clone(), Arc::clone(&read)));
+        }
+        read
+    }
 }
 
 /// One template's rendered text.
@@ -142,7 +242,7 @@ pub(crate) fn render_chart(request: Request<'_>) -> RenderedChart {
         .par_iter()
         .map(|output| {
             let mut part = RenderedChart::default();
-            objects_from(output, request.chart_file, &mut part);
+            objects_from(output, request.chart_file, request.cache, &mut part);
             part
         })
         .collect();
@@ -209,8 +309,14 @@ pub(crate) fn manifest(request: Request<'_>, include_crds: bool) -> (String, Vec
 /// The chart tree's `crds/` files, as `--include-crds` prints them.
 fn crd_files(request: Request<'_>) -> Vec<(String, String)> {
     let mut diagnostics = Vec::new();
-    let Some(mut root) = load_node(request.chart, request.sources, "", None, &mut diagnostics)
-    else {
+    let Some(mut root) = load_node(
+        request.chart,
+        request.sources,
+        request.cache,
+        "",
+        None,
+        &mut diagnostics,
+    ) else {
         return Vec::new();
     };
     resolve_dependencies(&mut root, &mut diagnostics);
@@ -426,19 +532,22 @@ pub(super) fn parse_yaml(
 fn load_node(
     chart: &LoadedChart,
     sources: &SourceMap,
+    cache: &RenderCache,
     prefix: &str,
     parent: Option<&str>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<ChartNode> {
     let (chart_file, chart_text) = text_of(chart, sources, &format!("{prefix}Chart.yaml"))?;
-    let metadata = parse_yaml(chart_file, chart_text, diagnostics)?;
+    let metadata = cache.parse_yaml(chart_file, chart_text, diagnostics)?;
     let name = metadata
         .get("name")
         .and_then(Node::as_str)
         .unwrap_or_default()
         .to_string();
     let values = match text_of(chart, sources, &format!("{prefix}values.yaml")) {
-        Some((file, text)) => parse_yaml(file, text, diagnostics).map(|node| from_node(&node))?,
+        Some((file, text)) => {
+            (cache.parse_yaml(file, text, diagnostics)).map(|node| from_node(&node))?
+        }
         None => Val::map(Default::default()),
     };
     let values = if values.is_nil() {
@@ -466,7 +575,8 @@ fn load_node(
         .collect();
     for sub in subchart_prefixes {
         let parent_path = node.full_path.clone();
-        if let Some(child) = load_node(chart, sources, &sub, Some(&parent_path), diagnostics) {
+        if let Some(child) = load_node(chart, sources, cache, &sub, Some(&parent_path), diagnostics)
+        {
             node.children.push(child);
         }
     }
@@ -1126,10 +1236,11 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         chart,
         sources,
         values_set,
+        cache,
     } = request;
     let mut diagnostics = Vec::new();
     let mut outputs = Vec::new();
-    let Some(mut root) = load_node(chart, sources, "", None, &mut diagnostics) else {
+    let Some(mut root) = load_node(chart, sources, cache, "", None, &mut diagnostics) else {
         return (outputs, diagnostics);
     };
     if root.is_library {
@@ -1143,7 +1254,7 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
     if declares_imports(&root) {
         // Helm imports on the charts' own values, but only from the dependencies the given
         // values leave enabled: decide those on a second copy of the tree first.
-        if let Some(mut enabled) = load_node(chart, sources, "", None, &mut Vec::new()) {
+        if let Some(mut enabled) = load_node(chart, sources, cache, "", None, &mut Vec::new()) {
             apply_values_set(&mut enabled, values_set, sources, &mut Vec::new());
             resolve_dependencies(&mut enabled, &mut Vec::new());
             import_values(&mut root, &enabled);
@@ -1171,12 +1282,14 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
             .map(|source| source.text.as_str())
             .unwrap_or_default()
     };
-    let texts: Vec<&str> = templates.iter().map(text_of).collect();
-    let trees = parse_all(&engine, &texts);
+    let texts: Vec<(FileId, &str)> = (templates.iter())
+        .map(|template| (template.file, text_of(template)))
+        .collect();
+    let trees = parse_all(&engine, cache, &texts);
     let mut parsed = Vec::new();
     for (template, tree) in templates.iter().zip(trees) {
         let origin = SourceOrigin::File(template.file);
-        match engine.add_parsed(&template.name, text_of(template), origin, tree) {
+        match engine.add_parsed(&template.name, text_of(template), origin, &tree) {
             Ok(()) => parsed.push(template),
             Err(error) => diagnostics.push(template_error(&error, template.file)),
         }
@@ -1207,13 +1320,17 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
     (outputs, diagnostics)
 }
 
-/// Every template parsed, in order, on as many threads as the run has (parsing is pure; the
-/// parts are cut by size), each with room for the parser's nesting limit. Registering them
-/// stays in Helm's order.
-fn parse_all(engine: &Engine, texts: &[&str]) -> Vec<Result<Parsed, (usize, String)>> {
+/// Every template parsed (or taken from `cache`), in order, on as many threads as the run has
+/// (parsing is pure; the parts are cut by size), each with room for the parser's nesting
+/// limit. Registering them stays in Helm's order.
+fn parse_all(engine: &Engine, cache: &RenderCache, texts: &[(FileId, &str)]) -> Vec<ParseOutcome> {
     let parser = engine.parser();
-    let parse_part = |part: &[&str]| part.iter().map(|text| parser(text)).collect::<Vec<_>>();
-    let parts = parts_by_size(texts, rayon::current_num_threads());
+    let parse_part = |part: &[(FileId, &str)]| {
+        (part.iter())
+            .map(|(file, text)| cache.parse(*file, text, &parser))
+            .collect::<Vec<_>>()
+    };
+    let parts = parts_by_size(texts, rayon::current_num_threads(), |(_, text)| text.len());
     std::thread::scope(|scope| {
         let running: Vec<_> = parts
             .iter()
@@ -1233,19 +1350,19 @@ fn parse_all(engine: &Engine, texts: &[&str]) -> Vec<Result<Parsed, (usize, Stri
     })
 }
 
-/// `texts` cut into at most `count` consecutive parts of about equal size.
-fn parts_by_size<'t>(texts: &'t [&'t str], count: usize) -> Vec<&'t [&'t str]> {
-    let total: usize = texts.iter().map(|text| text.len()).sum();
+/// `items` cut into at most `count` consecutive parts of about equal total `size`.
+fn parts_by_size<T>(items: &[T], count: usize, size: impl Fn(&T) -> usize) -> Vec<&[T]> {
+    let total: usize = items.iter().map(&size).sum();
     let target = total.div_ceil(count.max(1)).max(1);
     let mut parts = Vec::new();
-    let mut rest = texts;
+    let mut rest = items;
     while !rest.is_empty() {
-        let mut size = 0;
+        let mut part_size = 0;
         let cut = rest
             .iter()
-            .position(|text| {
-                size += text.len();
-                size >= target
+            .position(|item| {
+                part_size += size(item);
+                part_size >= target
             })
             .map_or(rest.len(), |last| last + 1);
         let (part, after) = rest.split_at(cut);
@@ -1268,11 +1385,35 @@ fn template_error(error: &super::TemplateError, file: FileId) -> Diagnostic {
 }
 
 /// Parse a template's output and map every node back to where its text was written.
-fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChart) {
+fn objects_from(
+    output: &Output,
+    chart_file: FileId,
+    cache: &RenderCache,
+    rendered: &mut RenderedChart,
+) {
+    let read = cache.read(output);
+    let (mut objects, mut diagnostics) = objects_of(output.file, &read.documents);
+    for object in &mut objects {
+        object.via = vec![chart_file];
+        object.computed_from = read.computed.clone();
+    }
+    rendered.objects.append(&mut objects);
+    rendered
+        .diagnostics
+        .extend(read.diagnostics.iter().cloned());
+    rendered.diagnostics.append(&mut diagnostics);
+}
+
+/// An output's documents, under its `# Source:` name, with every span mapped to the source
+/// that wrote it; what functions computed; and the YAML errors, placed in the sources.
+fn read_output(output: &Output) -> ReadOutput {
     let Output { name, file, text } = output;
     let fallback = Span::new(*file, 0, 0);
-    let mut documents = Vec::new();
-    let mut computed = Vec::new();
+    let mut read = ReadOutput {
+        documents: Vec::new(),
+        computed: Vec::new(),
+        diagnostics: Vec::new(),
+    };
     for (start, end) in split_manifests(&text.text) {
         let piece = text.slice(start, end);
         let parsed = yaml::parse(*file, &piece.text, yaml::Limits::default());
@@ -1281,28 +1422,23 @@ fn objects_from(output: &Output, chart_file: FileId, rendered: &mut RenderedChar
                 .origin_at(error.span.start as usize)
                 .unwrap_or(fallback);
             let message = format!("YAML parse error on {name}: {}", error.message);
-            rendered.diagnostics.push(Diagnostic::error(
+            read.diagnostics.push(Diagnostic::error(
                 Code::HelmTemplateError,
                 Location::Span(at),
                 message,
             ));
         }
         for document in &parsed.documents {
-            computed_inputs(&document.root, &piece, fallback, &mut computed);
+            computed_inputs(&document.root, &piece, fallback, &mut read.computed);
         }
-        documents.extend(parsed.documents.into_iter().map(|document| Document {
-            root: remap(&document.root, &piece, fallback),
-            helm_source: Some(name.clone()),
-            ..document
-        }));
+        read.documents
+            .extend(parsed.documents.into_iter().map(|document| Document {
+                root: remap(&document.root, &piece, fallback),
+                helm_source: Some(name.clone()),
+                ..document
+            }));
     }
-    let (mut objects, mut diagnostics) = objects_of(*file, &documents);
-    for object in &mut objects {
-        object.via = vec![chart_file];
-        object.computed_from = computed.clone();
-    }
-    rendered.objects.append(&mut objects);
-    rendered.diagnostics.append(&mut diagnostics);
+    read
 }
 
 /// `node` with every span moved from the rendered text to the source that wrote it.
@@ -1391,12 +1527,64 @@ mod tests {
     }
 
     #[test]
+    fn a_chart_file_is_read_once_for_all_renders() {
+        let chart = LoadedChart {
+            files: BTreeMap::from([
+                ("templates/a.yaml".to_string(), ChartFile::Text(FileId(1))),
+                ("values.yaml".to_string(), ChartFile::Text(FileId(2))),
+            ]),
+            values_sets: Vec::new(),
+            values_sets_only: false,
+        };
+        let cache = RenderCache::of(&chart);
+        let parser = Engine::new(Limits::default()).parser();
+        let root = |outcome: ParseOutcome| outcome.ok().map(|parsed| parsed.root);
+        let first = root(cache.parse(FileId(1), "a: {{ .Values.a }}", &parser));
+        let again = root(cache.parse(FileId(1), "changed", &parser));
+        assert!(first.zip(again).is_some_and(|(a, b)| Arc::ptr_eq(&a, &b)));
+
+        let mut errors = Vec::new();
+        assert!(cache.parse_yaml(FileId(2), "a: [", &mut errors).is_none());
+        assert!(cache.parse_yaml(FileId(2), "a: 1", &mut errors).is_none());
+        assert_eq!(errors.len(), 2, "the error is reported to every render");
+
+        let output = |name: &str, text: &str| Output {
+            name: name.to_string(),
+            file: FileId(1),
+            text: Traced::plain(text),
+        };
+        let read = cache.read(&output("c/templates/a.yaml", "kind: A"));
+        assert!(Arc::ptr_eq(
+            &read,
+            &cache.read(&output("c/templates/a.yaml", "kind: A"))
+        ));
+        // An aliased subchart renders the same file under another name; other text is read anew.
+        let alias = cache.read(&output("d/templates/a.yaml", "kind: A"));
+        assert_eq!(
+            alias.documents[0].helm_source.as_deref(),
+            Some("d/templates/a.yaml")
+        );
+        assert!(!Arc::ptr_eq(
+            &read,
+            &cache.read(&output("c/templates/a.yaml", "kind: B"))
+        ));
+    }
+
+    #[test]
     fn templates_are_cut_into_parts_of_about_equal_size() {
         let texts = ["aaaa", "b", "cc", "d", "eeee"];
-        let parts = super::parts_by_size(&texts, 2);
-        assert_eq!(parts, [&texts[..3], &texts[3..]]);
-        assert_eq!(super::parts_by_size(&texts, 1), [&texts[..]]);
-        assert_eq!(super::parts_by_size(&texts, 9).concat(), texts);
-        assert!(super::parts_by_size(&[], 2).is_empty());
+        let parts_by_size = |texts: &[&'static str], count| {
+            super::parts_by_size(texts, count, |text| text.len())
+                .into_iter()
+                .map(<[_]>::to_vec)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            parts_by_size(&texts, 2),
+            [texts[..3].to_vec(), texts[3..].to_vec()]
+        );
+        assert_eq!(parts_by_size(&texts, 1), [texts.to_vec()]);
+        assert_eq!(parts_by_size(&texts, 9).concat(), texts);
+        assert!(parts_by_size(&[], 2).is_empty());
     }
 }

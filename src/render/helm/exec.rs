@@ -9,10 +9,11 @@
 
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::format::sprint_value;
 use super::funcs;
-use super::parse::{Arg, Command, List, Node, Parsed, Pipe, Source, SourceOrigin, parse};
+use super::parse::{Arg, Command, List, Node, ParseOutcome, Pipe, Source, SourceOrigin, parse};
 use super::text::{Origin, Traced};
 use super::value::{Kind, Methods, Object, Val};
 use super::{Limits, TemplateError};
@@ -22,7 +23,7 @@ use crate::source::Span;
 #[derive(Debug)]
 pub(crate) struct Define {
     pub(crate) source: Rc<Source>,
-    pub(crate) body: Rc<List>,
+    pub(crate) body: Arc<List>,
 }
 
 /// Every template of a render, by name, and the limits that bound executing them.
@@ -63,12 +64,12 @@ impl Engine {
         origin: SourceOrigin,
     ) -> Result<(), TemplateError> {
         let parsed = self.parser()(text);
-        self.add_parsed(name, text, origin, parsed)
+        self.add_parsed(name, text, origin, &parsed)
     }
 
     /// How this engine parses a template; pure, so templates can be parsed on every core
     /// (an error is its offset and message until [`Engine::add_parsed`] places it).
-    pub(crate) fn parser(&self) -> impl Fn(&str) -> Result<Parsed, (usize, String)> + Sync + use<> {
+    pub(crate) fn parser(&self) -> impl Fn(&str) -> ParseOutcome + Sync + use<> {
         let functions = self.functions;
         move |text| {
             parse(text, &|name| functions.defines(name)).map_err(|error| (error.pos, error.message))
@@ -81,18 +82,19 @@ impl Engine {
         name: &str,
         text: &str,
         origin: SourceOrigin,
-        parsed: Result<Parsed, (usize, String)>,
+        parsed: &ParseOutcome,
     ) -> Result<(), TemplateError> {
         let source = Rc::new(Source {
             name: name.to_string(),
             text: text.to_string(),
             origin,
         });
-        let parsed =
-            parsed.map_err(|(pos, message)| TemplateError::at(pos, message).in_source(&source))?;
-        register(&mut self.templates, name.to_string(), &source, parsed.root);
-        for (define, body) in parsed.defines {
-            register(&mut self.templates, define, &source, body);
+        let parsed = parsed.as_ref().map_err(|(pos, message)| {
+            TemplateError::at(*pos, message.clone()).in_source(&source)
+        })?;
+        register(&mut self.templates, name.to_string(), &source, &parsed.root);
+        for (define, body) in &parsed.defines {
+            register(&mut self.templates, define.clone(), &source, body);
         }
         Ok(())
     }
@@ -123,14 +125,14 @@ fn register(
     templates: &mut HashMap<String, Rc<Define>>,
     name: String,
     source: &Rc<Source>,
-    body: List,
+    body: &Arc<List>,
 ) {
-    if templates.contains_key(&name) && is_blank(&body, &source.text) {
+    if templates.contains_key(&name) && is_blank(body, &source.text) {
         return;
     }
     let define = Define {
         source: Rc::clone(source),
-        body: Rc::new(body),
+        body: Arc::clone(body),
     };
     templates.insert(name, Rc::new(define));
 }
@@ -687,12 +689,12 @@ impl Exec<'_> {
         let parsed = parse(&source.text, &funcs::is_function)
             .map_err(|error| Failure::Template(error.in_source(&source)))?;
         let mut defines = HashMap::new();
-        for (define, body) in parsed.defines {
-            register(&mut defines, define, &source, body);
+        for (define, body) in &parsed.defines {
+            register(&mut defines, define.clone(), &source, body);
         }
         let root = Define {
             source: Rc::clone(&source),
-            body: Rc::new(parsed.root),
+            body: parsed.root,
         };
         self.local.push(defines);
         let result = self.nest(&name, |exec| {

@@ -76,7 +76,8 @@ impl Lexer<'_> {
 
     fn run(&mut self) -> Result<(), TemplateError> {
         while self.pos < self.bytes.len() {
-            let found = self.rest().find(OPEN).map(|index| self.pos + index);
+            let found = memchr::memmem::find(self.rest().as_bytes(), OPEN.as_bytes())
+                .map(|index| self.pos + index);
             let text_end = found.unwrap_or(self.bytes.len());
             let left_trim =
                 found.is_some_and(|open| self.at(open + 2) == b'-' && is_space(self.at(open + 3)));

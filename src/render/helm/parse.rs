@@ -3,6 +3,8 @@
 //! checks Go makes while parsing (unknown functions, undefined variables, `break` outside
 //! `range`, misplaced `end`/`else`).
 
+use std::sync::Arc;
+
 use super::TemplateError;
 use super::lex::{Tok, Token, lex};
 
@@ -113,12 +115,16 @@ impl Arg {
     }
 }
 
-/// A parsed template file: its top-level list and the templates it defines.
-#[derive(Debug)]
+/// A parsed template file: its top-level list and the templates it defines. The lists are
+/// shared, so one parse serves every render of the file (each values set of a chart).
+#[derive(Clone, Debug)]
 pub(crate) struct Parsed {
-    pub(crate) root: List,
-    pub(crate) defines: Vec<(String, List)>,
+    pub(crate) root: Arc<List>,
+    pub(crate) defines: Vec<(String, Arc<List>)>,
 }
+
+/// A template file parsed, or where and why it is not a template.
+pub(crate) type ParseOutcome = Result<Parsed, (usize, String)>;
 
 /// Parse `source`; `is_function` says which names are functions.
 pub(crate) fn parse(
@@ -143,8 +149,10 @@ pub(crate) fn parse(
         ));
     }
     Ok(Parsed {
-        root,
-        defines: parser.defines,
+        root: Arc::new(root),
+        defines: (parser.defines.into_iter())
+            .map(|(name, body)| (name, Arc::new(body)))
+            .collect(),
     })
 }
 
