@@ -4,7 +4,23 @@
 //! byte range. Lines and columns are only computed when a report needs them, from a line index
 //! built once per file.
 
+use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
+
+/// `bytes` as text, invalid UTF-8 replaced by U+FFFD as `String::from_utf8_lossy` does, but
+/// checked first with the fast validator (the lossy decoder walks byte by byte).
+pub fn lossy_utf8(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// [`lossy_utf8`] of bytes it owns, without a copy when they are valid UTF-8.
+pub fn lossy_utf8_owned(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes)
+        .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned())
+}
 
 /// Index of a file in the [`SourceMap`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -169,6 +185,16 @@ impl SourceMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_become_text_as_the_lossy_decoder_makes_it() {
+        for bytes in [&b"caf\xc3\xa9"[..], b"a\xffb\xc3", b""] {
+            let expected = String::from_utf8_lossy(bytes);
+            assert_eq!(lossy_utf8(bytes), expected);
+            assert_eq!(lossy_utf8_owned(bytes.to_vec()), expected);
+        }
+        assert!(matches!(lossy_utf8(b"valid"), Cow::Borrowed("valid")));
+    }
 
     #[test]
     fn positions_count_characters_not_bytes() {

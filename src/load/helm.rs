@@ -100,7 +100,7 @@ fn configure_values_sets(
                     Ok(bytes) => set.values_files.push(add_source(
                         loaded,
                         &full,
-                        String::from_utf8_lossy(&bytes).into_owned(),
+                        crate::source::lossy_utf8_owned(bytes),
                     )),
                     Err(error) => {
                         let mut diagnostic = read_error(error, Location::Span(path.span), limits);
@@ -135,7 +135,7 @@ pub(crate) fn read_chart_with_values(
             Ok(bytes) => values_files.push(add_source(
                 loaded,
                 path,
-                String::from_utf8_lossy(&bytes).into_owned(),
+                crate::source::lossy_utf8_owned(bytes),
             )),
             Err(error) => {
                 let file = add_source(loaded, path, String::new());
@@ -221,15 +221,13 @@ fn insert_chart_file(
 ) {
     if !is_subchart_archive(&file.relative) {
         if is_source_text(&file.relative) {
-            // Valid UTF-8 (every real chart) is taken as it is, without a copy.
-            let text = String::from_utf8(file.bytes)
-                .unwrap_or_else(|invalid| String::from_utf8_lossy(invalid.as_bytes()).into_owned());
+            let text = crate::source::lossy_utf8_owned(file.bytes);
             let id = add_source(loaded, &file.display, text);
             chart.files.insert(file.relative, ChartFile::Text(id));
         } else {
             chart
                 .files
-                .insert(file.relative, ChartFile::Bytes(file.bytes));
+                .insert(file.relative, ChartFile::Bytes(file.bytes.into()));
         }
         return;
     }

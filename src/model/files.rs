@@ -71,7 +71,7 @@ pub(crate) struct LoadedChart {
 #[derive(Debug)]
 pub(crate) enum ChartFile {
     Text(FileId),
-    Bytes(Vec<u8>),
+    Bytes(std::sync::Arc<[u8]>),
 }
 
 impl FileTree {

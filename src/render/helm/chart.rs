@@ -143,6 +143,8 @@ type ReadOutputs = HashMap<FileId, Vec<(String, Traced, Arc<ReadOutput>)>>;
 struct FileReads {
     template: OnceLock<ParseOutcome>,
     yaml: OnceLock<(Option<Node>, Vec<Diagnostic>)>,
+    /// The text as `.Files` holds it.
+    bytes: OnceLock<Arc<[u8]>>,
 }
 
 /// A rendered output read as YAML, its spans mapped back to the sources.
@@ -175,6 +177,23 @@ impl RenderCache {
         match self.files.get(&file) {
             Some(reads) => reads.template.get_or_init(|| parser(text)).clone(),
             None => parser(text),
+        }
+    }
+
+    /// A chart file's contents for `.Files`, copied out of the source map once.
+    fn bytes(&self, file: &ChartFile, sources: &SourceMap) -> Arc<[u8]> {
+        let text = |id: FileId| {
+            sources.get(id).map_or_else(
+                || Arc::from(&b""[..]),
+                |source| Arc::from(source.text.as_bytes()),
+            )
+        };
+        match file {
+            ChartFile::Bytes(bytes) => Arc::clone(bytes),
+            ChartFile::Text(id) => match self.files.get(id) {
+                Some(reads) => Arc::clone(reads.bytes.get_or_init(|| text(*id))),
+                None => text(*id),
+            },
         }
     }
 
@@ -334,7 +353,7 @@ fn collect_crds(node: &ChartNode, request: Request<'_>, files: &mut Vec<(String,
             continue;
         };
         let text = match file {
-            ChartFile::Bytes(bytes) => String::from_utf8_lossy(bytes).into_owned(),
+            ChartFile::Bytes(bytes) => crate::source::lossy_utf8(bytes).into_owned(),
             ChartFile::Text(file) => request
                 .sources
                 .get(*file)
@@ -1158,6 +1177,7 @@ fn collect_templates(
     node: &ChartNode,
     chart: &LoadedChart,
     sources: &SourceMap,
+    cache: &RenderCache,
     is_root: bool,
     shared: &(Val, Val),
     templates: &mut Vec<Template>,
@@ -1168,11 +1188,11 @@ fn collect_templates(
         .map(|child| {
             (
                 child.name.clone(),
-                collect_templates(child, chart, sources, false, shared, templates),
+                collect_templates(child, chart, sources, cache, false, shared, templates),
             )
         })
         .collect();
-    let own_files: BTreeMap<String, Vec<u8>> = chart
+    let own_files: BTreeMap<String, Arc<[u8]>> = chart
         .files
         .iter()
         .filter_map(|(path, file)| {
@@ -1183,13 +1203,7 @@ fn collect_templates(
             {
                 return None;
             }
-            let bytes = match file {
-                ChartFile::Bytes(bytes) => bytes.clone(),
-                ChartFile::Text(file) => sources
-                    .get(*file)
-                    .map(|source| source.text.clone().into_bytes())
-                    .unwrap_or_default(),
-            };
+            let bytes = cache.bytes(file, sources);
             Some((relative.to_string(), bytes))
         })
         .collect();
@@ -1267,7 +1281,7 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
     check_kube_version(&root.metadata, &kube_version.0, &mut diagnostics);
     let shared = (release(values_set), capabilities(kube_version, values_set));
     let mut templates = Vec::new();
-    collect_templates(&root, chart, sources, true, &shared, &mut templates);
+    collect_templates(&root, chart, sources, cache, true, &shared, &mut templates);
     // Helm parses deepest paths first, and reverse-alphabetically among equals: the last
     // definition of a name wins, so the parent chart's `define`s override its subcharts'.
     templates.sort_by(|a, b| {

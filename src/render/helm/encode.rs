@@ -5,9 +5,11 @@
 //! certificates and time that stand in for random and clock functions.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::format::format_float_g;
 use super::value::{IntType, Kind, MAX_DEPTH, Map, Methods, Object, Slot, Val, map_of};
+use crate::source::lossy_utf8;
 
 /// What `now` returns: a fixed, obviously fake instant (documented in the module doc of funcs).
 pub(crate) const FAKE_NOW: &str = "2000-01-01 00:00:00 +0000 UTC";
@@ -475,7 +477,7 @@ pub(crate) fn path_ext(path: &str) -> String {
 
 /// The methods of `.Files`.
 pub(crate) fn files_method(
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &BTreeMap<String, Arc<[u8]>>,
     name: &str,
     args: &[Val],
 ) -> Option<Result<Val, String>> {
@@ -486,7 +488,7 @@ pub(crate) fn files_method(
             Val::str(
                 files
                     .get(&path)
-                    .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+                    .map(|bytes| lossy_utf8(bytes).into_owned())
                     .unwrap_or_default(),
             )
         }),
@@ -494,7 +496,7 @@ pub(crate) fn files_method(
             let Some(bytes) = files.get(&path) else {
                 return Val::list(Vec::new());
             };
-            let text = String::from_utf8_lossy(bytes);
+            let text = lossy_utf8(bytes);
             let text = text.strip_suffix('\n').unwrap_or(&text);
             Val::list(text.split('\n').map(Val::str).collect())
         }),
@@ -507,12 +509,12 @@ pub(crate) fn files_method(
             let matched = files
                 .iter()
                 .filter(|(path, _)| matcher.is_match(path))
-                .map(|(path, bytes)| (path.clone(), bytes.clone()))
+                .map(|(path, bytes)| (path.clone(), Arc::clone(bytes)))
                 .collect();
             Ok(files_object(matched))
         }),
         "AsConfig" => Ok(Val::traced(files_as(files, |bytes| {
-            Val::str(String::from_utf8_lossy(bytes).into_owned())
+            Val::str(lossy_utf8(bytes).into_owned())
         }))),
         "AsSecrets" => Ok(Val::traced(files_as(files, |bytes| {
             Val::str(base64_encode(bytes))
@@ -523,7 +525,7 @@ pub(crate) fn files_method(
 }
 
 fn files_as(
-    files: &BTreeMap<String, Vec<u8>>,
+    files: &BTreeMap<String, Arc<[u8]>>,
     encode: impl Fn(&[u8]) -> Val,
 ) -> super::text::Traced {
     if files.is_empty() {
@@ -545,7 +547,7 @@ fn files_as(
 }
 
 /// `.Files` as templates see it.
-pub(crate) fn files_object(files: BTreeMap<String, Vec<u8>>) -> Val {
+pub(crate) fn files_object(files: BTreeMap<String, Arc<[u8]>>) -> Val {
     Val::object(Object {
         type_name: "chart.Files",
         fields: Vec::new(),

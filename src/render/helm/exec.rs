@@ -17,7 +17,7 @@ use super::parse::{Arg, Command, List, Node, ParseOutcome, Pipe, Source, SourceO
 use super::text::{Origin, Traced};
 use super::value::{Kind, Methods, Object, Val};
 use super::{Limits, TemplateError};
-use crate::source::Span;
+use crate::source::{Span, lossy_utf8};
 
 /// A named template: a file's top level, or a `define`/`block` body.
 #[derive(Debug)]
@@ -810,12 +810,7 @@ fn object_items(object: &Object) -> Vec<(Val, Val)> {
             .collect(),
         Methods::Files(files) => files
             .iter()
-            .map(|(name, bytes)| {
-                (
-                    Val::str(name.clone()),
-                    Val::str(String::from_utf8_lossy(bytes)),
-                )
-            })
+            .map(|(name, bytes)| (Val::str(name.clone()), Val::str(lossy_utf8(bytes))))
             .collect(),
         Methods::None | Methods::KubeVersion => Vec::new(),
     }

@@ -811,7 +811,7 @@ fn strings(name: &str, args: &[Val], limits: &Limits) -> Result<Option<Val>, Str
         }
         "b64enc" => Val::str(encode::base64_encode(string_arg(args, 0)?.as_bytes())),
         "b64dec" => Val::str(match encode::base64_decode(&string_arg(args, 0)?) {
-            Some(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Some(bytes) => crate::source::lossy_utf8_owned(bytes),
             None => "illegal base64 data at input byte 0".to_string(),
         }),
         "sha256sum" => Val::str(encode::hex(&encode::sha256(

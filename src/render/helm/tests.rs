@@ -275,7 +275,7 @@ fn capabilities_style_methods_and_semver() {
     );
     assert!(result.is_ok());
     let files = super::encode::files_object(
-        [("a.txt".to_string(), b"hello".to_vec())]
+        [("a.txt".to_string(), b"hello".to_vec().into())]
             .into_iter()
             .collect(),
     );

@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::text::{Origin, Traced};
 use crate::yaml::{Node, Value, json_key};
@@ -69,7 +70,8 @@ pub(crate) struct Object {
 pub(crate) enum Methods {
     None,
     /// `.Files`: file contents by path (already filtered by `.helmignore`).
-    Files(BTreeMap<String, Vec<u8>>),
+    /// The contents are shared: every render of a chart reads the same files.
+    Files(BTreeMap<String, Arc<[u8]>>),
     /// `.Capabilities.APIVersions` (`Has`).
     ApiVersions(Vec<String>),
     /// `.Capabilities.KubeVersion`: prints as its `Version` field.
