@@ -14,8 +14,8 @@ peak RSS):
     kubepatrol's, on x1 (and x10 when x1 took under a minute),
 
 plus single-file latency (the pre-commit case) against `true`, scaling with --jobs 1 and 2, and
-Helm charts: every chart of ../shared/charts/CHARTS.md with its default values, `kubepatrol lint`
-(native rendering plus every check) against `helm template` (tools/helm, v3.17.1), as a ratio.
+Helm charts: every row of ../shared/charts/CHARTS.md, `kubepatrol lint` (native rendering plus
+every check) against `helm template` (tools/helm, v3.17.1), as ratios (see bench/helm.py).
 Results go to bench/RESULTS.md. Usage:
 
     python3 bench/run.py                      # everything
@@ -253,25 +253,6 @@ spec:
 """
 
 
-def helm_charts(charts, kubepatrol, runs):
-    """Per default-values chart row of CHARTS.md: min seconds of kubepatrol lint and of helm template."""
-    helm = ROOT / "tools" / "helm"
-    if not helm.exists() or not (charts / "CHARTS.md").exists():
-        return None
-    table = (charts / "CHARTS.md").read_text()
-    rows = []
-    for line in table.splitlines():
-        cells = [cell.strip() for cell in line.split("|")]
-        if len(cells) > 5 and cells[1].isdigit() and cells[3] == "(defaults)" and not cells[4] and cells[5] == "ok":
-            rows.append(cells[2].strip("`"))
-    results = []
-    for chart in rows:
-        native = measure([kubepatrol, "lint", "--fail-on", "never", chart], runs, cwd=charts)["min"]
-        reference = measure([str(helm), "template", "kp", chart, "--namespace", "default"], runs, cwd=charts)["min"]
-        results.append((chart, native, reference))
-    return results
-
-
 def row(label, scale, result, files, size):
     throughput = size / result["min"] / 1e6
     return (
@@ -378,24 +359,9 @@ def main():
                 if elapsed > 60:
                     break
 
-        charts_section = ["## Helm charts", ""]
-        chart_results = helm_charts(Path(args.charts), kubepatrol, args.runs)
-        if chart_results is None:
-            charts_section.append("- Skipped: tools/helm or the chart corpus is missing (run .ci/run first).")
-        else:
-            charts_section += [
-                "| chart (default values) | kubepatrol lint min s | helm template min s | ratio |",
-                "|---|---:|---:|---:|",
-            ]
-            for chart, native, reference in chart_results:
-                charts_section.append(f"| `{chart}` | {native:.3f} | {reference:.3f} | {reference / native:.1f}x |")
-            native_total = sum(native for _, native, _ in chart_results)
-            helm_total = sum(reference for _, _, reference in chart_results)
-            charts_section.append(
-                f"\n- All {len(chart_results)} charts: kubepatrol lint (rendering natively and running every check) "
-                f"{native_total:.3f} s, helm template (rendering only) {helm_total:.3f} s: {helm_total / native_total:.1f}x faster."
-            )
-        charts_section.append("")
+        import helm  # bench/helm.py; imported here because it imports this module
+
+        charts_section = helm.section(helm.measure_rows(Path(args.charts), kubepatrol, args.runs))
 
         lines = [
             "# Benchmark results",
