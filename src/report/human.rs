@@ -113,38 +113,13 @@ fn by_object<'s, 'a>(sources: &SourceMap, shown: &'s [Shown<'a>]) -> Vec<ObjectF
 /// `charts/web/Chart.yaml (default values, values set prod)`.
 fn object_header(sources: &SourceMap, shown: &Shown<'_>) -> String {
     let mut objects: Vec<String> = Vec::new();
-    let mut renders: Vec<(&str, Vec<Option<&str>>)> = Vec::new();
     for member in shown.members() {
         let object = member.object_subject();
         if !objects.contains(&object) {
             objects.push(object);
         }
-        for file in &member.via {
-            let (path, set) = (sources.display(*file), member.values_set.as_deref());
-            match renders.iter_mut().find(|(named, _)| *named == path) {
-                Some((_, sets)) if !sets.contains(&set) => sets.push(set),
-                Some(_) => {}
-                None => renders.push((path, vec![set])),
-            }
-        }
     }
-    let overlays: Vec<String> = renders
-        .iter()
-        .map(|(path, sets)| match sets.as_slice() {
-            [None] => (*path).to_owned(),
-            _ => {
-                let named: Vec<String> = sets
-                    .iter()
-                    .map(|set| {
-                        set.map_or("default values".to_owned(), |set| {
-                            format!("values set {set}")
-                        })
-                    })
-                    .collect();
-                format!("{path} ({})", named.join(", "))
-            }
-        })
-        .collect();
+    let overlays = shared::renders(sources, shown.members());
     let mut header = objects.join(", ");
     if let Some(template) = &shown.first().helm_template {
         header.push_str(&format!(" from template {template}"));

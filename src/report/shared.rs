@@ -99,22 +99,61 @@ pub(super) fn group_suppressed(suppressed: &[Suppressed]) -> Vec<(Shown<'_>, &Su
 /// `Deployment dev/web via overlays/dev/kustomization.yaml; Deployment prod/web via …`.
 pub(crate) fn subject(sources: &SourceMap, shown: &Shown<'_>) -> String {
     let first = shown.first();
-    let overlays = |finding: &Finding| {
-        overlays(sources, &finding.via, finding.values_set.as_deref()).unwrap_or_default()
-    };
-    let subject = first.subject();
     if first.via.is_empty() {
-        return subject;
+        return first.subject();
     }
-    if shown.members().all(|member| member.subject() == subject) {
-        let all: Vec<String> = shown.members().map(overlays).collect();
-        return format!("{subject} via {}", all.join(", "));
+    // Members of one subject are named once, with every render they came through.
+    let mut groups: Vec<(String, Vec<&Finding>)> = Vec::new();
+    for member in shown.members() {
+        let subject = member.subject();
+        match groups.iter_mut().find(|(named, _)| *named == subject) {
+            Some((_, members)) => members.push(member),
+            None => groups.push((subject, vec![member])),
+        }
     }
-    shown
-        .members()
-        .map(|member| format!("{} via {}", member.subject(), overlays(member)))
-        .collect::<Vec<_>>()
-        .join("; ")
+    let named = groups.into_iter().map(|(subject, members)| {
+        let renders = renders(sources, members);
+        if renders.is_empty() {
+            subject
+        } else {
+            format!("{subject} via {}", renders.join(", "))
+        }
+    });
+    named.collect::<Vec<_>>().join("; ")
+}
+
+/// The overlays and charts `members` were rendered through, each named once with its renders
+/// when a chart rendered with values sets: `charts/web/Chart.yaml (default values, values set
+/// prod)`.
+pub(super) fn renders<'f>(
+    sources: &'f SourceMap,
+    members: impl IntoIterator<Item = &'f Finding>,
+) -> Vec<String> {
+    let mut renders: Vec<(&str, Vec<Option<&str>>)> = Vec::new();
+    for member in members {
+        for file in &member.via {
+            let (path, set) = (sources.display(*file), member.values_set.as_deref());
+            match renders.iter_mut().find(|(named, _)| *named == path) {
+                Some((_, sets)) if !sets.contains(&set) => sets.push(set),
+                Some(_) => {}
+                None => renders.push((path, vec![set])),
+            }
+        }
+    }
+    let named = |set: &Option<&str>| {
+        set.map_or("default values".to_owned(), |set| {
+            format!("values set {set}")
+        })
+    };
+    (renders.iter())
+        .map(|(path, sets)| match sets.as_slice() {
+            [None] => (*path).to_owned(),
+            _ => {
+                let sets: Vec<String> = sets.iter().map(named).collect();
+                format!("{path} ({})", sets.join(", "))
+            }
+        })
+        .collect()
 }
 
 /// The overlays an object was rendered through, for the formats that list objects: `None` for
