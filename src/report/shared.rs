@@ -129,10 +129,21 @@ pub(super) fn renders<'f>(
     sources: &'f SourceMap,
     members: impl IntoIterator<Item = &'f Finding>,
 ) -> Vec<String> {
+    let renders = members
+        .into_iter()
+        .map(|member| (member.via.as_slice(), member.values_set.as_deref()));
+    named_renders(sources, renders)
+}
+
+/// [`renders`] of objects given as the files they were rendered through and their values set.
+fn named_renders<'f>(
+    sources: &'f SourceMap,
+    objects: impl IntoIterator<Item = (&'f [crate::source::FileId], Option<&'f str>)>,
+) -> Vec<String> {
     let mut renders: Vec<(&str, Vec<Option<&str>>)> = Vec::new();
-    for member in members {
-        for file in &member.via {
-            let (path, set) = (sources.display(*file), member.values_set.as_deref());
+    for (via, set) in objects {
+        for file in via {
+            let path = sources.display(*file);
             match renders.iter_mut().find(|(named, _)| *named == path) {
                 Some((_, sets)) if !sets.contains(&set) => sets.push(set),
                 Some(_) => {}
@@ -164,22 +175,5 @@ pub(super) fn overlays(
     via: &[crate::source::FileId],
     values_set: Option<&str>,
 ) -> Option<String> {
-    (!via.is_empty()).then(|| {
-        via.iter()
-            .map(|file| rendered_through(sources, *file, values_set))
-            .collect::<Vec<_>>()
-            .join(", ")
-    })
-}
-
-/// One overlay or chart an object was rendered through, with the chart's values set if any.
-fn rendered_through(
-    sources: &SourceMap,
-    file: crate::source::FileId,
-    values_set: Option<&str>,
-) -> String {
-    match values_set {
-        Some(set) => format!("{} (values set {set})", sources.display(file)),
-        None => sources.display(file).to_owned(),
-    }
+    (!via.is_empty()).then(|| named_renders(sources, [(via, values_set)]).join(", "))
 }
