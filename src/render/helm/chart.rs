@@ -141,11 +141,14 @@ type ReadOutputs = HashMap<FileId, Vec<(String, Traced, Arc<ReadOutput>)>>;
 /// A chart file read as a template, or as YAML (`Chart.yaml`, values files).
 #[derive(Default)]
 struct FileReads {
-    template: OnceLock<ParseOutcome>,
+    template: OnceLock<ParsedTemplate>,
     yaml: OnceLock<(Option<Node>, Vec<Diagnostic>)>,
     /// The text as `.Files` holds it.
     bytes: OnceLock<Arc<[u8]>>,
 }
+
+/// A template file's text, shared by every render of the chart, and its parse.
+type ParsedTemplate = (Arc<str>, ParseOutcome);
 
 /// A rendered output read as YAML, its spans mapped back to the sources.
 struct ReadOutput {
@@ -173,11 +176,17 @@ impl RenderCache {
         file: FileId,
         text: &str,
         parser: &impl Fn(&str) -> ParseOutcome,
-    ) -> ParseOutcome {
+    ) -> ParsedTemplate {
+        let parse = || (Arc::from(text), parser(text));
         match self.files.get(&file) {
-            Some(reads) => reads.template.get_or_init(|| parser(text)).clone(),
-            None => parser(text),
+            Some(reads) => reads.template.get_or_init(parse).clone(),
+            None => parse(),
         }
+    }
+
+    /// Whether `file` still has to be parsed as a template.
+    fn parses(&self, file: FileId) -> bool {
+        (self.files.get(&file)).is_none_or(|reads| reads.template.get().is_none())
     }
 
     /// A chart file's contents for `.Files`, copied out of the source map once.
@@ -1301,9 +1310,9 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         .collect();
     let trees = parse_all(&engine, cache, &texts);
     let mut parsed = Vec::new();
-    for (template, tree) in templates.iter().zip(trees) {
+    for (template, (text, tree)) in templates.iter().zip(trees) {
         let origin = SourceOrigin::File(template.file);
-        match engine.add_parsed(&template.name, text_of(template), origin, &tree) {
+        match engine.add_parsed(&template.name, text, origin, &tree) {
             Ok(()) => parsed.push(template),
             Err(error) => diagnostics.push(template_error(&error, template.file)),
         }
@@ -1337,13 +1346,21 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
 /// Every template parsed (or taken from `cache`), in order, on as many threads as the run has
 /// (parsing is pure; the parts are cut by size), each with room for the parser's nesting
 /// limit. Registering them stays in Helm's order.
-fn parse_all(engine: &Engine, cache: &RenderCache, texts: &[(FileId, &str)]) -> Vec<ParseOutcome> {
+fn parse_all(
+    engine: &Engine,
+    cache: &RenderCache,
+    texts: &[(FileId, &str)],
+) -> Vec<ParsedTemplate> {
     let parser = engine.parser();
     let parse_part = |part: &[(FileId, &str)]| {
         (part.iter())
             .map(|(file, text)| cache.parse(*file, text, &parser))
             .collect::<Vec<_>>()
     };
+    if !texts.iter().any(|(file, _)| cache.parses(*file)) {
+        // An earlier values set parsed every one: no parsing, so no threads to start.
+        return parse_part(texts);
+    }
     let parts = parts_by_size(texts, rayon::current_num_threads(), |(_, text)| text.len());
     std::thread::scope(|scope| {
         let running: Vec<_> = parts
@@ -1552,7 +1569,7 @@ mod tests {
         };
         let cache = RenderCache::of(&chart);
         let parser = Engine::new(Limits::default()).parser();
-        let root = |outcome: ParseOutcome| outcome.ok().map(|parsed| parsed.root);
+        let root = |(_, outcome): ParsedTemplate| outcome.ok().map(|parsed| parsed.root);
         let first = root(cache.parse(FileId(1), "a: {{ .Values.a }}", &parser));
         let again = root(cache.parse(FileId(1), "changed", &parser));
         assert!(first.zip(again).is_some_and(|(a, b)| Arc::ptr_eq(&a, &b)));

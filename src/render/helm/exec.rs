@@ -64,7 +64,7 @@ impl Engine {
         origin: SourceOrigin,
     ) -> Result<(), TemplateError> {
         let parsed = self.parser()(text);
-        self.add_parsed(name, text, origin, &parsed)
+        self.add_parsed(name, Arc::from(text), origin, &parsed)
     }
 
     /// How this engine parses a template; pure, so templates can be parsed on every core
@@ -76,17 +76,18 @@ impl Engine {
         }
     }
 
-    /// [`Engine::add`] with the template already parsed by [`Engine::parser`].
+    /// [`Engine::add`] with the template already parsed by [`Engine::parser`]; the text is
+    /// shared, as every values set of a chart executes the same template files.
     pub(crate) fn add_parsed(
         &mut self,
         name: &str,
-        text: &str,
+        text: Arc<str>,
         origin: SourceOrigin,
         parsed: &ParseOutcome,
     ) -> Result<(), TemplateError> {
         let source = Rc::new(Source {
             name: name.to_string(),
-            text: text.to_string(),
+            text,
             origin,
         });
         let parsed = parsed.as_ref().map_err(|(pos, message)| {
@@ -115,7 +116,7 @@ impl Engine {
             .ok_or_else(|| TemplateError::at(0, format!("no template {name:?}")))?;
         let out = exec.run(&define, data)?;
         match self.functions {
-            funcs::Functions::Helm => Ok(remove_all(&out, NO_VALUE)),
+            funcs::Functions::Helm => Ok(remove_all(out, NO_VALUE)),
             funcs::Functions::Polaris => Ok(out),
         }
     }
@@ -148,9 +149,9 @@ fn is_blank(list: &List, text: &str) -> bool {
 }
 
 /// `text` without any occurrence of `pattern`, origins kept.
-pub(crate) fn remove_all(text: &Traced, pattern: &str) -> Traced {
+pub(crate) fn remove_all(text: Traced, pattern: &str) -> Traced {
     if !text.text.contains(pattern) {
-        return text.clone();
+        return text;
     }
     let mut out = Traced::default();
     let mut start = 0;
@@ -271,7 +272,19 @@ impl Exec<'_> {
         text: &Traced,
         fallback: Option<Origin>,
     ) -> Result<(), TemplateError> {
-        self.written = self.written.saturating_add(text.len());
+        self.count_written(frame, pos, text.len())?;
+        out.push_traced(text, fallback);
+        Ok(())
+    }
+
+    /// Count `len` more bytes of output against the limit.
+    fn count_written(
+        &mut self,
+        frame: &Frame<'_>,
+        pos: usize,
+        len: usize,
+    ) -> Result<(), TemplateError> {
+        self.written = self.written.saturating_add(len);
         if self.written > self.engine.limits.max_output {
             let message = format!(
                 "rendered output exceeds {} bytes",
@@ -279,7 +292,6 @@ impl Exec<'_> {
             );
             return Err(frame.error(pos, message));
         }
-        out.push_traced(text, fallback);
         Ok(())
     }
 
@@ -293,8 +305,8 @@ impl Exec<'_> {
         match node {
             Node::Text { start, end } => {
                 let text = frame.source.text.get(*start..*end).unwrap_or_default();
-                let traced = Traced::from_origin(text, frame.origin(*start, *end));
-                self.write(frame, *start, out, &traced, None)?;
+                self.count_written(frame, *start, text.len())?;
+                out.push(text, frame.origin(*start, *end));
             }
             Node::Action { pipe } => {
                 let value = self.pipe(frame, pipe, dot)?;
@@ -683,7 +695,7 @@ impl Exec<'_> {
             .or_else(|| frame.action_origin(pos, pos));
         let source = Rc::new(Source {
             name: name.clone(),
-            text: text.text.clone(),
+            text: Arc::from(text.text.as_str()),
             origin: SourceOrigin::Value(origin),
         });
         let parsed = parse(&source.text, &funcs::is_function)
@@ -702,7 +714,7 @@ impl Exec<'_> {
         });
         self.local.pop();
         let out = result?;
-        let mut out = remove_all(&out, NO_VALUE);
+        let mut out = remove_all(out, NO_VALUE);
         // A `tpl` string with no actions is the value itself: keep its exact origins.
         if !text.text.contains("{{") {
             out = text;

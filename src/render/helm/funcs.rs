@@ -14,7 +14,9 @@
 //! `KUBEPATROL-FAKE-NOT-A-REAL-KEY` (never a real key).
 
 use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
+use std::sync::LazyLock;
 
 use super::Limits;
 use super::encode;
@@ -195,14 +197,22 @@ const FUNCTIONS: &[(&str, usize, Option<usize>)] = &[
     ("genPrivateKey", 1, Some(1)),
 ];
 
+/// [`FUNCTIONS`] by name: every call checks its arity, and charts make tens of thousands of
+/// calls per render, too many for a scan of two hundred names.
+static SIGNATURES: LazyLock<HashMap<&'static str, (usize, Option<usize>)>> = LazyLock::new(|| {
+    (FUNCTIONS.iter())
+        .map(|&(name, min, max)| (name, (min, max)))
+        .collect()
+});
+
 /// Whether `name` is a function (the parser refuses unknown ones, as Go's does).
 pub(crate) fn is_function(name: &str) -> bool {
-    FUNCTIONS.iter().any(|(function, ..)| *function == name)
+    SIGNATURES.contains_key(name)
 }
 
 /// Go's check of the argument count against the function's signature.
 pub(crate) fn check_arity(name: &str, count: usize) -> Result<(), String> {
-    let Some(&(_, min, max)) = FUNCTIONS.iter().find(|(function, ..)| *function == name) else {
+    let Some(&(min, max)) = SIGNATURES.get(name) else {
         return Err(format!("function {name:?} not defined"));
     };
     match max {
@@ -993,8 +1003,8 @@ fn re2_compatible(pattern: &str) -> String {
 const REGEX_CACHE_SIZE: usize = 256;
 
 thread_local! {
-    static COMPILED: RefCell<std::collections::HashMap<String, regex::Regex>> =
-        RefCell::new(std::collections::HashMap::new());
+    static COMPILED: RefCell<HashMap<String, regex::Regex>> =
+        RefCell::new(HashMap::new());
 }
 
 fn regex(pattern: &str) -> Result<regex::Regex, String> {

@@ -103,7 +103,7 @@ impl TemplateError {
         let text = self
             .source
             .as_ref()
-            .map(|source| source.text.as_str())
+            .map(|source| &*source.text)
             .unwrap_or_default();
         let before = text.get(..self.pos.min(text.len())).unwrap_or_default();
         let line = before.matches('\n').count() + 1;

@@ -16,7 +16,7 @@ const MAX_NESTING: usize = 1000;
 #[derive(Debug)]
 pub(crate) struct Source {
     pub(crate) name: String,
-    pub(crate) text: String,
+    pub(crate) text: std::sync::Arc<str>,
     /// Where the text's bytes are in the source map, if it is a file (not a `tpl` string).
     pub(crate) origin: SourceOrigin,
 }

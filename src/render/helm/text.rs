@@ -81,9 +81,20 @@ impl Traced {
 
     /// `text`, all of it from `origin` (when known).
     pub(crate) fn from_origin(text: impl Into<String>, origin: Option<Origin>) -> Self {
-        let mut traced = Traced::default();
-        traced.push(&text.into(), origin);
-        traced
+        let text = text.into();
+        let segments = match origin {
+            Some(origin) if !text.is_empty() => vec![Segment {
+                start: 0,
+                end: to_u32(text.len()),
+                origin,
+            }],
+            _ => Vec::new(),
+        };
+        Traced {
+            text,
+            segments,
+            inputs: Vec::new(),
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
