@@ -353,7 +353,7 @@ fn decode(file: FileId, bytes: Vec<u8>) -> Result<String, (Diagnostic, String)> 
             String::new(),
         ));
     }
-    if let Some(nul) = bytes.iter().position(|&byte| byte == 0) {
+    if let Some(nul) = memchr::memchr(0, &bytes) {
         let lossy = String::from_utf8_lossy(&bytes).into_owned();
         let at = Location::Span(Span::new(file, nul, nul));
         return Err((

@@ -47,18 +47,32 @@ pub(super) fn events(text: &str, max_depth: usize) -> Result<Vec<Spanned<'_>>, D
 /// Text without a byte order mark, carriage returns, control characters or non-characters,
 /// each of which the full parser treats specially or refuses.
 fn plain_characters(text: &str) -> bool {
-    let ascii_ok = text
-        .bytes()
-        .all(|byte| byte >= 0x20 && byte != 0x7f || byte == b'\n' || byte == b'\t' || byte >= 0x80);
-    ascii_ok
-        && (text.is_ascii()
-            || text.chars().all(|c| {
-                (c as u32) < 0x80
-                    || c == '\u{85}'
-                    || ('\u{a0}'..='\u{d7ff}').contains(&c)
-                    || ('\u{e000}'..='\u{fffd}').contains(&c) && c != '\u{feff}'
-                    || c >= '\u{10000}'
-            }))
+    // Whole chunks without an early exit, so that the check runs on vectors of bytes.
+    let ascii_ok = text.as_bytes().chunks(64).all(|chunk| {
+        chunk.iter().fold(true, |ok, &byte| {
+            ok & (byte >= 0x20 && byte != 0x7f || byte == b'\n' || byte == b'\t' || byte >= 0x80)
+        })
+    });
+    ascii_ok && (text.is_ascii() || non_ascii_characters_allowed(text))
+}
+
+/// Whether every character of `text` outside ASCII is one the full parser reads as content.
+fn non_ascii_characters_allowed(text: &str) -> bool {
+    let mut rest = text;
+    while let Some(at) = rest.bytes().position(|byte| byte >= 0x80) {
+        let Some(c) = rest.get(at..).and_then(|tail| tail.chars().next()) else {
+            return false;
+        };
+        let allowed = c == '\u{85}'
+            || ('\u{a0}'..='\u{d7ff}').contains(&c)
+            || ('\u{e000}'..='\u{fffd}').contains(&c) && c != '\u{feff}'
+            || c >= '\u{10000}';
+        if !allowed {
+            return false;
+        }
+        rest = rest.get(at + c.len_utf8()..).unwrap_or_default();
+    }
+    true
 }
 
 struct Scanner<'a> {
@@ -126,11 +140,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn line_end(&self, from: usize) -> usize {
-        self.bytes
-            .get(from..)
-            .unwrap_or_default()
-            .iter()
-            .position(|&byte| byte == b'\n')
+        memchr::memchr(b'\n', self.bytes.get(from..).unwrap_or_default())
             .map_or(self.bytes.len(), |offset| from + offset)
     }
 
@@ -470,11 +480,7 @@ impl<'a> Scanner<'a> {
     }
 
     fn line_start(&self, at: usize) -> usize {
-        self.bytes
-            .get(..at)
-            .unwrap_or_default()
-            .iter()
-            .rposition(|&byte| byte == b'\n')
+        memchr::memrchr(b'\n', self.bytes.get(..at).unwrap_or_default())
             .map_or(0, |offset| offset + 1)
     }
 
@@ -626,18 +632,31 @@ impl<'a> Scanner<'a> {
     /// the way declines: where it separates and where it is content is left to the full parser.
     fn plain_line_end(&self, at: usize) -> Step<(usize, bool)> {
         let line_end = self.line_end(at);
-        let mut end = at;
         let line = self.bytes.get(at..line_end).unwrap_or_default();
-        for (index, &byte) in (at..).zip(line) {
-            match byte {
-                b':' if self.at_space_or_break(index + 1) => return Ok((end, true)),
-                b'#' if self.before(index) == Some(b' ') => return Ok((end, false)),
-                b'\t' => return Err(Declined),
-                b' ' => {}
-                _ => end = index + 1,
+        // Only `:`, `#` and tabs can end the scalar early: jump from one to the next.
+        let mut from = 0;
+        let (stop, at_colon) = loop {
+            let Some(found) =
+                memchr::memchr3(b':', b'#', b'\t', line.get(from..).unwrap_or_default())
+            else {
+                break (line_end, false);
+            };
+            let index = at + from + found;
+            match self.byte(index) {
+                Some(b':') if self.at_space_or_break(index + 1) => break (index, true),
+                Some(b'#') if self.before(index) == Some(b' ') => break (index, false),
+                Some(b'\t') => return Err(Declined),
+                _ => from += found + 1,
             }
-        }
-        Ok((end, false))
+        };
+        // The scalar ends at its last byte other than a space before the stop.
+        let kept = self.bytes.get(at..stop).unwrap_or_default();
+        let end = at
+            + kept
+                .iter()
+                .rposition(|&byte| byte != b' ')
+                .map_or(0, |last| last + 1);
+        Ok((end, at_colon))
     }
 
     /// A plain scalar value starting at `at`, with its continuation lines (indented more than
@@ -1097,6 +1116,8 @@ mod tests {
             "k: v\n---\n- a\n- b: c\n  d: []\n",
             "a: [x, \"y\", 'z', 1]\nb: {k: v, \"q\": 2}\nc: [ a , b ]\nd: [a,\n  b]\ne: [{x: 1}, [2]]\nf: [a, ]\n",
             "a: b\n  - c\n  [d] \"e\"\n",
+            "url: http://x:8080/a#b  \nk: a:b c#d   # c\nt: x   \n  y  \n",
+            "name: café\nemoji: \u{1f600} ok\nnbsp: a\u{a0}b\n",
         ] {
             assert_taken(text);
         }
@@ -1117,6 +1138,9 @@ mod tests {
             "a: b: c\n",
             "a: |2\n   x\n",
             "a: \"unclosed\n",
+            "a: b \t\n",
+            "a: x\u{feff}y\n",
+            "a: \u{7f}\n",
         ] {
             assert_declined(text);
         }
