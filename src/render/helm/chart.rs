@@ -40,7 +40,7 @@ use crate::model::files::{ChartFile, LoadedChart};
 use crate::model::object::{Object as KubeObject, objects_of};
 use crate::model::values_set::ValuesSet;
 use crate::source::{FileId, SourceMap, Span};
-use crate::yaml::{self, Document, Entry, Node, Value};
+use crate::yaml::{self, Document, Node, Value};
 
 /// The release `lint` renders charts as: `helm template`'s default name, namespace `default`.
 pub(crate) const RELEASE_NAME: &str = "release-name";
@@ -1463,39 +1463,35 @@ fn read_output(output: &Output) -> ReadOutput {
             computed_inputs(&document.root, &piece, fallback, &mut read.computed);
         }
         read.documents
-            .extend(parsed.documents.into_iter().map(|document| Document {
-                root: remap(&document.root, &piece, fallback),
-                helm_source: Some(name.clone()),
-                ..document
+            .extend(parsed.documents.into_iter().map(|mut document| {
+                remap(&mut document.root, &piece, fallback);
+                Document {
+                    helm_source: Some(name.clone()),
+                    ..document
+                }
             }));
     }
     read
 }
 
-/// `node` with every span moved from the rendered text to the source that wrote it.
-fn remap(node: &Node, output: &Traced, fallback: Span) -> Node {
-    let span = map_span(node.span, output, fallback);
-    let value = match &node.value {
-        Value::Seq(items) => Value::Seq(
-            items
-                .iter()
-                .map(|item| remap(item, output, fallback))
-                .collect::<Vec<_>>()
-                .into(),
-        ),
-        Value::Map(entries) => Value::Map(
-            entries
-                .iter()
-                .map(|entry| Entry {
-                    key: remap(&entry.key, output, fallback),
-                    value: remap(&entry.value, output, fallback),
-                })
-                .collect::<Vec<_>>()
-                .into(),
-        ),
-        scalar => scalar.clone(),
-    };
-    Node { span, value }
+/// Move every span of `node` from the rendered text to the source that wrote it, in place (a
+/// subtree an alias shares is copied first).
+fn remap(node: &mut Node, output: &Traced, fallback: Span) {
+    node.span = map_span(node.span, output, fallback);
+    match &mut node.value {
+        Value::Seq(items) => {
+            for item in Arc::make_mut(items) {
+                remap(item, output, fallback);
+            }
+        }
+        Value::Map(entries) => {
+            for entry in Arc::make_mut(entries) {
+                remap(&mut entry.key, output, fallback);
+                remap(&mut entry.value, output, fallback);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// For every scalar of `node` (in the rendered text) a function computed from values: where

@@ -164,12 +164,14 @@ impl Traced {
     /// The bytes `start..end` (char boundaries) with their origins.
     pub(crate) fn slice(&self, start: usize, end: usize) -> Traced {
         let text = self.text.get(start..end).unwrap_or_default().to_string();
-        let segments = self
-            .segments
-            .iter()
+        let (from, to) = (to_u32(start), to_u32(end));
+        // Segments are sorted and disjoint: skip to the first that reaches past `start`, so
+        // that cutting a long text into lines does not walk all of its segments for each.
+        let first = self.segments.partition_point(|segment| segment.end <= from);
+        let segments = (self.segments.get(first..).unwrap_or_default().iter())
+            .take_while(|segment| segment.start < to)
             .filter_map(|segment| clip(segment, start, end))
             .collect();
-        let (from, to) = (to_u32(start), to_u32(end));
         let inputs = self
             .inputs
             .iter()
@@ -310,5 +312,30 @@ mod tests {
         assert_eq!(tail.text, "llo");
         assert_eq!(tail.origin_at(0).map(|span| span.start), Some(2));
         assert_eq!(text.lines().len(), 1);
+    }
+
+    #[test]
+    fn every_slice_keeps_exactly_the_segments_it_overlaps() {
+        let mut text = Traced::plain("a");
+        for (at, piece) in ["bc", "d", "efg", "h"].iter().enumerate() {
+            text.push(
+                piece,
+                Some(origin(at * 10, at * 10 + piece.len(), at % 2 == 0)),
+            );
+            text.push(" ", None);
+        }
+        let len = text.len();
+        for start in 0..=len {
+            for end in start..=len {
+                let all_clipped: Vec<Segment> = (text.segments.iter())
+                    .filter_map(|segment| clip(segment, start, end))
+                    .collect();
+                assert_eq!(
+                    text.slice(start, end).segments,
+                    all_clipped,
+                    "{start}..{end}"
+                );
+            }
+        }
     }
 }
