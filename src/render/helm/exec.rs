@@ -660,13 +660,22 @@ impl Exec<'_> {
         name: &str,
         work: impl FnOnce(&mut Self) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
-        let count = self.nested.entry(name.to_string()).or_insert(0);
-        if *count > self.engine.limits.max_include_depth {
+        if self
+            .nested
+            .get(name)
+            .is_some_and(|&count| count > self.engine.limits.max_include_depth)
+        {
             return Err(Failure::Message(format!(
                 "rendering template has a nested reference name: {name}: unable to execute template"
             )));
         }
-        *count += 1;
+        // The name is copied only the first time it nests.
+        match self.nested.get_mut(name) {
+            Some(count) => *count += 1,
+            None => {
+                self.nested.insert(name.to_string(), 1);
+            }
+        }
         let result = work(self);
         if let Some(count) = self.nested.get_mut(name) {
             *count -= 1;

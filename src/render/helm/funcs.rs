@@ -1003,11 +1003,13 @@ fn re2_compatible(pattern: &str) -> String {
 const REGEX_CACHE_SIZE: usize = 256;
 
 thread_local! {
-    static COMPILED: RefCell<HashMap<String, regex::Regex>> =
+    // Shared, not cloned: a cloned `Regex` starts a new pool of search caches, and warming
+    // one up costs more than the search.
+    static COMPILED: RefCell<HashMap<String, Rc<regex::Regex>>> =
         RefCell::new(HashMap::new());
 }
 
-fn regex(pattern: &str) -> Result<regex::Regex, String> {
+fn regex(pattern: &str) -> Result<Rc<regex::Regex>, String> {
     if let Some(compiled) = COMPILED.with(|cache| cache.borrow().get(pattern).cloned()) {
         return Ok(compiled);
     }
@@ -1015,10 +1017,11 @@ fn regex(pattern: &str) -> Result<regex::Regex, String> {
         .size_limit(1 << 20)
         .build()
         .map_err(|error| format!("error parsing regexp: {error}"))?;
+    let compiled = Rc::new(compiled);
     COMPILED.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.len() < REGEX_CACHE_SIZE {
-            cache.insert(pattern.to_string(), compiled.clone());
+            cache.insert(pattern.to_string(), Rc::clone(&compiled));
         }
     });
     Ok(compiled)

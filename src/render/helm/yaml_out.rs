@@ -245,16 +245,20 @@ impl Emitter {
         if style == Style::Literal && (!analysis.block_allowed || simple_key) {
             style = Style::Double;
         }
+        let untraced;
         let traced = match &value.kind {
-            Kind::Str(traced) => traced.clone(),
-            _ => Traced::plain(text),
+            Kind::Str(traced) => traced,
+            _ => {
+                untraced = Traced::plain(text);
+                &untraced
+            }
         };
         let origin = traced.first_origin().or(value.origin);
         match style {
-            Style::Plain => self.plain(&traced, value.origin, indent, !simple_key),
+            Style::Plain => self.plain(traced, value.origin, indent, !simple_key),
             Style::Single => self.quoted(text, '\'', indent, !simple_key, weak(origin)),
             Style::Double => self.quoted(text, '"', indent, !simple_key, weak(origin)),
-            Style::Literal => self.literal(&traced, value.origin, indent),
+            Style::Literal => self.literal(traced, value.origin, indent),
         }
     }
 
