@@ -150,6 +150,19 @@ impl<'a> Scanner<'a> {
     }
 
     fn skip_spaces(&self, mut at: usize) -> usize {
+        // Eight bytes at a time: manifests are indented deeply, and every line's indentation
+        // is measured by more than one step of the scan.
+        const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+        while let Some(word) = (self.bytes.get(at..at + 8))
+            .and_then(|chunk| <[u8; 8]>::try_from(chunk).ok())
+            .map(u64::from_le_bytes)
+        {
+            let other = word ^ SPACES;
+            if other != 0 {
+                return at + other.trailing_zeros() as usize / 8;
+            }
+            at += 8;
+        }
         while self.byte(at) == Some(b' ') {
             at += 1;
         }
@@ -675,7 +688,7 @@ impl<'a> Scanner<'a> {
             let mut breaks = 0;
             let mut line = from;
             // Blank lines between parts of the scalar each become a line feed.
-            loop {
+            let content = loop {
                 let content = self.skip_spaces(line);
                 match self.byte(content) {
                     Some(b'\n') => {
@@ -683,10 +696,9 @@ impl<'a> Scanner<'a> {
                         line = content + 1;
                     }
                     Some(b'\t') => return Err(Declined),
-                    _ => break,
+                    _ => break content,
                 }
-            }
-            let content = self.skip_spaces(line);
+            };
             let indent = content - line;
             let continues = line < self.bytes.len()
                 && indent > parent
@@ -1120,6 +1132,25 @@ mod tests {
             "name: café\nemoji: \u{1f600} ok\nnbsp: a\u{a0}b\n",
         ] {
             assert_taken(text);
+        }
+    }
+
+    #[test]
+    fn spaces_are_skipped_to_the_first_other_byte_or_the_end() {
+        for spaces in 0..20 {
+            for after in ["", "x", "\n"] {
+                let text = format!("{}{after}", " ".repeat(spaces));
+                let scanner = Scanner {
+                    text: &text,
+                    bytes: text.as_bytes(),
+                    events: Vec::new(),
+                    depth: 0,
+                    max_depth: 10,
+                };
+                for from in 0..=spaces {
+                    assert_eq!(scanner.skip_spaces(from), spaces, "{text:?} from {from}");
+                }
+            }
         }
     }
 
