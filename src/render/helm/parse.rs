@@ -180,8 +180,13 @@ impl Parser<'_> {
         self.tokens.get(self.index)
     }
 
+    /// The next token, moved out: the parser never reads a token again once past it (the one
+    /// lookahead that backs up, over `$x :=`, only peeks).
     fn next(&mut self) -> Option<Token> {
-        let token = self.tokens.get(self.index).cloned();
+        let token = self.tokens.get_mut(self.index).map(|token| Token {
+            tok: std::mem::replace(&mut token.tok, Tok::Text),
+            ..*token
+        });
         self.index += 1;
         token
     }
@@ -487,17 +492,15 @@ impl Parser<'_> {
         while let Some(Token {
             tok: Tok::Variable(name),
             ..
-        }) = self.peek().cloned()
+        }) = self.peek()
         {
-            let after = self
-                .tokens
-                .get(self.index + 1)
-                .map(|token| token.tok.clone());
+            let name = name.clone();
+            let after = self.tokens.get(self.index + 1).map(|token| &token.tok);
             match after {
                 Some(Tok::Declare) | Some(Tok::Assign) => {
+                    let assign = after == Some(&Tok::Assign);
                     self.index += 2;
                     names.push(name);
-                    let assign = after == Some(Tok::Assign);
                     if assign {
                         for name in &names {
                             self.check_variable(name)?;
@@ -532,7 +535,7 @@ impl Parser<'_> {
         let pos = self.pos();
         let mut args = Vec::new();
         loop {
-            match self.peek().map(|token| token.tok.clone()) {
+            match self.peek().map(|token| &token.tok) {
                 None | Some(Tok::Close) | Some(Tok::RightParen) | Some(Tok::Pipe) => break,
                 Some(_) => {
                     if !args.is_empty() && !self.peek().is_some_and(|token| token.spaced) {
