@@ -141,14 +141,12 @@ type ReadOutputs = HashMap<FileId, Vec<(String, Traced, Arc<ReadOutput>)>>;
 /// A chart file read as a template, or as YAML (`Chart.yaml`, values files).
 #[derive(Default)]
 struct FileReads {
-    template: OnceLock<ParsedTemplate>,
+    template: OnceLock<ParseOutcome>,
     yaml: OnceLock<(Option<Node>, Vec<Diagnostic>)>,
-    /// The text as `.Files` holds it.
-    bytes: OnceLock<Arc<[u8]>>,
+    /// The text, copied out of the source map once for every render: as a template's source,
+    /// or as a `.Files` entry.
+    text: OnceLock<Arc<str>>,
 }
-
-/// A template file's text, shared by every render of the chart, and its parse.
-type ParsedTemplate = (Arc<str>, ParseOutcome);
 
 /// A rendered output read as YAML, its spans mapped back to the sources.
 struct ReadOutput {
@@ -176,11 +174,10 @@ impl RenderCache {
         file: FileId,
         text: &str,
         parser: &impl Fn(&str) -> ParseOutcome,
-    ) -> ParsedTemplate {
-        let parse = || (Arc::from(text), parser(text));
+    ) -> ParseOutcome {
         match self.files.get(&file) {
-            Some(reads) => reads.template.get_or_init(parse).clone(),
-            None => parse(),
+            Some(reads) => reads.template.get_or_init(|| parser(text)).clone(),
+            None => parser(text),
         }
     }
 
@@ -189,20 +186,20 @@ impl RenderCache {
         (self.files.get(&file)).is_none_or(|reads| reads.template.get().is_none())
     }
 
-    /// A chart file's contents for `.Files`, copied out of the source map once.
+    /// A chart text file's text, copied out of the source map once.
+    fn text(&self, file: FileId, sources: &SourceMap) -> Arc<str> {
+        let copy = || Arc::from(sources.get(file).map_or("", |source| source.text.as_str()));
+        match self.files.get(&file) {
+            Some(reads) => Arc::clone(reads.text.get_or_init(copy)),
+            None => copy(),
+        }
+    }
+
+    /// A chart file's contents for `.Files`.
     fn bytes(&self, file: &ChartFile, sources: &SourceMap) -> Arc<[u8]> {
-        let text = |id: FileId| {
-            sources.get(id).map_or_else(
-                || Arc::from(&b""[..]),
-                |source| Arc::from(source.text.as_bytes()),
-            )
-        };
         match file {
             ChartFile::Bytes(bytes) => Arc::clone(bytes),
-            ChartFile::Text(id) => match self.files.get(id) {
-                Some(reads) => Arc::clone(reads.bytes.get_or_init(|| text(*id))),
-                None => text(*id),
-            },
+            ChartFile::Text(id) => Arc::from(self.text(*id, sources)),
         }
     }
 
@@ -1310,8 +1307,9 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
         .collect();
     let trees = parse_all(&engine, cache, &texts);
     let mut parsed = Vec::new();
-    for (template, (text, tree)) in templates.iter().zip(trees) {
+    for (template, tree) in templates.iter().zip(trees) {
         let origin = SourceOrigin::File(template.file);
+        let text = cache.text(template.file, sources);
         match engine.add_parsed(&template.name, text, origin, &tree) {
             Ok(()) => parsed.push(template),
             Err(error) => diagnostics.push(template_error(&error, template.file)),
@@ -1346,11 +1344,7 @@ fn render_on_this_thread(request: Request<'_>) -> (Vec<Output>, Vec<Diagnostic>)
 /// Every template parsed (or taken from `cache`), in order, on as many threads as the run has
 /// (parsing is pure; the parts are cut by size), each with room for the parser's nesting
 /// limit. Registering them stays in Helm's order.
-fn parse_all(
-    engine: &Engine,
-    cache: &RenderCache,
-    texts: &[(FileId, &str)],
-) -> Vec<ParsedTemplate> {
+fn parse_all(engine: &Engine, cache: &RenderCache, texts: &[(FileId, &str)]) -> Vec<ParseOutcome> {
     let parser = engine.parser();
     let parse_part = |part: &[(FileId, &str)]| {
         (part.iter())
@@ -1565,10 +1559,13 @@ mod tests {
         };
         let cache = RenderCache::of(&chart);
         let parser = Engine::new(Limits::default()).parser();
-        let root = |(_, outcome): ParsedTemplate| outcome.ok().map(|parsed| parsed.root);
+        let root = |outcome: ParseOutcome| outcome.ok().map(|parsed| parsed.root);
         let first = root(cache.parse(FileId(1), "a: {{ .Values.a }}", &parser));
         let again = root(cache.parse(FileId(1), "changed", &parser));
         assert!(first.zip(again).is_some_and(|(a, b)| Arc::ptr_eq(&a, &b)));
+        let sources = SourceMap::default();
+        let text = cache.text(FileId(1), &sources);
+        assert!(Arc::ptr_eq(&text, &cache.text(FileId(1), &sources)));
 
         let mut errors = Vec::new();
         assert!(cache.parse_yaml(FileId(2), "a: [", &mut errors).is_none());

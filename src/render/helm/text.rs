@@ -81,20 +81,11 @@ impl Traced {
 
     /// `text`, all of it from `origin` (when known).
     pub(crate) fn from_origin(text: impl Into<String>, origin: Option<Origin>) -> Self {
-        let text = text.into();
-        let segments = match origin {
-            Some(origin) if !text.is_empty() => vec![Segment {
-                start: 0,
-                end: to_u32(text.len()),
-                origin,
-            }],
-            _ => Vec::new(),
-        };
-        Traced {
-            text,
-            segments,
-            inputs: Vec::new(),
+        let mut traced = Traced::plain(text);
+        if let Some(origin) = origin.filter(|_| !traced.is_empty()) {
+            traced.add_segment(0, traced.len(), origin);
         }
+        traced
     }
 
     pub(crate) fn len(&self) -> usize {
