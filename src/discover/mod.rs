@@ -70,10 +70,17 @@ pub struct Discovery {
 /// Each input's canonical path (files only), for the configuration's `file` globs, which are
 /// relative to the configuration's directory.
 pub fn canonical_paths(files: &dyn FileSystem, inputs: &[Input]) -> Vec<Option<PathBuf>> {
+    let on_disk: Vec<&Path> = (inputs.iter())
+        .filter_map(|input| match &input.source {
+            Source::File(path) => Some(path.as_path()),
+            Source::Stdin | Source::Memory(_) => None,
+        })
+        .collect();
+    let mut canonical = files.canonical_all(&on_disk).into_iter();
     inputs
         .iter()
         .map(|input| match &input.source {
-            Source::File(path) => files.canonical(path),
+            Source::File(_) => canonical.next().flatten(),
             Source::Stdin | Source::Memory(_) => None,
         })
         .collect()

@@ -266,8 +266,11 @@ fn has_json_patch(
 struct Known<'a> {
     files: &'a dyn FileSystem,
     by_path: HashMap<PathBuf, FileId>,
-    /// Built on the first path `by_path` does not know.
-    by_identity: Option<HashMap<PathBuf, FileId>>,
+    /// The canonical paths of the files of `by_path`, resolved together on the first path
+    /// `by_path` does not know (an earlier file wins).
+    by_identity: HashMap<PathBuf, FileId>,
+    /// The files of `by_path` whose canonical paths are not in `by_identity` yet.
+    unresolved: Vec<(PathBuf, FileId)>,
 }
 
 impl<'a> Known<'a> {
@@ -275,16 +278,13 @@ impl<'a> Known<'a> {
         Known {
             files,
             by_path: HashMap::new(),
-            by_identity: None,
+            by_identity: HashMap::new(),
+            unresolved: Vec::new(),
         }
     }
 
     fn insert(&mut self, path: PathBuf, file: FileId) {
-        if let (Some(identities), Some(canonical)) =
-            (&mut self.by_identity, self.files.canonical(&path))
-        {
-            identities.entry(canonical).or_insert(file);
-        }
+        self.unresolved.push((path.clone(), file));
         self.by_path.insert(path, file);
     }
 
@@ -292,19 +292,22 @@ impl<'a> Known<'a> {
         if let Some(file) = self.by_path.get(path) {
             return Some(*file);
         }
-        let files = self.files;
-        let identities = self.by_identity.get_or_insert_with(|| {
-            let mut identities = HashMap::new();
-            for (path, file) in &self.by_path {
-                if let Some(canonical) = files.canonical(path) {
-                    identities.entry(canonical).or_insert(*file);
-                }
-            }
-            identities
-        });
-        let file = *identities.get(&files.canonical(path)?)?;
+        self.resolve_identities();
+        let file = *self.by_identity.get(&self.files.canonical(path)?)?;
         self.by_path.insert(path.to_path_buf(), file);
         Some(file)
+    }
+
+    fn resolve_identities(&mut self) {
+        let paths: Vec<&Path> = (self.unresolved.iter())
+            .map(|(path, _)| path.as_path())
+            .collect();
+        let canonical = self.files.canonical_all(&paths);
+        for ((_, file), canonical) in self.unresolved.drain(..).zip(canonical) {
+            if let Some(canonical) = canonical {
+                self.by_identity.entry(canonical).or_insert(file);
+            }
+        }
     }
 }
 

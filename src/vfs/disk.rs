@@ -1,5 +1,6 @@
 //! The disk, walked with the `ignore` crate (ripgrep's walker).
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -40,6 +41,35 @@ impl FileSystem for Disk {
 
     fn canonical(&self, path: &Path) -> Option<PathBuf> {
         std::fs::canonicalize(path).ok()
+    }
+
+    fn canonical_all(&self, paths: &[&Path]) -> Vec<Option<PathBuf>> {
+        // `canonicalize` asks the kernel about every component of a path (a `readlink` each,
+        // and the working directory for a relative one): resolve each directory once, and look
+        // at a file itself only to see whether it is a link, which is resolved whole.
+        let mut directories: HashMap<&Path, Option<PathBuf>> = HashMap::new();
+        paths
+            .iter()
+            .map(|path| {
+                let (Some(directory), Some(name)) = (path.parent(), path.file_name()) else {
+                    return self.canonical(path);
+                };
+                let plain_file = std::fs::symlink_metadata(path)
+                    .is_ok_and(|meta| !meta.file_type().is_symlink());
+                if !plain_file {
+                    return self.canonical(path);
+                }
+                let resolved = directories.entry(directory).or_insert_with(|| {
+                    let here = Path::new(".");
+                    self.canonical(if directory.as_os_str().is_empty() {
+                        here
+                    } else {
+                        directory
+                    })
+                });
+                resolved.as_ref().map(|resolved| resolved.join(name))
+            })
+            .collect()
     }
 
     fn walk(&self, root: &Path, options: &WalkOptions) -> Vec<Result<WalkEntry, WalkError>> {
@@ -116,5 +146,42 @@ fn error_path(error: &ignore::Error) -> Option<&Path> {
         }
         ignore::Error::Loop { child, .. } => Some(child),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn canonical_all_resolves_as_canonicalize_does() -> std::io::Result<()> {
+        use std::os::unix::fs::symlink;
+        let temp = tempfile::tempdir()?;
+        let root = temp.path();
+        std::fs::create_dir_all(root.join("real/sub"))?;
+        std::fs::write(root.join("real/a.yaml"), "a: 1")?;
+        std::fs::write(root.join("real/sub/b.yaml"), "b: 1")?;
+        symlink(root.join("real"), root.join("linked-dir"))?;
+        symlink(root.join("real/sub/b.yaml"), root.join("real/link.yaml"))?;
+        let paths = [
+            root.join("real/a.yaml"),
+            root.join("linked-dir/a.yaml"),
+            root.join("linked-dir/sub/../a.yaml"),
+            root.join("real/link.yaml"),
+            root.join("real/sub/b.yaml"),
+            root.join("real/missing.yaml"),
+            root.join("real/sub/.."),
+            root.to_path_buf(),
+        ];
+        let paths: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+        let one_by_one: Vec<Option<PathBuf>> = (paths.iter())
+            .map(|path| std::fs::canonicalize(path).ok())
+            .collect();
+        assert_eq!(Disk.canonical_all(&paths), one_by_one);
+        assert_eq!(one_by_one[1], one_by_one[0]);
+        assert_eq!(one_by_one[3], one_by_one[4]);
+        assert_eq!(one_by_one[5], None);
+        Ok(())
     }
 }

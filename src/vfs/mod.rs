@@ -33,6 +33,11 @@ pub trait FileSystem: fmt::Debug + Send + Sync {
     /// An absolute path that names the same file for every spelling of `path` (links
     /// resolved), when `path` exists.
     fn canonical(&self, path: &Path) -> Option<PathBuf>;
+    /// [`FileSystem::canonical`] of each of `paths`, in order (a file system may share the
+    /// work of resolving their directories).
+    fn canonical_all(&self, paths: &[&Path]) -> Vec<Option<PathBuf>> {
+        paths.iter().map(|path| self.canonical(path)).collect()
+    }
     /// Every entry below `root` (and `root` itself), depth first, the entries of a directory
     /// ordered by name; paths are `root` joined with the names below it.
     fn walk(&self, root: &Path, options: &WalkOptions) -> Vec<Result<WalkEntry, WalkError>>;
