@@ -150,12 +150,14 @@ fn is_blank(list: &List, text: &str) -> bool {
 
 /// `text` without any occurrence of `pattern`, origins kept.
 pub(crate) fn remove_all(text: Traced, pattern: &str) -> Traced {
-    if !text.text.contains(pattern) {
+    // A whole output is searched: memchr's vectorised search, not `str::contains`.
+    let finder = memchr::memmem::Finder::new(pattern);
+    if finder.find(text.text.as_bytes()).is_none() {
         return text;
     }
     let mut out = Traced::default();
     let mut start = 0;
-    for (index, _) in text.text.match_indices(pattern) {
+    for index in finder.find_iter(text.text.as_bytes()) {
         out.push_traced(&text.slice(start, index), None);
         start = index + pattern.len();
     }
