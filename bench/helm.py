@@ -11,6 +11,10 @@ which renders one row per process:
     the chart as a values set, as a repository configures its chart's CI values (what one
     pre-commit run on the chart does), against the sum of helm's rows.
 
+A chart's commands (helm per row, kubepatrol per row, kubepatrol per chart) run in rounds, each
+round running every one of them once after a warm-up round, and each timing is the min over the
+rounds: a busier or quieter moment of the host falls on both tools alike.
+
 `kubepatrol lint` also lints the chart's `crds/` (as `helm install` applies them), which
 `helm template` only reads, except on the `--include-crds` rows. The charts are copied to a
 temporary directory for the configurations. bench/run.py runs this for its Helm section;
@@ -28,7 +32,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import ROOT, git_commit, machine, measure  # noqa: E402
+from run import ROOT, git_commit, machine, run_once  # noqa: E402
 
 
 def chart_rows(charts):
@@ -76,26 +80,44 @@ def measure_rows(charts, kubepatrol, runs):
         copy = work / "charts"
         shutil.copytree(charts, copy)
         per_row = []
-        for number, chart, values, args in rows:
-            config = work / f"row{number}.yaml"
-            config.write_text(values_set_yaml(chart, [(f"row{number}", values)]))
-            native = measure([kubepatrol, "lint", "--fail-on", "never", "--config", str(config), chart], runs, cwd=copy)
-            reference = ["template", "kp", chart, "--namespace", "default", *args]
-            if values:
-                reference += ["-f", f"{chart}/{values}"]
-            helm_min = measure([str(helm), *reference], runs, cwd=copy)["min"]
-            per_row.append((number, chart, values is None and not args, native["min"], helm_min))
         per_chart = []
         for chart in dict.fromkeys(chart for _, chart, _, _ in rows):
-            sets = [(f"row{number}", values) for number, name, values, _ in rows if name == chart]
+            chart_rows_ = [row for row in rows if row[1] == chart]
             config = work / f"{len(per_chart)}.yaml"
-            config.write_text(values_set_yaml(chart, sets))
+            config.write_text(values_set_yaml(chart, [(f"row{number}", values) for number, _, values, _ in chart_rows_]))
             lint = [kubepatrol, "lint", "--fail-on", "never", "--config", str(config), chart]
-            check_values_sets(lint, copy, {name for name, _ in sets})
-            per_chart.append((chart, len(sets), measure(lint, runs, cwd=copy)["min"]))
+            check_values_sets(lint, copy, {f"row{number}" for number, _, _, _ in chart_rows_})
+            commands = {"chart": lint}
+            for number, _, values, args in chart_rows_:
+                row_config = work / f"row{number}.yaml"
+                row_config.write_text(values_set_yaml(chart, [(f"row{number}", values)]))
+                commands[("native", number)] = [kubepatrol, "lint", "--fail-on", "never", "--config", str(row_config), chart]
+                reference = ["template", "kp", chart, "--namespace", "default", *args]
+                if values:
+                    reference += ["-f", f"{chart}/{values}"]
+                commands[("helm", number)] = [str(helm), *reference]
+            best = measure_interleaved(commands, runs, copy)
+            for number, _, values, args in chart_rows_:
+                default = values is None and not args
+                per_row.append((number, chart, default, best[("native", number)], best[("helm", number)]))
+            per_chart.append((chart, len(chart_rows_), best["chart"]))
+        per_row.sort()
         return per_row, per_chart
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def measure_interleaved(commands, runs, cwd):
+    """The min wall time of each of `commands` over `runs` rounds (after a warm-up round), each
+    round running every command once: a chart's helm and kubepatrol runs alternate, so a
+    busier or quieter minute of the host falls on both."""
+    for command in commands.values():
+        run_once(command, cwd)
+    best = dict.fromkeys(commands, float("inf"))
+    for _ in range(runs):
+        for key, command in commands.items():
+            best[key] = min(best[key], run_once(command, cwd)[0])
+    return best
 
 
 def section(results):
@@ -109,7 +131,7 @@ def section(results):
         helm_of[chart] = helm_of.get(chart, 0) + reference
     lines += [
         "Per chart: one `kubepatrol lint` run rendering all of the chart's rows as values sets, against",
-        "`helm template` once per row (the sum).",
+        "`helm template` once per row (the sum). A chart's runs of both tools alternate, round by round.",
         "",
         "| chart | rows | kubepatrol lint min s | helm template min s (sum) | ratio |",
         "|---|---:|---:|---:|---:|",
@@ -153,7 +175,7 @@ def main():
         f"- Machine: {machine()}",
         f"- kubepatrol commit: {git_commit()}",
         f"- Command: `python3 bench/helm.py --runs {args.runs}`",
-        f"- Each timing: one warm-up run, then {args.runs} runs (min wall time).",
+        f"- Each timing: one warm-up round, then {args.runs} rounds (min wall time; a round runs each of a chart's commands once).",
         "",
         *section(measure_rows(Path(args.charts), kubepatrol, args.runs)),
     ]
