@@ -7,7 +7,8 @@
 //! Output is [`Traced`]: literal text keeps its template span, printed values keep the span
 //! they were read from, and what an action computed maps to the action.
 
-use std::collections::HashMap;
+// Template and function names are hashed on every call: foldhash, not SipHash.
+use foldhash::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -40,7 +41,7 @@ const NO_VALUE: &str = "<no value>";
 impl Engine {
     pub(crate) fn new(limits: Limits) -> Engine {
         Engine {
-            templates: HashMap::new(),
+            templates: HashMap::default(),
             limits,
             functions: funcs::Functions::Helm,
         }
@@ -105,7 +106,7 @@ impl Engine {
         let mut exec = Exec {
             engine: self,
             local: Vec::new(),
-            nested: HashMap::new(),
+            nested: HashMap::default(),
             depth: 0,
             written: 0,
         };
@@ -711,7 +712,7 @@ impl Exec<'_> {
         });
         let parsed = parse(&source.text, &funcs::is_function)
             .map_err(|error| Failure::Template(error.in_source(&source)))?;
-        let mut defines = HashMap::new();
+        let mut defines = HashMap::default();
         for (define, body) in &parsed.defines {
             register(&mut defines, define.clone(), &source, body);
         }

@@ -14,7 +14,8 @@
 //! `KUBEPATROL-FAKE-NOT-A-REAL-KEY` (never a real key).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+// Template and function names are hashed on every call: foldhash, not SipHash.
+use foldhash::HashMap;
 use std::rc::Rc;
 use std::sync::LazyLock;
 
@@ -1006,7 +1007,7 @@ thread_local! {
     // Shared, not cloned: a cloned `Regex` starts a new pool of search caches, and warming
     // one up costs more than the search.
     static COMPILED: RefCell<HashMap<String, Rc<regex::Regex>>> =
-        RefCell::new(HashMap::new());
+        RefCell::new(HashMap::default());
 }
 
 fn regex(pattern: &str) -> Result<Rc<regex::Regex>, String> {
