@@ -6,8 +6,9 @@
 //! Paths are the caller's: relative to the working directory or absolute, never rewritten, so
 //! that every report names files the way the user wrote them whichever file system was read.
 //! Four operations cover what the stages need: a file's bytes, a path's kind, a canonical
-//! identity (to tell that two spellings name one file) and a directory walk that honours the
-//! same ignore files as ripgrep's walker.
+//! identity (to tell that two spellings name one file; of many paths at once too, which the
+//! disk resolves directory by directory) and a directory walk that honours the same ignore
+//! files as ripgrep's walker.
 
 mod disk;
 mod memory;
