@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use crate::diagnostic::{Code, Diagnostic, Location};
-use crate::vfs::{Disk, FileSystem, Kind, WalkError, WalkOptions};
+use crate::vfs::{Disk, FileSystem, Kind, WalkError, WalkOptions, directory_or_here};
 
 /// The name a user gives standard input on the command line, and how it is reported.
 pub const STDIN_ARG: &str = "-";
@@ -308,11 +308,7 @@ fn kustomizations_above(files: &dyn FileSystem, file: &Path) -> Vec<Input> {
     file.ancestors()
         .skip(1)
         .flat_map(|dir| {
-            let dir = if dir.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                dir
-            };
+            let dir = directory_or_here(dir);
             KUSTOMIZATION_FILE_NAMES
                 .iter()
                 .map(move |name| dir.join(name))

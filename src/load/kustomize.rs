@@ -14,7 +14,7 @@ use crate::model::kustomization::{
     Role, is_json_patch, is_remote, items, join, normalize, references,
 };
 use crate::source::FileId;
-use crate::vfs::{FileSystem, Kind};
+use crate::vfs::{FileSystem, Kind, directory_or_here};
 use crate::yaml::{self, Document, Node};
 
 /// Follow the kustomizations among `inputs` (already loaded into `loaded`, input `i` is file
@@ -120,14 +120,7 @@ fn kustomizations_beside(
     if tree.kustomizations.is_empty() {
         return HashMap::new();
     }
-    let canonical = |dir: &Path| {
-        let dir = if dir.as_os_str().is_empty() {
-            Path::new(".")
-        } else {
-            dir
-        };
-        files.canonical(dir)
-    };
+    let canonical = |dir: &Path| files.canonical(directory_or_here(dir));
     let directories: HashMap<PathBuf, FileId> = tree
         .kustomizations
         .iter()

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use ignore::WalkBuilder;
 
-use super::{FileSystem, Kind, ReadError, WalkEntry, WalkError, WalkOptions, read_limited};
+use super::{
+    FileSystem, Kind, ReadError, WalkEntry, WalkError, WalkOptions, directory_or_here, read_limited,
+};
 
 /// The local file system.
 #[derive(Clone, Copy, Debug, Default)]
@@ -59,14 +61,9 @@ impl FileSystem for Disk {
                 if !plain_file {
                     return self.canonical(path);
                 }
-                let resolved = directories.entry(directory).or_insert_with(|| {
-                    let here = Path::new(".");
-                    self.canonical(if directory.as_os_str().is_empty() {
-                        here
-                    } else {
-                        directory
-                    })
-                });
+                let resolved = directories
+                    .entry(directory)
+                    .or_insert_with(|| self.canonical(directory_or_here(directory)));
                 resolved.as_ref().map(|resolved| resolved.join(name))
             })
             .collect()
@@ -123,11 +120,7 @@ fn root_cause(error: &ignore::Error) -> String {
         | ignore::Error::WithDepth { err, .. } => root_cause(err),
         ignore::Error::Loop { ancestor, .. } => {
             let ancestor = ancestor.strip_prefix(".").unwrap_or(ancestor);
-            let ancestor = if ancestor.as_os_str().is_empty() {
-                Path::new(".")
-            } else {
-                ancestor
-            };
+            let ancestor = directory_or_here(ancestor);
             format!(
                 "file system loop: links back to its ancestor `{}`",
                 ancestor.display()

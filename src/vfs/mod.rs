@@ -154,6 +154,16 @@ pub fn read_limited(
     Ok(bytes)
 }
 
+/// `directory` as a path to give the system: the parent of a bare file name is empty, and
+/// names the working directory, `.`.
+pub fn directory_or_here(directory: &Path) -> &Path {
+    if directory.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        directory
+    }
+}
+
 /// `path` made absolute against `cwd`, with `.` and `..` resolved by the text alone (a link is
 /// not followed): how the in-memory file systems name a path that need not exist on disk.
 fn lexically_absolute(cwd: &Path, path: &Path) -> PathBuf {
@@ -181,6 +191,13 @@ fn working_directory() -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_empty_parent_of_a_bare_file_name_is_the_working_directory() {
+        let parent = Path::new("x.yaml").parent().unwrap_or(Path::new("/"));
+        assert_eq!(directory_or_here(parent), Path::new("."));
+        assert_eq!(directory_or_here(Path::new("deploy")), Path::new("deploy"));
+    }
 
     #[test]
     fn lexical_paths_resolve_dots_without_the_disk() {
