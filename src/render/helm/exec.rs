@@ -151,14 +151,14 @@ fn is_blank(list: &List, text: &str) -> bool {
 
 /// `text` without any occurrence of `pattern`, origins kept.
 pub(crate) fn remove_all(text: Traced, pattern: &str) -> Traced {
-    // A whole output is searched: memchr's vectorised search, not `str::contains`.
-    let finder = memchr::memmem::Finder::new(pattern);
-    if finder.find(text.text.as_bytes()).is_none() {
+    // A whole output is searched, once: memchr's vectorised search, not `str::contains`.
+    let found: Vec<usize> = memchr::memmem::find_iter(text.text.as_bytes(), pattern).collect();
+    if found.is_empty() {
         return text;
     }
     let mut out = Traced::default();
     let mut start = 0;
-    for index in finder.find_iter(text.text.as_bytes()) {
+    for index in found {
         out.push_traced(&text.slice(start, index), None);
         start = index + pattern.len();
     }
@@ -663,17 +663,13 @@ impl Exec<'_> {
         name: &str,
         work: impl FnOnce(&mut Self) -> Result<T, Failure>,
     ) -> Result<T, Failure> {
-        if self
-            .nested
-            .get(name)
-            .is_some_and(|&count| count > self.engine.limits.max_include_depth)
-        {
-            return Err(Failure::Message(format!(
-                "rendering template has a nested reference name: {name}: unable to execute template"
-            )));
-        }
         // The name is copied only the first time it nests.
         match self.nested.get_mut(name) {
+            Some(count) if *count > self.engine.limits.max_include_depth => {
+                return Err(Failure::Message(format!(
+                    "rendering template has a nested reference name: {name}: unable to execute template"
+                )));
+            }
             Some(count) => *count += 1,
             None => {
                 self.nested.insert(name.to_string(), 1);

@@ -146,6 +146,7 @@ fn numbers_print_as_go_float64_and_ints() {
 fn missing_values_print_nothing_and_nil_fields_fail() {
     assert_eq!(render("[{{ .Values.missing }}]", ""), "[]");
     assert_eq!(render("[{{ .Values.missing | quote }}]", ""), "[]");
+    assert_eq!(render("a{{ .Values.x }}b{{ .Values.y }}c", ""), "abc");
     let error = render("{{ .Values.a.b.c }}", "");
     assert!(
         error.contains("chart/templates/t.yaml:1:4")
