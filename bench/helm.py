@@ -82,13 +82,13 @@ def measure_rows(charts, kubepatrol, runs):
         per_row = []
         per_chart = []
         for chart in dict.fromkeys(chart for _, chart, _, _ in rows):
-            chart_rows_ = [row for row in rows if row[1] == chart]
+            its_rows = [(number, values, args) for number, name, values, args in rows if name == chart]
             config = work / f"{len(per_chart)}.yaml"
-            config.write_text(values_set_yaml(chart, [(f"row{number}", values) for number, _, values, _ in chart_rows_]))
+            config.write_text(values_set_yaml(chart, [(f"row{number}", values) for number, values, _ in its_rows]))
             lint = [kubepatrol, "lint", "--fail-on", "never", "--config", str(config), chart]
-            check_values_sets(lint, copy, {f"row{number}" for number, _, _, _ in chart_rows_})
+            check_values_sets(lint, copy, {f"row{number}" for number, _, _ in its_rows})
             commands = {"chart": lint}
-            for number, _, values, args in chart_rows_:
+            for number, values, args in its_rows:
                 row_config = work / f"row{number}.yaml"
                 row_config.write_text(values_set_yaml(chart, [(f"row{number}", values)]))
                 commands[("native", number)] = [kubepatrol, "lint", "--fail-on", "never", "--config", str(row_config), chart]
@@ -97,10 +97,10 @@ def measure_rows(charts, kubepatrol, runs):
                     reference += ["-f", f"{chart}/{values}"]
                 commands[("helm", number)] = [str(helm), *reference]
             best = measure_interleaved(commands, runs, copy)
-            for number, _, values, args in chart_rows_:
+            for number, values, args in its_rows:
                 default = values is None and not args
                 per_row.append((number, chart, default, best[("native", number)], best[("helm", number)]))
-            per_chart.append((chart, len(chart_rows_), best["chart"]))
+            per_chart.append((chart, len(its_rows), best["chart"]))
         per_row.sort()
         return per_row, per_chart
     finally:
